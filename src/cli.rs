@@ -1,0 +1,305 @@
+//! Command-line interface: `serve` (default), `healthcheck`, `import`, `config`, `--version`.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::config::{Config, ConfigArgs};
+use crate::http::AppState;
+
+/// How long in-flight requests may run after SIGTERM/SIGINT before the process exits.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+/// The healthcheck's whole-request timeout.
+pub const HEALTHCHECK_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// SOFATHEK, a self-hosted family video library.
+#[derive(Debug, Parser)]
+#[command(name = "sofathek", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server (the default).
+    Serve(ServeArgs),
+    /// Ask the local server for its health; exit 0 when healthy or degraded, 1 otherwise.
+    Healthcheck(HealthcheckArgs),
+    /// Import a library written by the original SOFATHEK (flat folder with sidecars).
+    Import(ImportArgs),
+    /// Print the effective configuration.
+    Config(ConfigCmdArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub config: ConfigArgs,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct HealthcheckArgs {
+    /// Server address; defaults to SOFATHEK_BIND (0.0.0.0 is asked on 127.0.0.1).
+    #[arg(long, env = "SOFATHEK_BIND", default_value = crate::config::DEFAULT_BIND)]
+    pub bind: String,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ImportArgs {
+    /// Folder written by the original SOFATHEK (VIDEOS_DIR).
+    pub dir: PathBuf,
+    /// Move files instead of copying them.
+    #[arg(long = "move")]
+    pub move_files: bool,
+    /// Category for the imported videos.
+    #[arg(long)]
+    pub category: Option<String>,
+    #[command(flatten)]
+    pub config: ConfigArgs,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ConfigCmdArgs {
+    /// Print JSON instead of `KEY = value` lines.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub config: ConfigArgs,
+}
+
+/// Runs the command line; returns the process exit code.
+pub fn main() -> anyhow::Result<std::process::ExitCode> {
+    let cli = Cli::parse();
+    let command = match cli.command {
+        Some(command) => command,
+        None => Command::Serve(ServeArgs {
+            config: <ServeWrapper as Parser>::parse_from(["serve"]).config,
+        }),
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    match command {
+        Command::Serve(args) => {
+            let config = validated(&args.config)?;
+            init_logging(&config);
+            runtime.block_on(serve(config))?;
+            Ok(std::process::ExitCode::SUCCESS)
+        }
+        Command::Healthcheck(args) => Ok(runtime.block_on(healthcheck(&args.bind))),
+        Command::Import(args) => {
+            let config = validated(&args.config)?;
+            init_logging(&config);
+            let state = AppState::open(config)?;
+            let report = runtime.block_on(crate::import::import_dir(
+                &state,
+                &args.dir,
+                &crate::import::ImportOptions {
+                    move_files: args.move_files,
+                    category: args.category.clone(),
+                },
+            ))?;
+            println!("{}", serde_json::to_string_pretty(&report)?);
+            Ok(if report.failed.is_empty() {
+                std::process::ExitCode::SUCCESS
+            } else {
+                std::process::ExitCode::FAILURE
+            })
+        }
+        Command::Config(args) => {
+            let config = args.config.validate()?;
+            if args.json {
+                println!("{}", serde_json::to_string_pretty(&config.to_json())?);
+            } else if let Some(map) = config.to_json().as_object() {
+                for (key, value) in map {
+                    println!("{key} = {value}");
+                }
+            }
+            Ok(std::process::ExitCode::SUCCESS)
+        }
+    }
+}
+
+#[derive(Parser)]
+struct ServeWrapper {
+    #[command(flatten)]
+    config: ConfigArgs,
+}
+
+fn validated(args: &ConfigArgs) -> anyhow::Result<Config> {
+    let config = args.validate()?;
+    config.prepare_data_dir()?;
+    Ok(config)
+}
+
+/// Sets up tracing: JSON in staging/production, human-readable in development; `RUST_LOG`
+/// overrides `LOG_LEVEL`.
+pub fn init_logging(config: &Config) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("RUST_LOG").unwrap_or_else(|_| {
+        tracing_subscriber::EnvFilter::new(format!(
+            "{level},tower_http=info,hyper=warn",
+            level = config.log_level
+        ))
+    });
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let result = if config.env.json_logs() {
+        builder.json().flatten_event(true).with_current_span(true).try_init()
+    } else {
+        builder.try_init()
+    };
+    if result.is_err() {
+        // Already initialised (tests): keep the existing subscriber.
+    }
+}
+
+/// Runs the server until SIGTERM/SIGINT, then drains for at most [`SHUTDOWN_GRACE`].
+pub async fn serve(config: Config) -> anyhow::Result<()> {
+    let state = AppState::open(config.clone())?;
+    let reconciled = crate::library::reconcile(&state.db, &state.layout, &Default::default())?;
+    if !reconciled.removed_orphans.is_empty() || !reconciled.removed_staging.is_empty() {
+        tracing::info!(orphans = ?reconciled.removed_orphans, staging = ?reconciled.removed_staging, "cleaned up after an interrupted run");
+    }
+    if !reconciled.missing_files.is_empty() {
+        tracing::warn!(missing = ?reconciled.missing_files, "catalogue files missing on disk");
+    }
+    let listener = listener(config.bind)?;
+    let local = listener.local_addr()?;
+    tracing::info!(address = %local, env = config.env.as_str(), data = %config.data_path.display(), version = env!("CARGO_PKG_VERSION"), "sofathek listening");
+
+    let (tx, rx) = tokio::sync::watch::channel(false);
+    let server = tokio::spawn(crate::http::serve(listener, state.clone(), async move {
+        let mut rx = rx;
+        let _ = rx.wait_for(|stop| *stop).await;
+    }));
+    shutdown_signal().await;
+    tracing::info!("shutting down: finishing in-flight requests");
+    let _ = tx.send(true);
+    match tokio::time::timeout(SHUTDOWN_GRACE, server).await {
+        Ok(Ok(Ok(()))) => tracing::info!("stopped"),
+        Ok(Ok(Err(err))) => return Err(err.into()),
+        Ok(Err(err)) => return Err(anyhow::anyhow!("server task failed: {err}")),
+        Err(_) => tracing::warn!("in-flight requests did not finish within {SHUTDOWN_GRACE:?}; exiting"),
+    }
+    Ok(())
+}
+
+/// An inherited socket (systemfd/listenfd, for the dev loop) or a fresh one on `bind`.
+fn listener(bind: SocketAddr) -> anyhow::Result<tokio::net::TcpListener> {
+    let mut fds = listenfd::ListenFd::from_env();
+    if let Ok(Some(std_listener)) = fds.take_tcp_listener(0) {
+        std_listener.set_nonblocking(true)?;
+        tracing::info!("using the socket passed by the parent process");
+        return Ok(tokio::net::TcpListener::from_std(std_listener)?);
+    }
+    let std_listener = std::net::TcpListener::bind(bind)
+        .with_context(|| format!("cannot listen on {bind} (SOFATHEK_BIND)"))?;
+    std_listener.set_nonblocking(true)?;
+    Ok(tokio::net::TcpListener::from_std(std_listener)?)
+}
+
+async fn shutdown_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = match signal(SignalKind::terminate()) {
+        Ok(s) => s,
+        Err(_) => return std::future::pending().await,
+    };
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = tokio::signal::ctrl_c() => {}
+    }
+}
+
+/// The address the healthcheck asks: the bind address, with an unspecified IP replaced by
+/// loopback.
+pub fn health_address(bind: &str) -> Option<SocketAddr> {
+    let (host, port) = bind.rsplit_once(':')?;
+    let port: u16 = port.parse().ok()?;
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let ip: IpAddr = if host == "localhost" { IpAddr::V4(Ipv4Addr::LOCALHOST) } else { host.parse().ok()? };
+    let ip = match ip {
+        IpAddr::V4(v4) if v4.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        IpAddr::V6(v6) if v6.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+        other => other,
+    };
+    Some(SocketAddr::new(ip, port))
+}
+
+/// GETs `/api/health` with a 3 s budget; 0 for 200 (healthy or degraded), 1 otherwise.
+pub async fn healthcheck(bind: &str) -> std::process::ExitCode {
+    let Some(addr) = health_address(bind) else {
+        eprintln!("healthcheck: invalid SOFATHEK_BIND {bind:?}");
+        return std::process::ExitCode::FAILURE;
+    };
+    match tokio::time::timeout(HEALTHCHECK_TIMEOUT, ask_health(addr)).await {
+        Ok(Ok((200, status))) => {
+            println!("{status}");
+            std::process::ExitCode::SUCCESS
+        }
+        Ok(Ok((code, status))) => {
+            eprintln!("unhealthy: HTTP {code} {status}");
+            std::process::ExitCode::FAILURE
+        }
+        Ok(Err(err)) => {
+            eprintln!("unhealthy: {err}");
+            std::process::ExitCode::FAILURE
+        }
+        Err(_) => {
+            eprintln!("unhealthy: no answer within {HEALTHCHECK_TIMEOUT:?}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn ask_health(addr: SocketAddr) -> std::io::Result<(u16, String)> {
+    let mut stream = tokio::net::TcpStream::connect(addr).await?;
+    let request = format!(
+        "GET /api/health HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nUser-Agent: sofathek-healthcheck\r\n\r\n"
+    );
+    stream.write_all(request.as_bytes()).await?;
+    let mut response = Vec::new();
+    stream.take(1 << 20).read_to_end(&mut response).await?;
+    let text = String::from_utf8_lossy(&response);
+    let code = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse::<u16>().ok())
+        .ok_or_else(|| std::io::Error::other("not an HTTP response"))?;
+    let status = text
+        .split("\r\n\r\n")
+        .nth(1)
+        .and_then(|body| {
+            // The body may be chunked; find the JSON object inside.
+            let start = body.find('{')?;
+            let end = body.rfind('}')?;
+            serde_json::from_str::<serde_json::Value>(&body[start..=end]).ok()
+        })
+        .and_then(|v| v["status"].as_str().map(str::to_owned))
+        .unwrap_or_else(|| "unknown".into());
+    Ok((code, status))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn health_addresses() {
+        let check = |bind: &str, expected: Option<&str>| {
+            assert_eq!(health_address(bind).map(|a| a.to_string()).as_deref(), expected, "{bind}");
+        };
+        check("0.0.0.0:3001", Some("127.0.0.1:3001"));
+        check("127.0.0.1:4000", Some("127.0.0.1:4000"));
+        check("[::]:3001", Some("[::1]:3001"));
+        check("localhost:3001", Some("127.0.0.1:3001"));
+        check("nonsense", None);
+    }
+}

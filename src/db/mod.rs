@@ -1,0 +1,233 @@
+//! SQLite storage: connections, numbered migrations, and every query of the program.
+//!
+//! Handlers never write SQL: they call the functions of the submodules through [`Db::read`]
+//! and [`Db::write`], which run them on tokio's blocking pool. One writer connection (SQLite
+//! allows one writer at a time) and a few reader connections (WAL lets them read concurrently).
+
+pub mod categories;
+pub mod videos;
+
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use rusqlite::Connection;
+
+/// Numbered migrations, applied in order; `PRAGMA user_version` records how many ran.
+const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_catalogue.sql")];
+
+const READERS: usize = 4;
+
+/// A storage failure.
+#[derive(Debug)]
+pub enum DbError {
+    /// The row asked for does not exist.
+    NotFound,
+    /// A uniqueness or foreign-key rule was broken.
+    Conflict(String),
+    Sqlite(rusqlite::Error),
+    /// The blocking task panicked or was cancelled.
+    Task(String),
+    /// The database was written by a newer SOFATHEK.
+    TooNew { found: usize, known: usize },
+}
+
+impl std::fmt::Display for DbError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DbError::NotFound => f.write_str("not found"),
+            DbError::Conflict(what) => write!(f, "conflict: {what}"),
+            DbError::Sqlite(err) => write!(f, "sqlite: {err}"),
+            DbError::Task(err) => write!(f, "database task failed: {err}"),
+            DbError::TooNew { found, known } => write!(
+                f,
+                "the database has schema version {found} but this sofathek knows only {known}: upgrade sofathek"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for DbError {}
+
+impl From<rusqlite::Error> for DbError {
+    fn from(err: rusqlite::Error) -> Self {
+        match err {
+            rusqlite::Error::QueryReturnedNoRows => DbError::NotFound,
+            rusqlite::Error::SqliteFailure(code, ref msg)
+                if code.code == rusqlite::ErrorCode::ConstraintViolation =>
+            {
+                DbError::Conflict(msg.clone().unwrap_or_else(|| "constraint violated".into()))
+            }
+            other => DbError::Sqlite(other),
+        }
+    }
+}
+
+pub type DbResult<T> = Result<T, DbError>;
+
+/// Shared handle to the database.
+#[derive(Clone)]
+pub struct Db {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    writer: std::sync::Mutex<Connection>,
+    readers: Vec<std::sync::Mutex<Connection>>,
+    next_reader: AtomicUsize,
+}
+
+fn configure(conn: &Connection) -> rusqlite::Result<()> {
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL;
+         PRAGMA synchronous = NORMAL;
+         PRAGMA foreign_keys = ON;
+         PRAGMA temp_store = MEMORY;",
+    )
+}
+
+impl Db {
+    /// Opens (creating if needed) the database and applies pending migrations.
+    pub fn open(path: &Path) -> DbResult<Db> {
+        let mut writer = Connection::open(path)?;
+        configure(&writer)?;
+        migrate(&mut writer)?;
+        let readers = (0..READERS)
+            .map(|_| {
+                let conn = Connection::open_with_flags(
+                    path,
+                    rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY
+                        | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                )?;
+                conn.busy_timeout(std::time::Duration::from_secs(10))?;
+                conn.execute_batch("PRAGMA foreign_keys = ON;")?;
+                Ok(std::sync::Mutex::new(conn))
+            })
+            .collect::<DbResult<Vec<_>>>()?;
+        Ok(Db {
+            inner: Arc::new(Inner {
+                writer: std::sync::Mutex::new(writer),
+                readers,
+                next_reader: AtomicUsize::new(0),
+            }),
+        })
+    }
+
+    /// Runs `f` with a read-only connection on the blocking pool.
+    pub async fn read<T, F>(&self, f: F) -> DbResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> DbResult<T> + Send + 'static,
+    {
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || {
+            let i = inner.next_reader.fetch_add(1, Ordering::Relaxed) % inner.readers.len();
+            let conn = inner.readers[i].lock().unwrap_or_else(|p| p.into_inner());
+            f(&conn)
+        })
+        .await
+        .map_err(|e| DbError::Task(e.to_string()))?
+    }
+
+    /// Runs `f` inside one write transaction on the blocking pool; an error rolls it back.
+    pub async fn write<T, F>(&self, f: F) -> DbResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&rusqlite::Transaction<'_>) -> DbResult<T> + Send + 'static,
+    {
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = inner.writer.lock().unwrap_or_else(|p| p.into_inner());
+            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let value = f(&tx)?;
+            tx.commit()?;
+            Ok(value)
+        })
+        .await
+        .map_err(|e| DbError::Task(e.to_string()))?
+    }
+
+    /// Synchronous write for start-up code that runs before the async runtime matters.
+    pub fn write_blocking<T>(
+        &self,
+        f: impl FnOnce(&rusqlite::Transaction<'_>) -> DbResult<T>,
+    ) -> DbResult<T> {
+        let mut conn = self.inner.writer.lock().unwrap_or_else(|p| p.into_inner());
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let value = f(&tx)?;
+        tx.commit()?;
+        Ok(value)
+    }
+
+    /// A cheap liveness probe for the health report.
+    pub async fn ping(&self) -> DbResult<()> {
+        self.read(|conn| Ok(conn.query_row("SELECT 1", [], |_| Ok(()))?))
+            .await
+    }
+}
+
+fn migrate(conn: &mut Connection) -> DbResult<()> {
+    let current: usize = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+    if current > MIGRATIONS.len() {
+        return Err(DbError::TooNew {
+            found: current,
+            known: MIGRATIONS.len(),
+        });
+    }
+    for (index, sql) in MIGRATIONS.iter().enumerate().skip(current) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", index + 1)?;
+        tx.commit()?;
+        tracing::info!(version = index + 1, "applied database migration");
+    }
+    Ok(())
+}
+
+/// The current time as an RFC 3339 string (the format of every timestamp column).
+pub fn now() -> String {
+    format_time(time::OffsetDateTime::now_utc())
+}
+
+/// Formats a time as RFC 3339 with millisecond precision in UTC, like JavaScript's `toISOString`.
+pub fn format_time(t: time::OffsetDateTime) -> String {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    let format = time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
+    );
+    t.format(&format).unwrap_or_else(|_| "1970-01-01T00:00:00.000Z".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrations_apply_once_and_are_recorded() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("t.db");
+        drop(Db::open(&path).expect("first open"));
+        let db = Db::open(&path).expect("second open is a no-op");
+        let version: usize = db
+            .write_blocking(|tx| Ok(tx.query_row("PRAGMA user_version", [], |r| r.get(0))?))
+            .expect("version");
+        assert_eq!(version, MIGRATIONS.len());
+    }
+
+    #[test]
+    fn refuses_a_newer_schema() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("t.db");
+        let conn = Connection::open(&path).expect("open");
+        conn.pragma_update(None, "user_version", 999).expect("set");
+        drop(conn);
+        assert!(matches!(Db::open(&path), Err(DbError::TooNew { .. })));
+    }
+
+    #[test]
+    fn time_format_is_iso() {
+        let t = time::macros::datetime!(2024-01-02 03:04:05.678 UTC);
+        assert_eq!(format_time(t), "2024-01-02T03:04:05.678Z");
+    }
+}

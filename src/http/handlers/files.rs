@@ -1,0 +1,160 @@
+//! `/api/stream`, `/api/download` and `/api/thumbnails`: library files by name.
+//!
+//! Only a single path component with an allowed extension is accepted; it must resolve inside
+//! the library directory (a symlink leading outside is 403) and be a file the catalogue knows.
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, Method, StatusCode};
+use axum::response::Response;
+
+use crate::db::DbError;
+use crate::db::videos;
+use crate::error::ApiError;
+use crate::http::AppState;
+use crate::http::serve_file::{ServeError, ServeOptions, serve_file};
+use crate::library::{self, DOWNLOAD_EXTRA_EXTENSIONS, NameError, Resolved, THUMBNAIL_EXTENSIONS, VIDEO_EXTENSIONS};
+
+/// The route a file is requested through: decides allowed names and error messages.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Route {
+    Stream,
+    Download,
+    Thumbnail,
+}
+
+impl Route {
+    fn allowed(self) -> &'static [&'static [&'static str]] {
+        match self {
+            Route::Stream => &[VIDEO_EXTENSIONS],
+            Route::Download => &[VIDEO_EXTENSIONS, DOWNLOAD_EXTRA_EXTENSIONS],
+            Route::Thumbnail => &[THUMBNAIL_EXTENSIONS],
+        }
+    }
+
+    fn not_found(self, name: &str) -> ApiError {
+        ApiError::not_found(match self {
+            Route::Stream => format!("Video file '{name}' not found"),
+            Route::Download => format!("File '{name}' not found"),
+            Route::Thumbnail => format!("Thumbnail '{name}' not found"),
+        })
+    }
+}
+
+fn name_error(err: NameError) -> ApiError {
+    ApiError::bad_request(err.message()).with_code(match err {
+        NameError::Empty => "FILENAME_REQUIRED",
+        NameError::Invalid => "INVALID_FILENAME",
+        NameError::BadExtension => "INVALID_FILE_TYPE",
+    })
+}
+
+async fn locate(state: &AppState, route: Route, name: &str) -> Result<std::path::PathBuf, ApiError> {
+    library::check_name(name, route.allowed()).map_err(name_error)?;
+    let path = match library::resolve(&state.layout, name) {
+        Resolved::Path(path) => path,
+        Resolved::Outside => return Err(ApiError::forbidden("Invalid path").with_code("INVALID_PATH")),
+        Resolved::NotFound => return Err(route.not_found(name)),
+    };
+    let owned = name.to_owned();
+    match state.db.read(move |conn| videos::find_file(conn, &owned)).await {
+        Ok(_) => Ok(path),
+        Err(DbError::NotFound) => Err(route.not_found(name)),
+        Err(err) => Err(err.into()),
+    }
+}
+
+fn serve_error(route: Route, name: &str, err: ServeError) -> ApiError {
+    match err {
+        ServeError::NotFound => route.not_found(name),
+        ServeError::NotAFile if route == Route::Thumbnail => {
+            ApiError::not_found(format!("Thumbnail '{name}' is not a file"))
+        }
+        ServeError::NotAFile => route.not_found(name),
+        ServeError::PermissionDenied if route == Route::Thumbnail => {
+            ApiError::forbidden("Permission denied accessing thumbnail")
+        }
+        ServeError::PermissionDenied => route.not_found(name),
+        ServeError::TooLarge { size, max } => ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("Thumbnail too large: {size} bytes (max: {max})"),
+        )
+        .with_code("THUMBNAIL_TOO_LARGE"),
+        ServeError::MalformedRange => {
+            ApiError::bad_request("Invalid range header format").with_code("INVALID_RANGE")
+        }
+        ServeError::Io(err) if route == Route::Thumbnail => {
+            ApiError::internal(format!("Unable to access thumbnail: {err}"))
+        }
+        ServeError::Io(err) => ApiError::internal(err),
+    }
+}
+
+/// Streams a video with Range support.
+#[utoipa::path(get, path = "/api/stream/{filename}", tag = "files",
+    params(("filename" = String, Path, description = "file name of a library video")),
+    responses((status = 200, description = "the whole file"), (status = 206, description = "a byte range"),
+              (status = 304, description = "not modified"),
+              (status = 400, description = "invalid name or range", body = serde_json::Value),
+              (status = 403, description = "outside the library", body = serde_json::Value),
+              (status = 404, description = "no such file", body = serde_json::Value),
+              (status = 416, description = "range not satisfiable", body = serde_json::Value)))]
+pub async fn stream(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    method: Method,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let path = locate(&state, Route::Stream, &name).await?;
+    let options = ServeOptions::new(library::mime_type(&name))
+        .count_bytes(state.metrics.bytes_streamed.clone());
+    serve_file(&method, &headers, &path, options)
+        .await
+        .map_err(|e| serve_error(Route::Stream, &name, e))
+}
+
+/// Sends a video, audio copy or subtitle as an attachment.
+#[utoipa::path(get, path = "/api/download/{filename}", tag = "files",
+    params(("filename" = String, Path, description = "file name of a video, audio copy or subtitle")),
+    responses((status = 200, description = "the file as an attachment"), (status = 206, description = "a byte range"),
+              (status = 400, description = "invalid name", body = serde_json::Value),
+              (status = 403, description = "outside the library", body = serde_json::Value),
+              (status = 404, description = "no such file", body = serde_json::Value)))]
+pub async fn download(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    method: Method,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let path = locate(&state, Route::Download, &name).await?;
+    let options = ServeOptions::new(library::mime_type(&name))
+        .attachment(&name)
+        .count_bytes(state.metrics.bytes_streamed.clone());
+    serve_file(&method, &headers, &path, options)
+        .await
+        .map_err(|e| serve_error(Route::Download, &name, e))
+}
+
+/// Sends a thumbnail image.
+#[utoipa::path(get, path = "/api/thumbnails/{filename}", tag = "files",
+    params(("filename" = String, Path, description = "file name of a thumbnail")),
+    responses((status = 200, description = "the image"), (status = 206, description = "a byte range"),
+              (status = 400, description = "invalid name", body = serde_json::Value),
+              (status = 403, description = "outside the library or unreadable", body = serde_json::Value),
+              (status = 404, description = "no such file", body = serde_json::Value),
+              (status = 413, description = "larger than THUMBNAIL_MAX_SIZE", body = serde_json::Value)))]
+pub async fn thumbnail(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    method: Method,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let path = locate(&state, Route::Thumbnail, &name).await?;
+    let cache = format!("public, max-age={}", state.config.thumbnail_cache_duration);
+    let options = ServeOptions::new(library::mime_type(&name))
+        .cache_control(&cache)
+        .max_size(state.config.thumbnail_max_size)
+        .count_bytes(state.metrics.bytes_streamed.clone());
+    serve_file(&method, &headers, &path, options)
+        .await
+        .map_err(|e| serve_error(Route::Thumbnail, &name, e))
+}

@@ -1,0 +1,38 @@
+//! `GET /health`, `GET /api/health` (full report) and `GET /api/health/live` (no I/O).
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use crate::health::{self, Status};
+use crate::http::AppState;
+
+/// The full health report; 503 only when critical.
+#[utoipa::path(get, path = "/api/health", tag = "health",
+    responses((status = 200, description = "healthy or degraded", body = serde_json::Value),
+              (status = 503, description = "critical", body = serde_json::Value)))]
+pub async fn report(State(state): State<AppState>) -> Response {
+    let (status, body) = health::report(
+        &state.config,
+        &state.db,
+        &state.layout,
+        &state.tools,
+        state.started,
+    )
+    .await;
+    let code = if status == Status::Critical {
+        StatusCode::SERVICE_UNAVAILABLE
+    } else {
+        StatusCode::OK
+    };
+    (code, Json(body)).into_response()
+}
+
+/// Liveness: the process answers; touches neither disk nor database.
+#[utoipa::path(get, path = "/api/health/live", tag = "health",
+    responses((status = 200, description = "the process is alive", body = serde_json::Value)))]
+pub async fn live(State(state): State<AppState>) -> Json<serde_json::Value> {
+    Json(json!({ "status": "alive", "uptime": state.started.elapsed().as_secs_f64() }))
+}

@@ -1,0 +1,50 @@
+//! Service routes: the OpenAPI document, Prometheus metrics, the index page and fallbacks.
+
+use axum::extract::{OriginalUri, State};
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+
+use crate::error::ApiError;
+use crate::http::AppState;
+
+/// The OpenAPI document generated from the handlers.
+pub async fn openapi() -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        crate::http::openapi::document(),
+    )
+        .into_response()
+}
+
+/// Prometheus metrics in the text exposition format.
+pub async fn metrics(State(state): State<AppState>) -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        state.metrics.render(),
+    )
+        .into_response()
+}
+
+/// Placeholder home page until the web UI is built.
+pub async fn index() -> Html<&'static str> {
+    Html(concat!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>SOFATHEK</title></head>",
+        "<body><h1>SOFATHEK</h1><p>The family video library is running. ",
+        "The JSON API lives under <a href=\"/api/videos\">/api</a>; ",
+        "see <a href=\"/api/openapi.json\">the OpenAPI document</a>.</p></body></html>"
+    ))
+}
+
+/// Unknown route: 404 with the original message.
+pub async fn not_found(OriginalUri(uri): OriginalUri) -> ApiError {
+    ApiError::not_found(format!("Route {uri} not found"))
+}
+
+/// Known route, wrong method.
+pub async fn method_not_allowed(OriginalUri(uri): OriginalUri) -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        format!("Method not allowed for {}", uri.path()),
+    )
+    .with_code("METHOD_NOT_ALLOWED")
+}

@@ -1,0 +1,169 @@
+//! HTTP layer: application state, the router (every route in one place), middleware and `serve`.
+
+pub mod handlers;
+pub mod json;
+pub mod openapi;
+pub mod range;
+pub mod serve_file;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::config::Config;
+use crate::db::Db;
+use crate::error::ApiError;
+use crate::health::ToolCache;
+use crate::library::Layout;
+use crate::metrics::Metrics;
+
+/// Everything a handler may use, passed explicitly.
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub db: Db,
+    pub layout: Layout,
+    pub metrics: Arc<Metrics>,
+    pub tools: Arc<ToolCache>,
+    pub events: crate::events::Events,
+    pub started: Instant,
+}
+
+impl AppState {
+    /// Opens the database in the data directory and creates the layout.
+    pub fn open(config: Config) -> anyhow::Result<AppState> {
+        let layout = Layout::new(&config.data_path);
+        layout.create_dirs()?;
+        let db = Db::open(&layout.database)?;
+        Ok(AppState {
+            config: Arc::new(config),
+            db,
+            layout,
+            metrics: Arc::new(Metrics::new()),
+            tools: Arc::new(ToolCache::default()),
+            events: crate::events::Events::new(),
+            started: Instant::now(),
+        })
+    }
+}
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+/// Time allowed to produce a response head (streaming bodies are not limited by it).
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// Largest JSON or form body.
+const BODY_LIMIT: usize = 1024 * 1024;
+
+/// Every route of the service.
+pub fn router(state: AppState) -> Router {
+    use handlers::{categories, files, health, meta, videos};
+
+    let api = Router::new()
+        .route("/health", get(health::report))
+        .route("/health/live", get(health::live))
+        .route("/videos", get(videos::list))
+        .route(
+            "/videos/{id}",
+            get(videos::show).patch(videos::update).delete(videos::remove),
+        )
+        .route("/stream/{filename}", get(files::stream))
+        .route("/download/{filename}", get(files::download))
+        .route("/thumbnails/{filename}", get(files::thumbnail))
+        .route("/categories", get(categories::list).post(categories::create))
+        .route(
+            "/categories/{slug}",
+            axum::routing::patch(categories::rename).delete(categories::remove),
+        )
+        .route("/openapi.json", get(meta::openapi));
+
+    Router::new()
+        .route("/", get(meta::index))
+        .route("/health", get(health::report))
+        .route("/health/", get(health::report))
+        .route("/metrics", get(meta::metrics))
+        .nest("/api", api)
+        .fallback(meta::not_found)
+        .method_not_allowed_fallback(meta::method_not_allowed)
+        .layer(middleware::from_fn_with_state(state.clone(), observe))
+        .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ))
+        .layer(header("content-security-policy", CSP))
+        .layer(header("x-content-type-options", "nosniff"))
+        .layer(header("referrer-policy", "same-origin"))
+        .layer(header("x-frame-options", "DENY"))
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|req: &Request| {
+                let id = req
+                    .headers()
+                    .get(&REQUEST_ID)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("-");
+                tracing::info_span!("request", method = %req.method(), uri = %req.uri().path(), request_id = %id)
+            }),
+        )
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .with_state(state)
+}
+
+const CSP: &str = "default-src 'self'; img-src 'self' data:; media-src 'self'; style-src 'self'; \
+    script-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; \
+    frame-ancestors 'none'";
+
+fn header(name: &'static str, value: &'static str) -> SetResponseHeaderLayer<HeaderValue> {
+    SetResponseHeaderLayer::if_not_present(HeaderName::from_static(name), HeaderValue::from_static(value))
+}
+
+/// Records each request's duration and status in the metrics.
+async fn observe(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let began = Instant::now();
+    let method = req.method().clone();
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| "unmatched".into());
+    let response = next.run(req).await;
+    if method != Method::OPTIONS {
+        state.metrics.observe_request(
+            method.as_str(),
+            &route,
+            response.status().as_u16(),
+            began.elapsed(),
+        );
+    }
+    response
+}
+
+/// Serves `router(state)` on `listener` until `shutdown` resolves, then lets in-flight
+/// requests finish.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = router(state);
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}
+
+/// Converts an unexpected status from a layer (timeout, body limit) into the JSON envelope.
+pub fn status_error(status: StatusCode) -> Response {
+    ApiError::new(status, status.canonical_reason().unwrap_or("error")).into_response()
+}

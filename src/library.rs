@@ -1,0 +1,420 @@
+//! The data directory's layout and the library's files: naming, path safety, atomic publish,
+//! deletion and start-up reconciliation.
+//!
+//! Nothing outside this module creates, renames or removes files in the library directory.
+//!
+//! ```text
+//! SOFATHEK_DATA_PATH/
+//!   sofathek.db (+ -wal, -shm)   the catalogue and the job queue
+//!   library/                      flat: <stem>.mp4|webm, <stem>.webp, <stem>.<lang>.vtt, <stem>.mp3
+//!   staging/<job-id>/             per-job work directories (same filesystem as library/)
+//!   staging/.upload-*             uploads being received
+//! ```
+
+use std::collections::HashSet;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use crate::db::videos::{self, FileKind, VideoRecord};
+use crate::db::{Db, DbError};
+
+/// Paths of the data directory.
+#[derive(Debug, Clone)]
+pub struct Layout {
+    pub data: PathBuf,
+    pub database: PathBuf,
+    pub library: PathBuf,
+    pub staging: PathBuf,
+}
+
+impl Layout {
+    pub fn new(data: &Path) -> Layout {
+        Layout {
+            data: data.to_path_buf(),
+            database: data.join("sofathek.db"),
+            library: data.join("library"),
+            staging: data.join("staging"),
+        }
+    }
+
+    /// Creates the library and staging directories.
+    pub fn create_dirs(&self) -> io::Result<()> {
+        std::fs::create_dir_all(&self.library)?;
+        std::fs::create_dir_all(&self.staging)
+    }
+
+    /// The per-job staging directory.
+    pub fn job_dir(&self, job_id: &str) -> PathBuf {
+        self.staging.join(job_id)
+    }
+}
+
+/// Why a requested file name is refused (original §1.5 messages).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NameError {
+    Empty,
+    Invalid,
+    BadExtension,
+}
+
+impl NameError {
+    pub fn message(self) -> &'static str {
+        match self {
+            NameError::Empty => "Filename parameter is required",
+            NameError::Invalid => "Invalid filename",
+            NameError::BadExtension => "Invalid file type",
+        }
+    }
+}
+
+/// Extensions the stream route accepts (original §1.5), lowercase without the dot.
+pub const VIDEO_EXTENSIONS: &[&str] = &["mp4", "webm", "ogg", "avi", "mov", "wmv", "flv", "mkv", "m4v"];
+/// Extensions the download route accepts in addition to videos.
+pub const DOWNLOAD_EXTRA_EXTENSIONS: &[&str] = &["mp3", "m4a", "srt", "vtt"];
+/// Extensions the thumbnail route accepts.
+pub const THUMBNAIL_EXTENSIONS: &[&str] = &["jpg", "jpeg", "png", "webp"];
+
+/// The lowercase extension of a name.
+pub fn extension(name: &str) -> Option<String> {
+    let (stem, ext) = name.rsplit_once('.')?;
+    (!stem.is_empty() && !ext.is_empty()).then(|| ext.to_ascii_lowercase())
+}
+
+/// Checks a client-supplied file name: a single path component with an allowed extension.
+///
+/// A name that merely contains `..` inside a word (`Part 1..3.mp4`) is fine; separators,
+/// `.`/`..`, absolute paths, NUL and control characters are not.
+pub fn check_name(name: &str, allowed: &[&[&str]]) -> Result<(), NameError> {
+    if name.is_empty() {
+        return Err(NameError::Empty);
+    }
+    if name == "."
+        || name == ".."
+        || name.starts_with('.')
+        || name.len() > 1024
+        || name.chars().any(|c| c == '/' || c == '\\' || c.is_control())
+    {
+        return Err(NameError::Invalid);
+    }
+    let ext = extension(name).ok_or(NameError::BadExtension)?;
+    if allowed.iter().any(|list| list.contains(&ext.as_str())) {
+        Ok(())
+    } else {
+        Err(NameError::BadExtension)
+    }
+}
+
+/// MIME type of a library file by extension (original §1.5 tables plus WebVTT).
+pub fn mime_type(name: &str) -> &'static str {
+    match extension(name).as_deref() {
+        Some("mp4" | "m4v") => "video/mp4",
+        Some("webm") => "video/webm",
+        Some("ogg") => "video/ogg",
+        Some("avi") => "video/x-msvideo",
+        Some("mov") => "video/quicktime",
+        Some("wmv") => "video/x-ms-wmv",
+        Some("flv") => "video/x-flv",
+        Some("mkv") => "video/x-matroska",
+        Some("mp3") => "audio/mpeg",
+        Some("m4a") => "audio/mp4",
+        Some("srt") => "application/x-subrip",
+        Some("vtt") => "text/vtt; charset=utf-8",
+        Some("jpg" | "jpeg") => "image/jpeg",
+        Some("png") => "image/png",
+        Some("webp") => "image/webp",
+        _ => "video/mp4",
+    }
+}
+
+/// Where a library file may be read from, or why not.
+#[derive(Debug)]
+pub enum Resolved {
+    Path(PathBuf),
+    /// The name exists but leads outside the library (a symlink): 403.
+    Outside,
+    NotFound,
+}
+
+/// Resolves a checked name to a path inside the library, following symlinks only when the
+/// target stays inside the library directory.
+pub fn resolve(layout: &Layout, name: &str) -> Resolved {
+    let path = layout.library.join(name);
+    let real = match std::fs::canonicalize(&path) {
+        Ok(real) => real,
+        Err(_) => return Resolved::NotFound,
+    };
+    let root = std::fs::canonicalize(&layout.library).unwrap_or_else(|_| layout.library.clone());
+    if real.parent() == Some(root.as_path()) {
+        Resolved::Path(real)
+    } else {
+        Resolved::Outside
+    }
+}
+
+/// One file produced by a job, ready to move into the library.
+#[derive(Debug, Clone)]
+pub struct StagedFile {
+    pub source: PathBuf,
+    pub name: String,
+    pub kind: FileKind,
+    pub language: Option<String>,
+}
+
+/// A publish or delete failure.
+#[derive(Debug)]
+pub enum LibraryError {
+    Io(io::Error),
+    Db(DbError),
+}
+
+impl std::fmt::Display for LibraryError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LibraryError::Io(err) => write!(f, "library file operation failed: {err}"),
+            LibraryError::Db(err) => write!(f, "{err}"),
+        }
+    }
+}
+
+impl std::error::Error for LibraryError {}
+
+impl From<io::Error> for LibraryError {
+    fn from(err: io::Error) -> Self {
+        LibraryError::Io(err)
+    }
+}
+
+impl From<DbError> for LibraryError {
+    fn from(err: DbError) -> Self {
+        LibraryError::Db(err)
+    }
+}
+
+/// Moves staged files into the library and records the video in one transaction.
+///
+/// Files are renamed (same filesystem) or copied, fsynced and renamed (different filesystems);
+/// the library directory is fsynced; only then is the catalogue row committed. If anything
+/// fails the moved files are removed again. A crash between the two steps leaves files the
+/// catalogue does not know, which [`reconcile`] removes at the next start while the job is re-run.
+pub async fn publish(
+    db: &Db,
+    layout: &Layout,
+    mut video: VideoRecord,
+    files: Vec<StagedFile>,
+) -> Result<VideoRecord, LibraryError> {
+    let library = layout.library.clone();
+    let moved = tokio::task::spawn_blocking(move || move_all(&library, &files))
+        .await
+        .map_err(|e| LibraryError::Io(io::Error::other(e)))??;
+    video.files = moved.iter().map(|(_, record)| record.clone()).collect();
+    if let Some((name, size)) = video.file_of(FileKind::Video).map(|f| (f.name.clone(), f.size)) {
+        video.file_name = name;
+        video.size = size;
+    }
+    let record = video.clone();
+    match db.write(move |tx| videos::insert(tx, &record)).await {
+        Ok(()) => Ok(video),
+        Err(err) => {
+            for (path, _) in &moved {
+                let _ = std::fs::remove_file(path);
+            }
+            Err(err.into())
+        }
+    }
+}
+
+fn move_all(
+    library: &Path,
+    files: &[StagedFile],
+) -> io::Result<Vec<(PathBuf, crate::db::videos::FileRecord)>> {
+    let mut moved = Vec::new();
+    for file in files {
+        let target = library.join(&file.name);
+        let result = (|| {
+            if target.exists() {
+                return Err(io::Error::new(
+                    io::ErrorKind::AlreadyExists,
+                    format!("{} already exists in the library", file.name),
+                ));
+            }
+            move_file(&file.source, &target)?;
+            std::fs::metadata(&target)
+        })();
+        match result {
+            Ok(meta) => moved.push((
+                target,
+                crate::db::videos::FileRecord {
+                    name: file.name.clone(),
+                    kind: file.kind,
+                    language: file.language.clone(),
+                    size: meta.len(),
+                },
+            )),
+            Err(err) => {
+                for (path, _) in &moved {
+                    let _ = std::fs::remove_file(path);
+                }
+                return Err(err);
+            }
+        }
+    }
+    std::fs::File::open(library)?.sync_all()?;
+    Ok(moved)
+}
+
+/// Renames `from` to `to`; across filesystems copies to a temporary name, fsyncs and renames.
+pub fn move_file(from: &Path, to: &Path) -> io::Result<()> {
+    match std::fs::rename(from, to) {
+        Ok(()) => Ok(()),
+        Err(err) if err.raw_os_error() == Some(rustix::io::Errno::XDEV.raw_os_error()) => {
+            copy_file(from, to)?;
+            std::fs::remove_file(from)
+        }
+        Err(err) => Err(err),
+    }
+}
+
+/// Copies `from` to `to` through a hidden temporary file in the target directory, fsynced and
+/// renamed into place, so `to` never exists half-written.
+pub fn copy_file(from: &Path, to: &Path) -> io::Result<()> {
+    let dir = to.parent().unwrap_or(Path::new("."));
+    let mut tmp = tempfile::Builder::new().prefix(".incoming-").tempfile_in(dir)?;
+    let mut src = std::fs::File::open(from)?;
+    io::copy(&mut src, tmp.as_file_mut())?;
+    tmp.as_file().sync_all()?;
+    tmp.persist_noclobber(to).map_err(|e| e.error)?;
+    Ok(())
+}
+
+/// Removes a video from the catalogue, then its files. Returns the removed record.
+pub async fn delete(db: &Db, layout: &Layout, id: &str) -> Result<VideoRecord, LibraryError> {
+    let id_owned = id.to_owned();
+    let video = db.write(move |tx| videos::delete(tx, &id_owned)).await?;
+    for file in &video.files {
+        match std::fs::remove_file(layout.library.join(&file.name)) {
+            Ok(()) => {}
+            Err(err) if err.kind() == io::ErrorKind::NotFound => {}
+            Err(err) => tracing::warn!(file = %file.name, %err, "could not remove a deleted video's file"),
+        }
+    }
+    Ok(video)
+}
+
+/// What start-up reconciliation found and did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Reconciled {
+    /// Library files no catalogue entry owns (left by a crash mid-publish or mid-delete): removed.
+    pub removed_orphans: Vec<String>,
+    /// Staging entries that belonged to no active job: removed.
+    pub removed_staging: Vec<String>,
+    /// Catalogue files missing on disk (reported, not changed).
+    pub missing_files: Vec<String>,
+}
+
+/// Brings the directory in line with the catalogue at start-up, without running ffmpeg:
+/// removes orphan library files and stale staging entries (keeping `active_jobs`' directories).
+pub fn reconcile(
+    db: &Db,
+    layout: &Layout,
+    active_jobs: &HashSet<String>,
+) -> Result<Reconciled, LibraryError> {
+    let known = db.write_blocking(|tx| videos::all_file_names(tx))?;
+    let mut report = Reconciled::default();
+    let mut on_disk = HashSet::new();
+    for entry in std::fs::read_dir(&layout.library)? {
+        let entry = entry?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if known.contains(&name) {
+            on_disk.insert(name);
+            continue;
+        }
+        let path = entry.path();
+        let removed = if entry.file_type()?.is_dir() {
+            std::fs::remove_dir_all(&path)
+        } else {
+            std::fs::remove_file(&path)
+        };
+        match removed {
+            Ok(()) => report.removed_orphans.push(name),
+            Err(err) => tracing::warn!(file = %name, %err, "could not remove an orphan library file"),
+        }
+    }
+    for entry in std::fs::read_dir(&layout.staging)? {
+        let entry = entry?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if active_jobs.contains(&name) {
+            continue;
+        }
+        let path = entry.path();
+        let removed = if entry.file_type()?.is_dir() {
+            std::fs::remove_dir_all(&path)
+        } else {
+            std::fs::remove_file(&path)
+        };
+        match removed {
+            Ok(()) => report.removed_staging.push(name),
+            Err(err) => tracing::warn!(entry = %name, %err, "could not remove a stale staging entry"),
+        }
+    }
+    let mut missing: Vec<String> = known.difference(&on_disk).cloned().collect();
+    missing.sort();
+    report.missing_files = missing;
+    report.removed_orphans.sort();
+    report.removed_staging.sort();
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names() {
+        let video: &[&[&str]] = &[VIDEO_EXTENSIONS];
+        let check = |name: &str, expected: Result<(), NameError>| {
+            assert_eq!(check_name(name, video), expected, "{name:?}");
+        };
+        check("clip.mp4", Ok(()));
+        check("CLIP.MP4", Ok(()));
+        check("Part 1..3.mp4", Ok(()));
+        check("Ünïcode – name.webm", Ok(()));
+        check("", Err(NameError::Empty));
+        check("..", Err(NameError::Invalid));
+        check("../etc/passwd", Err(NameError::Invalid));
+        check("/etc/passwd", Err(NameError::Invalid));
+        check("a/b.mp4", Err(NameError::Invalid));
+        check("a\\b.mp4", Err(NameError::Invalid));
+        check("a\0b.mp4", Err(NameError::Invalid));
+        check("a\nb.mp4", Err(NameError::Invalid));
+        check(".hidden.mp4", Err(NameError::Invalid));
+        check("virus.exe", Err(NameError::BadExtension));
+        check("noextension", Err(NameError::BadExtension));
+        check(".mp4", Err(NameError::Invalid));
+    }
+
+    #[test]
+    fn mime_types() {
+        assert_eq!(mime_type("a.MP4"), "video/mp4");
+        assert_eq!(mime_type("a.mp3"), "audio/mpeg");
+        assert_eq!(mime_type("a.en.vtt"), "text/vtt; charset=utf-8");
+        assert_eq!(mime_type("a.webp"), "image/webp");
+        assert_eq!(mime_type("a.unknown"), "video/mp4");
+    }
+
+    #[test]
+    fn resolve_stays_inside() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let layout = Layout::new(tmp.path());
+        layout.create_dirs().expect("dirs");
+        std::fs::write(layout.library.join("a.mp4"), b"x").expect("write");
+        std::fs::write(tmp.path().join("secret.mp4"), b"x").expect("write");
+        std::os::unix::fs::symlink(tmp.path().join("secret.mp4"), layout.library.join("link.mp4"))
+            .expect("symlink");
+        std::os::unix::fs::symlink(layout.library.join("a.mp4"), layout.library.join("alias.mp4"))
+            .expect("symlink");
+        assert!(matches!(resolve(&layout, "a.mp4"), Resolved::Path(_)));
+        assert!(matches!(resolve(&layout, "alias.mp4"), Resolved::Path(_)));
+        assert!(matches!(resolve(&layout, "link.mp4"), Resolved::Outside));
+        assert!(matches!(resolve(&layout, "none.mp4"), Resolved::NotFound));
+    }
+}

@@ -1,0 +1,1 @@
+//! ffprobe/ffmpeg: probe parsing, the browser-playability plan and progress parsing.

@@ -1,0 +1,140 @@
+//! Prometheus metrics: request durations, bytes streamed, job outcomes (text exposition format).
+//!
+//! A dozen counters and one histogram family do not need a metrics framework: this module keeps
+//! them in atomics and a small map and renders `GET /metrics`.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+/// Upper bounds of the request-duration histogram, in seconds.
+const BUCKETS: [f64; 10] = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0, 5.0, 30.0];
+
+#[derive(Default)]
+struct Histogram {
+    counts: [u64; BUCKETS.len()],
+    count: u64,
+    sum: f64,
+}
+
+/// The process's metrics.
+#[derive(Default)]
+pub struct Metrics {
+    /// Keyed by (method, matched route, status).
+    requests: Mutex<BTreeMap<(String, String, u16), Histogram>>,
+    /// Bytes of media, thumbnails and downloads sent.
+    pub bytes_streamed: std::sync::Arc<AtomicU64>,
+    /// Keyed by (job kind, outcome).
+    jobs: Mutex<BTreeMap<(String, String), Histogram>>,
+}
+
+impl Metrics {
+    pub fn new() -> Metrics {
+        Metrics::default()
+    }
+
+    /// Records one finished request.
+    pub fn observe_request(&self, method: &str, route: &str, status: u16, took: Duration) {
+        let mut map = self.requests.lock().unwrap_or_else(|p| p.into_inner());
+        observe(
+            map.entry((method.to_owned(), route.to_owned(), status)).or_default(),
+            took,
+        );
+    }
+
+    /// Records one finished job.
+    pub fn observe_job(&self, kind: &str, outcome: &str, took: Duration) {
+        let mut map = self.jobs.lock().unwrap_or_else(|p| p.into_inner());
+        observe(
+            map.entry((kind.to_owned(), outcome.to_owned())).or_default(),
+            took,
+        );
+    }
+
+    /// Renders every metric in Prometheus' text format.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        out.push_str("# HELP sofathek_http_request_duration_seconds Time to produce a response.\n");
+        out.push_str("# TYPE sofathek_http_request_duration_seconds histogram\n");
+        {
+            let map = self.requests.lock().unwrap_or_else(|p| p.into_inner());
+            for ((method, route, status), h) in map.iter() {
+                let labels = format!(
+                    "method=\"{}\",route=\"{}\",status=\"{status}\"",
+                    escape(method),
+                    escape(route)
+                );
+                render_histogram(&mut out, "sofathek_http_request_duration_seconds", &labels, h);
+            }
+        }
+        out.push_str("# HELP sofathek_job_duration_seconds Time from start to end of an ingest job.\n");
+        out.push_str("# TYPE sofathek_job_duration_seconds histogram\n");
+        {
+            let map = self.jobs.lock().unwrap_or_else(|p| p.into_inner());
+            for ((kind, outcome), h) in map.iter() {
+                let labels = format!("kind=\"{}\",outcome=\"{}\"", escape(kind), escape(outcome));
+                render_histogram(&mut out, "sofathek_job_duration_seconds", &labels, h);
+            }
+        }
+        out.push_str("# HELP sofathek_bytes_streamed_total Bytes of library files sent to clients.\n");
+        out.push_str("# TYPE sofathek_bytes_streamed_total counter\n");
+        let _ = writeln!(
+            out,
+            "sofathek_bytes_streamed_total {}",
+            self.bytes_streamed.load(Ordering::Relaxed)
+        );
+        out
+    }
+}
+
+fn observe(h: &mut Histogram, took: Duration) {
+    let secs = took.as_secs_f64();
+    for (i, bound) in BUCKETS.iter().enumerate() {
+        if secs <= *bound {
+            h.counts[i] += 1;
+        }
+    }
+    h.count += 1;
+    h.sum += secs;
+}
+
+fn render_histogram(out: &mut String, name: &str, labels: &str, h: &Histogram) {
+    for (i, bound) in BUCKETS.iter().enumerate() {
+        let _ = writeln!(out, "{name}_bucket{{{labels},le=\"{bound}\"}} {}", h.counts[i]);
+    }
+    let _ = writeln!(out, "{name}_bucket{{{labels},le=\"+Inf\"}} {}", h.count);
+    let _ = writeln!(out, "{name}_sum{{{labels}}} {}", h.sum);
+    let _ = writeln!(out, "{name}_count{{{labels}}} {}", h.count);
+}
+
+fn escape(value: &str) -> String {
+    value
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_histograms_and_counters() {
+        let m = Metrics::new();
+        m.observe_request("GET", "/api/videos", 200, Duration::from_millis(3));
+        m.observe_request("GET", "/api/videos", 200, Duration::from_millis(300));
+        m.observe_job("url", "completed", Duration::from_secs(2));
+        m.bytes_streamed.fetch_add(42, Ordering::Relaxed);
+        let text = m.render();
+        assert!(text.contains(
+            "sofathek_http_request_duration_seconds_bucket{method=\"GET\",route=\"/api/videos\",status=\"200\",le=\"0.005\"} 1"
+        ), "{text}");
+        assert!(text.contains(
+            "sofathek_http_request_duration_seconds_count{method=\"GET\",route=\"/api/videos\",status=\"200\"} 2"
+        ));
+        assert!(text.contains("sofathek_job_duration_seconds_count{kind=\"url\",outcome=\"completed\"} 1"));
+        assert!(text.contains("sofathek_bytes_streamed_total 42"));
+    }
+}

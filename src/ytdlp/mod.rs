@@ -1,0 +1,1 @@
+//! yt-dlp: argument building, progress parsing and error classification.
