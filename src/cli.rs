@@ -75,7 +75,17 @@ pub struct ConfigCmdArgs {
 
 /// Runs the command line; returns the process exit code.
 pub fn main() -> anyhow::Result<std::process::ExitCode> {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            if let Some(var) = env_var_of_invalid_arg(&err) {
+                eprintln!(
+                    "sofathek: invalid {var}: the value of {var} (or its flag) is not accepted"
+                );
+            }
+            err.exit()
+        }
+    };
     let command = match cli.command {
         Some(command) => command,
         None => Command::Serve(ServeArgs {
@@ -127,6 +137,24 @@ pub fn main() -> anyhow::Result<std::process::ExitCode> {
     }
 }
 
+/// Names the environment variable behind a rejected flag value, so configuration errors from
+/// the environment say which variable is wrong.
+fn env_var_of_invalid_arg(err: &clap::Error) -> Option<String> {
+    use clap::CommandFactory;
+    use clap::error::{ContextKind, ContextValue};
+    let Some(ContextValue::String(arg)) = err.get(ContextKind::InvalidArg) else {
+        return None;
+    };
+    let long = arg.split_whitespace().next()?.trim_start_matches("--");
+    let command = Cli::command();
+    command
+        .get_subcommands()
+        .flat_map(|sub| sub.get_arguments())
+        .find(|a| a.get_long() == Some(long))
+        .and_then(|a| a.get_env())
+        .map(|env| env.to_string_lossy().into_owned())
+}
+
 #[derive(Parser)]
 struct ServeWrapper {
     #[command(flatten)]
@@ -152,7 +180,11 @@ pub fn init_logging(config: &Config) {
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
     let result = if config.env.json_logs() {
-        builder.json().flatten_event(true).with_current_span(true).try_init()
+        builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .try_init()
     } else {
         builder.try_init()
     };
@@ -187,7 +219,9 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         Ok(Ok(Ok(()))) => tracing::info!("stopped"),
         Ok(Ok(Err(err))) => return Err(err.into()),
         Ok(Err(err)) => return Err(anyhow::anyhow!("server task failed: {err}")),
-        Err(_) => tracing::warn!("in-flight requests did not finish within {SHUTDOWN_GRACE:?}; exiting"),
+        Err(_) => {
+            tracing::warn!("in-flight requests did not finish within {SHUTDOWN_GRACE:?}; exiting")
+        }
     }
     Ok(())
 }
@@ -224,7 +258,11 @@ pub fn health_address(bind: &str) -> Option<SocketAddr> {
     let (host, port) = bind.rsplit_once(':')?;
     let port: u16 = port.parse().ok()?;
     let host = host.trim_start_matches('[').trim_end_matches(']');
-    let ip: IpAddr = if host == "localhost" { IpAddr::V4(Ipv4Addr::LOCALHOST) } else { host.parse().ok()? };
+    let ip: IpAddr = if host == "localhost" {
+        IpAddr::V4(Ipv4Addr::LOCALHOST)
+    } else {
+        host.parse().ok()?
+    };
     let ip = match ip {
         IpAddr::V4(v4) if v4.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
         IpAddr::V6(v6) if v6.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
@@ -294,7 +332,11 @@ mod tests {
     #[test]
     fn health_addresses() {
         let check = |bind: &str, expected: Option<&str>| {
-            assert_eq!(health_address(bind).map(|a| a.to_string()).as_deref(), expected, "{bind}");
+            assert_eq!(
+                health_address(bind).map(|a| a.to_string()).as_deref(),
+                expected,
+                "{bind}"
+            );
         };
         check("0.0.0.0:3001", Some("127.0.0.1:3001"));
         check("127.0.0.1:4000", Some("127.0.0.1:4000"));

@@ -15,13 +15,26 @@ pub const DEFAULT_BIND: &str = "127.0.0.1:3001";
 /// Data root when run locally.
 pub const DEFAULT_DATA_PATH: &str = "./data";
 /// Built frontend (templates and assets) when run from a checkout.
-pub const DEFAULT_WEB_DIR: &str = "./frontend/dist";
+pub const DEFAULT_WEB_DIR: &str = "./frontend";
 /// Free space below which new jobs are refused (1 GiB).
 pub const DEFAULT_MIN_FREE_BYTES: u64 = 1 << 30;
 /// Largest accepted upload (20 GiB).
 pub const DEFAULT_MAX_UPLOAD_BYTES: u64 = 20 << 30;
 /// Largest accepted download, passed to yt-dlp's `--max-filesize` (5 GiB, as the original).
 pub const DEFAULT_MAX_DOWNLOAD_BYTES: u64 = 5 << 30;
+
+/// The libx264 presets, fastest first.
+pub const X264_PRESETS: &[&str] = &[
+    "ultrafast",
+    "superfast",
+    "veryfast",
+    "faster",
+    "fast",
+    "medium",
+    "slow",
+    "slower",
+    "veryslow",
+];
 
 /// Deployment environment (`SOFATHEK_ENV`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
@@ -57,7 +70,12 @@ pub struct ConfigArgs {
     #[arg(long, env = "SOFATHEK_DATA_PATH", default_value = DEFAULT_DATA_PATH)]
     pub data_path: PathBuf,
     /// Deployment environment.
-    #[arg(long = "env", env = "SOFATHEK_ENV", value_enum, default_value = "development")]
+    #[arg(
+        long = "env",
+        env = "SOFATHEK_ENV",
+        value_enum,
+        default_value = "development"
+    )]
     pub environment: Environment,
     /// Log verbosity (error, warn, info, debug, trace); RUST_LOG takes precedence when set.
     #[arg(long, env = "LOG_LEVEL")]
@@ -95,6 +113,9 @@ pub struct ConfigArgs {
     /// Subtitle languages fetched with downloads, comma separated.
     #[arg(long, env = "SOFATHEK_SUBTITLE_LANGS", default_value = "en,de,sv")]
     pub subtitle_langs: String,
+    /// libx264 preset of transcodes (ultrafast ... veryslow): faster presets make bigger files.
+    #[arg(long, env = "SOFATHEK_X264_PRESET", default_value = "veryfast")]
+    pub x264_preset: String,
     /// Keep the uploaded/downloaded original next to the browser-playable copy.
     #[arg(long, env = "SOFATHEK_KEEP_ORIGINALS", default_value = "false", value_parser = clap::builder::BoolishValueParser::new(), action = clap::ArgAction::Set)]
     pub keep_originals: bool,
@@ -142,6 +163,7 @@ pub struct Config {
     pub download_workers: usize,
     pub convert_workers: usize,
     pub subtitle_langs: Vec<String>,
+    pub x264_preset: String,
     pub keep_originals: bool,
     pub job_retention_days: u32,
     pub thumbnail_max_size: u64,
@@ -191,7 +213,11 @@ impl ConfigArgs {
             return Err(invalid("SOFATHEK_MAX_UPLOAD_BYTES", 0, "must be positive"));
         }
         if self.max_download_bytes == 0 {
-            return Err(invalid("SOFATHEK_MAX_DOWNLOAD_BYTES", 0, "must be positive"));
+            return Err(invalid(
+                "SOFATHEK_MAX_DOWNLOAD_BYTES",
+                0,
+                "must be positive",
+            ));
         }
         if self.rate_limit_window_ms == 0 {
             return Err(invalid("RATE_LIMIT_WINDOW_MS", 0, "must be positive"));
@@ -205,6 +231,13 @@ impl ConfigArgs {
                 "SOFATHEK_SUBTITLE_LANGS",
                 bad,
                 "language codes are letters, digits and '-'",
+            ));
+        }
+        if !X264_PRESETS.contains(&self.x264_preset.as_str()) {
+            return Err(invalid(
+                "SOFATHEK_X264_PRESET",
+                &self.x264_preset,
+                format!("expected one of {}", X264_PRESETS.join(", ")),
             ));
         }
         for (var, path) in [
@@ -223,7 +256,9 @@ impl ConfigArgs {
                 Environment::Production => "info".into(),
                 _ => "debug".into(),
             });
-        if !["error", "warn", "info", "debug", "trace"].contains(&log_level.to_ascii_lowercase().as_str()) {
+        if !["error", "warn", "info", "debug", "trace"]
+            .contains(&log_level.to_ascii_lowercase().as_str())
+        {
             return Err(invalid(
                 "LOG_LEVEL",
                 &log_level,
@@ -255,6 +290,7 @@ impl ConfigArgs {
             download_workers: self.download_workers,
             convert_workers: self.convert_workers,
             subtitle_langs,
+            x264_preset: self.x264_preset.clone(),
             keep_originals: self.keep_originals,
             job_retention_days: self.job_retention_days,
             thumbnail_max_size: self.thumbnail_max_size,
@@ -296,7 +332,11 @@ fn parse_bind(raw: &str) -> Result<SocketAddr, ConfigError> {
         .parse()
         .map_err(|_| invalid(var, raw, "the port must be a number from 0 to 65535"))?;
     let host = host.trim_start_matches('[').trim_end_matches(']');
-    let host = if host == "localhost" { "127.0.0.1" } else { host };
+    let host = if host == "localhost" {
+        "127.0.0.1"
+    } else {
+        host
+    };
     let ip: std::net::IpAddr = host
         .parse()
         .map_err(|_| invalid(var, raw, "the host must be an IP address (or localhost)"))?;
@@ -433,11 +473,19 @@ mod tests {
         assert!(fresh.is_dir());
         // Missing parent: refused.
         let err = check_data_dir(&tmp.path().join("no/such/data")).unwrap_err();
-        assert!(err.0.contains("SOFATHEK_DATA_PATH") && err.0.contains("parent"), "{err}");
+        assert!(
+            err.0.contains("SOFATHEK_DATA_PATH") && err.0.contains("parent"),
+            "{err}"
+        );
         // A file: refused.
         let file = tmp.path().join("file");
         std::fs::write(&file, b"x").expect("write");
-        assert!(check_data_dir(&file).unwrap_err().0.contains("not a directory"));
+        assert!(
+            check_data_dir(&file)
+                .unwrap_err()
+                .0
+                .contains("not a directory")
+        );
         // Broken symlink: refused with the USB hint.
         let link = tmp.path().join("usb");
         std::os::unix::fs::symlink(tmp.path().join("unmounted"), &link).expect("symlink");

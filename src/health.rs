@@ -41,13 +41,28 @@ pub struct Check {
 impl Check {
     fn new(name: &'static str, pass: Result<String, String>) -> Check {
         match pass {
-            Ok(message) => Check { name, status: "pass", message, details: None },
-            Err(message) => Check { name, status: "fail", message, details: None },
+            Ok(message) => Check {
+                name,
+                status: "pass",
+                message,
+                details: None,
+            },
+            Err(message) => Check {
+                name,
+                status: "fail",
+                message,
+                details: None,
+            },
         }
     }
 
     fn warn(name: &'static str, message: String) -> Check {
-        Check { name, status: "warn", message, details: None }
+        Check {
+            name,
+            status: "warn",
+            message,
+            details: None,
+        }
     }
 }
 
@@ -104,8 +119,20 @@ async fn probe_tool(name: &'static str, path: &Path) -> ToolStatus {
         _ => crate::process::Tool::yt_dlp(path),
     };
     match crate::process::version(&tool).await {
-        Ok(version) => ToolStatus { name, path: path.to_path_buf(), available: true, version: Some(version), error: None },
-        Err(err) => ToolStatus { name, path: path.to_path_buf(), available: false, version: None, error: Some(err.to_string()) },
+        Ok(version) => ToolStatus {
+            name,
+            path: path.to_path_buf(),
+            available: true,
+            version: Some(version),
+            error: None,
+        },
+        Err(err) => ToolStatus {
+            name,
+            path: path.to_path_buf(),
+            available: false,
+            version: None,
+            error: Some(err.to_string()),
+        },
     }
 }
 
@@ -127,13 +154,23 @@ pub fn disk_space(path: &Path) -> Option<DiskSpace> {
     let total = st.f_blocks.saturating_mul(frsize);
     let free = st.f_bavail.saturating_mul(frsize);
     let used = total.saturating_sub(st.f_bfree.saturating_mul(frsize));
-    let usage_percent = if total == 0 { 0 } else { (used.saturating_mul(100) + total / 2) / total };
+    let usage_percent = if total == 0 {
+        0
+    } else {
+        (used.saturating_mul(100) + total / 2) / total
+    };
     let status = match usage_percent {
         p if p >= 95 => "critical",
         p if p >= 90 => "warning",
         _ => "ok",
     };
-    Some(DiskSpace { total, free, used, usage_percent, status })
+    Some(DiskSpace {
+        total,
+        free,
+        used,
+        usage_percent,
+        status,
+    })
 }
 
 /// Free bytes on the filesystem holding `path` (0 when unknown).
@@ -184,9 +221,11 @@ pub fn process_rss() -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1).and_then(|n| n.parse::<u64>().ok()))
+            s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| {
+                l.split_whitespace()
+                    .nth(1)
+                    .and_then(|n| n.parse::<u64>().ok())
+            })
         })
         .map(|kib| kib * 1024)
         .unwrap_or(0)
@@ -228,36 +267,63 @@ pub async fn report(
     let mut checks = vec![
         Check::new(
             "videos_directory_exists",
-            if data["exists"] == json!(true) { Ok("data directory exists".into()) } else { Err("data directory is missing".into()) },
+            if data["exists"] == json!(true) {
+                Ok("data directory exists".into())
+            } else {
+                Err("data directory is missing".into())
+            },
         ),
         Check::new(
             "videos_directory_writable",
-            if data_ok { Ok("data directory is writable".into()) } else { Err("data directory is not writable".into()) },
+            if data_ok {
+                Ok("data directory is writable".into())
+            } else {
+                Err("data directory is not writable".into())
+            },
         ),
         Check::new(
             "temp_directory_exists",
-            if staging["exists"] == json!(true) { Ok("staging directory exists".into()) } else { Err("staging directory is missing".into()) },
+            if staging["exists"] == json!(true) {
+                Ok("staging directory exists".into())
+            } else {
+                Err("staging directory is missing".into())
+            },
         ),
         Check::new(
             "database",
-            db_result.as_ref().map(|_| "database answers".to_string()).map_err(|e| e.to_string()),
+            db_result
+                .as_ref()
+                .map(|_| "database answers".to_string())
+                .map_err(|e| e.to_string()),
         ),
         Check::new(
             "video_service",
-            video_count.as_ref().map(|n| format!("{n} videos in the catalogue")).map_err(Clone::clone),
+            video_count
+                .as_ref()
+                .map(|n| format!("{n} videos in the catalogue"))
+                .map_err(Clone::clone),
         ),
     ];
     if let Some(disk) = disk {
         let check = match disk.status {
-            "ok" => Check::new("videos_disk_space", Ok(format!("{}% used", disk.usage_percent))),
+            "ok" => Check::new(
+                "videos_disk_space",
+                Ok(format!("{}% used", disk.usage_percent)),
+            ),
             "warning" => Check::warn("videos_disk_space", format!("{}% used", disk.usage_percent)),
-            _ => Check::new("videos_disk_space", Err(format!("{}% used", disk.usage_percent))),
+            _ => Check::new(
+                "videos_disk_space",
+                Err(format!("{}% used", disk.usage_percent)),
+            ),
         };
         checks.push(check);
         if disk.free < config.min_free_bytes {
             checks.push(Check::warn(
                 "free_space_for_jobs",
-                format!("{} bytes free, new jobs need {}", disk.free, config.min_free_bytes),
+                format!(
+                    "{} bytes free, new jobs need {}",
+                    disk.free, config.min_free_bytes
+                ),
             ));
         }
     }
@@ -269,19 +335,26 @@ pub async fn report(
         };
         checks.push(match (&tool.version, &tool.error) {
             (Some(version), _) => Check::new(name, Ok(version.clone())),
-            (None, error) => Check::warn(name, error.clone().unwrap_or_else(|| "unavailable".into())),
+            (None, error) => {
+                Check::warn(name, error.clone().unwrap_or_else(|| "unavailable".into()))
+            }
         });
     }
     let mem_percent = mem["usagePercent"].as_u64().unwrap_or(0);
     checks.push(if mem_percent < 90 {
-        Check::new("memory_usage", Ok(format!("{mem_percent}% of host memory used")))
+        Check::new(
+            "memory_usage",
+            Ok(format!("{mem_percent}% of host memory used")),
+        )
     } else {
-        Check::warn("memory_usage", format!("{mem_percent}% of host memory used"))
+        Check::warn(
+            "memory_usage",
+            format!("{mem_percent}% of host memory used"),
+        )
     });
 
-    let critical = !data_ok
-        || db_result.is_err()
-        || disk.map(|d| d.status == "critical").unwrap_or(false);
+    let critical =
+        !data_ok || db_result.is_err() || disk.map(|d| d.status == "critical").unwrap_or(false);
     let status = if critical {
         Status::Critical
     } else if checks.iter().any(|c| c.status != "pass") {

@@ -93,7 +93,9 @@ pub async fn import_dir(
     let mut report = ImportReport::default();
     let mut used_ids = HashSet::new();
     for name in &names {
-        let Some(ext) = library::extension(name) else { continue };
+        let Some(ext) = library::extension(name) else {
+            continue;
+        };
         if !LISTED.contains(&ext.as_str()) {
             continue;
         }
@@ -111,7 +113,10 @@ pub async fn import_dir(
         }
         match import_one(state, dir, name, stem, &id, &names, &known, options).await {
             Ok(()) => report.imported.push(name.clone()),
-            Err(err) => report.failed.push(ImportFailure { file: name.clone(), error: err.to_string() }),
+            Err(err) => report.failed.push(ImportFailure {
+                file: name.clone(),
+                error: err.to_string(),
+            }),
         }
     }
     Ok(report)
@@ -154,7 +159,10 @@ async fn import_one(
             sidecar
                 .local_thumbnail
                 .as_ref()
-                .filter(|t| all.contains(t) && library::check_name(t, &[library::THUMBNAIL_EXTENSIONS]).is_ok())
+                .filter(|t| {
+                    all.contains(t)
+                        && library::check_name(t, &[library::THUMBNAIL_EXTENSIONS]).is_ok()
+                })
                 .cloned()
         });
     if let Some(thumb) = thumbnail {
@@ -171,16 +179,30 @@ async fn import_one(
     let mut subtitles: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for other in all.iter().filter(|n| n.starts_with(&prefix)) {
         let rest = &other[prefix.len()..];
-        if let Some(lang_part) = rest.strip_suffix(".srt").or_else(|| rest.strip_suffix(".vtt")) {
-            let language = lang_part.split('.').next().filter(|l| !l.is_empty()).unwrap_or("unknown");
-            subtitles.entry(language.to_owned()).or_default().push(other.clone());
+        if let Some(lang_part) = rest
+            .strip_suffix(".srt")
+            .or_else(|| rest.strip_suffix(".vtt"))
+        {
+            let language = lang_part
+                .split('.')
+                .next()
+                .filter(|l| !l.is_empty())
+                .unwrap_or("unknown");
+            subtitles
+                .entry(language.to_owned())
+                .or_default()
+                .push(other.clone());
         }
     }
     for files in subtitles.values() {
         for file in files {
             let language = file[prefix.len()..].split('.').next().map(str::to_owned);
             let language = language.filter(|l| !l.ends_with("srt") && !l.ends_with("vtt"));
-            companions.push((file.clone(), FileKind::Subtitle, language.or(Some("unknown".into()))));
+            companions.push((
+                file.clone(),
+                FileKind::Subtitle,
+                language.or(Some("unknown".into())),
+            ));
         }
     }
     if companions.iter().any(|(n, _, _)| known.contains(n)) {
@@ -188,21 +210,30 @@ async fn import_one(
     }
 
     // Stage copies (or moves) in a private directory, then publish atomically.
-    let staging = state.layout.staging.join(format!("import-{}", uuid::Uuid::new_v4()));
+    let staging = state
+        .layout
+        .staging
+        .join(format!("import-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&staging)?;
     let result = async {
         let mut staged = Vec::new();
-        let mut take = |file: &str, kind: FileKind, language: Option<String>| -> anyhow::Result<PathBuf> {
-            let target = staging.join(file);
-            let source = dir.join(file);
-            if options.move_files {
-                library::move_file(&source, &target)?;
-            } else {
-                std::fs::copy(&source, &target)?;
-            }
-            staged.push(StagedFile { source: target.clone(), name: file.to_owned(), kind, language });
-            Ok(target)
-        };
+        let mut take =
+            |file: &str, kind: FileKind, language: Option<String>| -> anyhow::Result<PathBuf> {
+                let target = staging.join(file);
+                let source = dir.join(file);
+                if options.move_files {
+                    library::move_file(&source, &target)?;
+                } else {
+                    std::fs::copy(&source, &target)?;
+                }
+                staged.push(StagedFile {
+                    source: target.clone(),
+                    name: file.to_owned(),
+                    kind,
+                    language,
+                });
+                Ok(target)
+            };
         take(name, FileKind::Video, None)?;
         let mut vtt_made = Vec::new();
         for (file, kind, language) in &companions {
@@ -213,12 +244,18 @@ async fn import_one(
                     let text = String::from_utf8_lossy(&std::fs::read(&staged_path)?).into_owned();
                     let vtt_path = staging.join(&vtt_name);
                     std::fs::write(&vtt_path, srt_to_vtt(&text))?;
-                    vtt_made.push(StagedFile { source: vtt_path, name: vtt_name, kind: FileKind::Subtitle, language: language.clone() });
+                    vtt_made.push(StagedFile {
+                        source: vtt_path,
+                        name: vtt_name,
+                        kind: FileKind::Subtitle,
+                        language: language.clone(),
+                    });
                 }
             }
         }
         staged.extend(vtt_made);
-        let meta = std::fs::metadata(dir.join(name)).or_else(|_| std::fs::metadata(staging.join(name)))?;
+        let meta =
+            std::fs::metadata(dir.join(name)).or_else(|_| std::fs::metadata(staging.join(name)))?;
         let modified = meta
             .modified()
             .map(|t| crate::db::format_time(t.into()))
@@ -229,7 +266,13 @@ async fn import_one(
             .as_deref()
             .map(str::trim)
             .filter(|s| !s.is_empty())
-            .or_else(|| sidecar.channel.as_deref().map(str::trim).filter(|s| !s.is_empty()))
+            .or_else(|| {
+                sidecar
+                    .channel
+                    .as_deref()
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+            })
             .map(str::to_owned);
         let record = VideoRecord {
             id: id.to_owned(),
@@ -248,7 +291,10 @@ async fn import_one(
             video_codec: sidecar.vcodec.clone(),
             audio_codec: sidecar.acodec.clone(),
             bitrate: sidecar.tbr.map(|t| t.round() as i64),
-            format: sidecar.resolution.clone().or_else(|| Some(ext.to_ascii_uppercase())),
+            format: sidecar
+                .resolution
+                .clone()
+                .or_else(|| Some(ext.to_ascii_uppercase())),
             file_name: name.to_owned(),
             size: meta.len(),
             modified_at: modified.clone(),
@@ -300,7 +346,11 @@ pub fn title_from_file_name(stem: &str) -> String {
         })
         .collect();
     let title = words.join(" ");
-    if title.is_empty() { "Unknown Title".into() } else { title }
+    if title.is_empty() {
+        "Unknown Title".into()
+    } else {
+        title
+    }
 }
 
 fn remove_uuids(text: &str) -> String {
@@ -343,8 +393,12 @@ mod tests {
 
     #[test]
     fn titles_from_file_names() {
-        let check = |stem: &str, title: &str| assert_eq!(title_from_file_name(stem), title, "{stem}");
-        check("Unknown_Title-3f2504e0-4f89-11d3-9a0c-0305e82c3301", "Unknown Title");
+        let check =
+            |stem: &str, title: &str| assert_eq!(title_from_file_name(stem), title, "{stem}");
+        check(
+            "Unknown_Title-3f2504e0-4f89-11d3-9a0c-0305e82c3301",
+            "Unknown Title",
+        );
         check("My_Video_File", "My Video File");
         check("already spaced  words", "Already Spaced Words");
         check("3f2504e0-4f89-11d3-9a0c-0305e82c3301", "Unknown Title");
@@ -355,6 +409,9 @@ mod tests {
     fn srt_becomes_vtt() {
         let srt = "1\r\n00:00:01,000 --> 00:00:02,500\r\nHello, world\r\n\r\n2\r\n00:00:03,000 --> 00:00:04,000\r\nBye\r\n";
         let vtt = srt_to_vtt(srt);
-        assert!(vtt.starts_with("WEBVTT\n\n1\n00:00:01.000 --> 00:00:02.500\nHello, world\n"), "{vtt}");
+        assert!(
+            vtt.starts_with("WEBVTT\n\n1\n00:00:01.000 --> 00:00:02.500\nHello, world\n"),
+            "{vtt}"
+        );
     }
 }

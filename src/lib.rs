@@ -13,4 +13,5 @@ pub mod media;
 pub mod metrics;
 pub mod process;
 pub mod urlpolicy;
+pub mod web;
 pub mod ytdlp;

@@ -68,7 +68,9 @@ impl NameError {
 }
 
 /// Extensions the stream route accepts (original §1.5), lowercase without the dot.
-pub const VIDEO_EXTENSIONS: &[&str] = &["mp4", "webm", "ogg", "avi", "mov", "wmv", "flv", "mkv", "m4v"];
+pub const VIDEO_EXTENSIONS: &[&str] = &[
+    "mp4", "webm", "ogg", "avi", "mov", "wmv", "flv", "mkv", "m4v",
+];
 /// Extensions the download route accepts in addition to videos.
 pub const DOWNLOAD_EXTRA_EXTENSIONS: &[&str] = &["mp3", "m4a", "srt", "vtt"];
 /// Extensions the thumbnail route accepts.
@@ -92,7 +94,9 @@ pub fn check_name(name: &str, allowed: &[&[&str]]) -> Result<(), NameError> {
         || name == ".."
         || name.starts_with('.')
         || name.len() > 1024
-        || name.chars().any(|c| c == '/' || c == '\\' || c.is_control())
+        || name
+            .chars()
+            .any(|c| c == '/' || c == '\\' || c.is_control())
     {
         return Err(NameError::Invalid);
     }
@@ -207,7 +211,10 @@ pub async fn publish(
         .await
         .map_err(|e| LibraryError::Io(io::Error::other(e)))??;
     video.files = moved.iter().map(|(_, record)| record.clone()).collect();
-    if let Some((name, size)) = video.file_of(FileKind::Video).map(|f| (f.name.clone(), f.size)) {
+    if let Some((name, size)) = video
+        .file_of(FileKind::Video)
+        .map(|f| (f.name.clone(), f.size))
+    {
         video.file_name = name;
         video.size = size;
     }
@@ -278,7 +285,9 @@ pub fn move_file(from: &Path, to: &Path) -> io::Result<()> {
 /// renamed into place, so `to` never exists half-written.
 pub fn copy_file(from: &Path, to: &Path) -> io::Result<()> {
     let dir = to.parent().unwrap_or(Path::new("."));
-    let mut tmp = tempfile::Builder::new().prefix(".incoming-").tempfile_in(dir)?;
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".incoming-")
+        .tempfile_in(dir)?;
     let mut src = std::fs::File::open(from)?;
     io::copy(&mut src, tmp.as_file_mut())?;
     tmp.as_file().sync_all()?;
@@ -294,7 +303,9 @@ pub async fn delete(db: &Db, layout: &Layout, id: &str) -> Result<VideoRecord, L
         match std::fs::remove_file(layout.library.join(&file.name)) {
             Ok(()) => {}
             Err(err) if err.kind() == io::ErrorKind::NotFound => {}
-            Err(err) => tracing::warn!(file = %file.name, %err, "could not remove a deleted video's file"),
+            Err(err) => {
+                tracing::warn!(file = %file.name, %err, "could not remove a deleted video's file")
+            }
         }
     }
     Ok(video)
@@ -336,7 +347,9 @@ pub fn reconcile(
         };
         match removed {
             Ok(()) => report.removed_orphans.push(name),
-            Err(err) => tracing::warn!(file = %name, %err, "could not remove an orphan library file"),
+            Err(err) => {
+                tracing::warn!(file = %name, %err, "could not remove an orphan library file")
+            }
         }
     }
     for entry in std::fs::read_dir(&layout.staging)? {
@@ -353,7 +366,9 @@ pub fn reconcile(
         };
         match removed {
             Ok(()) => report.removed_staging.push(name),
-            Err(err) => tracing::warn!(entry = %name, %err, "could not remove a stale staging entry"),
+            Err(err) => {
+                tracing::warn!(entry = %name, %err, "could not remove a stale staging entry")
+            }
         }
     }
     let mut missing: Vec<String> = known.difference(&on_disk).cloned().collect();
@@ -408,10 +423,16 @@ mod tests {
         layout.create_dirs().expect("dirs");
         std::fs::write(layout.library.join("a.mp4"), b"x").expect("write");
         std::fs::write(tmp.path().join("secret.mp4"), b"x").expect("write");
-        std::os::unix::fs::symlink(tmp.path().join("secret.mp4"), layout.library.join("link.mp4"))
-            .expect("symlink");
-        std::os::unix::fs::symlink(layout.library.join("a.mp4"), layout.library.join("alias.mp4"))
-            .expect("symlink");
+        std::os::unix::fs::symlink(
+            tmp.path().join("secret.mp4"),
+            layout.library.join("link.mp4"),
+        )
+        .expect("symlink");
+        std::os::unix::fs::symlink(
+            layout.library.join("a.mp4"),
+            layout.library.join("alias.mp4"),
+        )
+        .expect("symlink");
         assert!(matches!(resolve(&layout, "a.mp4"), Resolved::Path(_)));
         assert!(matches!(resolve(&layout, "alias.mp4"), Resolved::Path(_)));
         assert!(matches!(resolve(&layout, "link.mp4"), Resolved::Outside));

@@ -39,7 +39,8 @@ impl Metrics {
     pub fn observe_request(&self, method: &str, route: &str, status: u16, took: Duration) {
         let mut map = self.requests.lock().unwrap_or_else(|p| p.into_inner());
         observe(
-            map.entry((method.to_owned(), route.to_owned(), status)).or_default(),
+            map.entry((method.to_owned(), route.to_owned(), status))
+                .or_default(),
             took,
         );
     }
@@ -48,7 +49,8 @@ impl Metrics {
     pub fn observe_job(&self, kind: &str, outcome: &str, took: Duration) {
         let mut map = self.jobs.lock().unwrap_or_else(|p| p.into_inner());
         observe(
-            map.entry((kind.to_owned(), outcome.to_owned())).or_default(),
+            map.entry((kind.to_owned(), outcome.to_owned()))
+                .or_default(),
             took,
         );
     }
@@ -66,10 +68,17 @@ impl Metrics {
                     escape(method),
                     escape(route)
                 );
-                render_histogram(&mut out, "sofathek_http_request_duration_seconds", &labels, h);
+                render_histogram(
+                    &mut out,
+                    "sofathek_http_request_duration_seconds",
+                    &labels,
+                    h,
+                );
             }
         }
-        out.push_str("# HELP sofathek_job_duration_seconds Time from start to end of an ingest job.\n");
+        out.push_str(
+            "# HELP sofathek_job_duration_seconds Time from start to end of an ingest job.\n",
+        );
         out.push_str("# TYPE sofathek_job_duration_seconds histogram\n");
         {
             let map = self.jobs.lock().unwrap_or_else(|p| p.into_inner());
@@ -78,7 +87,9 @@ impl Metrics {
                 render_histogram(&mut out, "sofathek_job_duration_seconds", &labels, h);
             }
         }
-        out.push_str("# HELP sofathek_bytes_streamed_total Bytes of library files sent to clients.\n");
+        out.push_str(
+            "# HELP sofathek_bytes_streamed_total Bytes of library files sent to clients.\n",
+        );
         out.push_str("# TYPE sofathek_bytes_streamed_total counter\n");
         let _ = writeln!(
             out,
@@ -102,7 +113,11 @@ fn observe(h: &mut Histogram, took: Duration) {
 
 fn render_histogram(out: &mut String, name: &str, labels: &str, h: &Histogram) {
     for (i, bound) in BUCKETS.iter().enumerate() {
-        let _ = writeln!(out, "{name}_bucket{{{labels},le=\"{bound}\"}} {}", h.counts[i]);
+        let _ = writeln!(
+            out,
+            "{name}_bucket{{{labels},le=\"{bound}\"}} {}",
+            h.counts[i]
+        );
     }
     let _ = writeln!(out, "{name}_bucket{{{labels},le=\"+Inf\"}} {}", h.count);
     let _ = writeln!(out, "{name}_sum{{{labels}}} {}", h.sum);
@@ -134,7 +149,11 @@ mod tests {
         assert!(text.contains(
             "sofathek_http_request_duration_seconds_count{method=\"GET\",route=\"/api/videos\",status=\"200\"} 2"
         ));
-        assert!(text.contains("sofathek_job_duration_seconds_count{kind=\"url\",outcome=\"completed\"} 1"));
+        assert!(
+            text.contains(
+                "sofathek_job_duration_seconds_count{kind=\"url\",outcome=\"completed\"} 1"
+            )
+        );
         assert!(text.contains("sofathek_bytes_streamed_total 42"));
     }
 }

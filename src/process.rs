@@ -17,7 +17,9 @@
 //! On the first spawn the server marks itself a *child subreaper* (Linux `PR_SET_CHILD_SUBREAPER`):
 //! a grandchild whose parent dies (for example yt-dlp's ffmpeg when yt-dlp is killed) is re-parented
 //! to this process instead of PID 1, and this module reaps it after killing its group. This keeps
-//! the "no zombies" promise even when PID 1 does not reap orphans (no init in the container).
+//! the "no zombies" promise even when PID 1 does not reap orphans (no init in the container) or
+//! reaps them slowly. Only members of a child's process group are reaped: a descendant that leaves
+//! its group (`setsid`) is not supported (ffmpeg, ffprobe and yt-dlp do not).
 //!
 //! # Output
 //!
@@ -35,6 +37,7 @@ use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::process::{ExitStatus, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -144,12 +147,22 @@ impl Tool {
 
     /// Any other program, named `name` in logs and errors, without an overriding variable.
     pub fn other(name: impl Into<String>, path: impl Into<PathBuf>) -> Tool {
-        Tool { kind: ToolKind::Other, name: name.into(), path: path.into(), env_var: None }
+        Tool {
+            kind: ToolKind::Other,
+            name: name.into(),
+            path: path.into(),
+            env_var: None,
+        }
     }
 
     fn known(kind: ToolKind, path: PathBuf) -> Tool {
         let name = kind.default_program().unwrap_or("tool").to_owned();
-        Tool { kind, name, path, env_var: kind.env_var() }
+        Tool {
+            kind,
+            name,
+            path,
+            env_var: kind.env_var(),
+        }
     }
 
     /// The kind of tool.
@@ -387,9 +400,8 @@ impl ProcessError {
     /// The last lines of stderr, when the child ran.
     pub fn stderr_tail(&self) -> Option<&str> {
         match self {
-            ProcessError::Timeout { stderr_tail, .. } | ProcessError::Exited { stderr_tail, .. } => {
-                Some(stderr_tail)
-            }
+            ProcessError::Timeout { stderr_tail, .. }
+            | ProcessError::Exited { stderr_tail, .. } => Some(stderr_tail),
             _ => None,
         }
     }
@@ -398,7 +410,11 @@ impl ProcessError {
 impl fmt::Display for ProcessError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ProcessError::NotFound { program, path, env_var } => {
+            ProcessError::NotFound {
+                program,
+                path,
+                env_var,
+            } => {
                 write!(f, "{program} not found")?;
                 if path.components().count() > 1 {
                     write!(f, " at {}", path.display())?;
@@ -409,25 +425,43 @@ impl fmt::Display for ProcessError {
                 }
                 Ok(())
             }
-            ProcessError::PermissionDenied { program, path, env_var } => {
-                write!(f, "{program} at {} cannot be executed (permission denied)", path.display())?;
+            ProcessError::PermissionDenied {
+                program,
+                path,
+                env_var,
+            } => {
+                write!(
+                    f,
+                    "{program} at {} cannot be executed (permission denied)",
+                    path.display()
+                )?;
                 if let Some(var) = env_var {
                     write!(f, ": fix its permissions or set {var}")?;
                 }
                 Ok(())
             }
-            ProcessError::Timeout { program, timeout, .. } => {
+            ProcessError::Timeout {
+                program, timeout, ..
+            } => {
                 write!(f, "{program} timed out after {timeout:?}")
             }
             ProcessError::Cancelled { program } => write!(f, "{program} was cancelled"),
-            ProcessError::Exited { program, reason, stderr_tail } => {
+            ProcessError::Exited {
+                program,
+                reason,
+                stderr_tail,
+            } => {
                 write!(f, "{program} {reason}")?;
                 if let Some(last) = stderr_tail.lines().next_back() {
                     write!(f, ": {last}")?;
                 }
                 Ok(())
             }
-            ProcessError::Io { program, context, source } => {
+            ProcessError::Io {
+                program,
+                context,
+                source,
+            } => {
                 write!(f, "{program}: {context}: {source}")
             }
             ProcessError::OutputTooLarge { program, limit } => {
@@ -509,7 +543,11 @@ pub async fn run(spec: Spec) -> Result<Output, ProcessError> {
         }
     }
     let finished = running.wait().await?;
-    Ok(Output { stdout, stderr_tail: finished.stderr_tail, duration: finished.duration })
+    Ok(Output {
+        stdout,
+        stderr_tail: finished.stderr_tail,
+        duration: finished.duration,
+    })
 }
 
 /// Runs a long command (download, conversion) and hands every stdout and stderr line to `on_line`
@@ -551,7 +589,17 @@ pub async fn version(tool: &Tool) -> Result<String, ProcessError> {
 /// Waits for a [`Spec::limit`] permit first; fails with [`ProcessError::Cancelled`] if the token
 /// is cancelled meanwhile or the semaphore is closed.
 pub async fn spawn(spec: Spec) -> Result<Running, ProcessError> {
-    let Spec { tool, args, current_dir, timeout, env, label, limit, cancel, max_stdout: _ } = spec;
+    let Spec {
+        tool,
+        args,
+        current_dir,
+        timeout,
+        env,
+        label,
+        limit,
+        cancel,
+        max_stdout: _,
+    } = spec;
     let cancel = cancel.map_or_else(CancellationToken::new, |token| token.child_token());
     let span = tracing::info_span!(
         "process",
@@ -560,7 +608,9 @@ pub async fn spawn(spec: Spec) -> Result<Running, ProcessError> {
         pid = tracing::field::Empty,
     );
     if cancel.is_cancelled() {
-        return Err(ProcessError::Cancelled { program: tool.name().to_owned() });
+        return Err(ProcessError::Cancelled {
+            program: tool.name().to_owned(),
+        });
     }
     let permit = match limit {
         Some(semaphore) => {
@@ -571,7 +621,11 @@ pub async fn spawn(spec: Spec) -> Result<Running, ProcessError> {
             };
             match acquired {
                 Some(permit) => Some(permit),
-                None => return Err(ProcessError::Cancelled { program: tool.name().to_owned() }),
+                None => {
+                    return Err(ProcessError::Cancelled {
+                        program: tool.name().to_owned(),
+                    });
+                }
             }
         }
         None => None,
@@ -591,9 +645,13 @@ pub async fn spawn(spec: Spec) -> Result<Running, ProcessError> {
         command.current_dir(dir);
     }
     tracing::debug!(parent: &span, path = %tool.path().display(), ?args, "starting process");
-    let child = command.spawn().map_err(|error| spawn_error(&tool, current_dir.as_deref(), error))?;
+    let child = command
+        .spawn()
+        .map_err(|error| spawn_error(&tool, current_dir.as_deref(), error))?;
     let raw_pid = child.id();
-    let pgid = raw_pid.and_then(|id| i32::try_from(id).ok()).and_then(Pid::from_raw);
+    let pgid = raw_pid
+        .and_then(|id| i32::try_from(id).ok())
+        .and_then(Pid::from_raw);
     let (Some(raw_pid), Some(pgid)) = (raw_pid, pgid) else {
         // The leader exited and was reaped already (cannot happen right after spawn); the child
         // is dropped with `kill_on_drop`.
@@ -615,7 +673,11 @@ pub async fn spawn(spec: Spec) -> Result<Running, ProcessError> {
         timeout,
         deadline: Box::pin(tokio::time::sleep(timeout)),
         cancel,
-        child: Some(LiveChild { stream: ProcessChunkStream::from(child), group, _permit: permit }),
+        child: Some(LiveChild {
+            stream: ProcessChunkStream::from(child),
+            group,
+            _permit: permit,
+        }),
         stdout_lines: LineSplitter::default(),
         stderr_lines: LineSplitter::default(),
         tail: Tail::default(),
@@ -639,13 +701,29 @@ fn spawn_error(tool: &Tool, current_dir: Option<&Path>, error: io::Error) -> Pro
     // A missing working directory also fails the spawn with ENOENT: tell the two apart.
     if let Some(dir) = current_dir {
         if !dir.is_dir() {
-            return ProcessError::Io { program, context: "working directory is missing", source: error };
+            return ProcessError::Io {
+                program,
+                context: "working directory is missing",
+                source: error,
+            };
         }
     }
     match error.kind() {
-        io::ErrorKind::NotFound => ProcessError::NotFound { program, path, env_var },
-        io::ErrorKind::PermissionDenied => ProcessError::PermissionDenied { program, path, env_var },
-        _ => ProcessError::Io { program, context: "could not start the process", source: error },
+        io::ErrorKind::NotFound => ProcessError::NotFound {
+            program,
+            path,
+            env_var,
+        },
+        io::ErrorKind::PermissionDenied => ProcessError::PermissionDenied {
+            program,
+            path,
+            env_var,
+        },
+        _ => ProcessError::Io {
+            program,
+            context: "could not start the process",
+            source: error,
+        },
     }
 }
 
@@ -732,26 +810,29 @@ impl Running {
             match self.next_chunk().await {
                 Some(Chunk::Stdout(bytes)) => {
                     let pending = &mut self.pending;
-                    self.stdout_lines.push(&bytes, &mut |text| pending.push_back(Line::Stdout(text)));
+                    self.stdout_lines
+                        .push(&bytes, &mut |text| pending.push_back(Line::Stdout(text)));
                 }
                 Some(Chunk::Stderr(lines)) => {
                     self.pending.extend(lines.into_iter().map(Line::Stderr));
                 }
                 None => {
                     let pending = &mut self.pending;
-                    self.stdout_lines.finish(&mut |text| pending.push_back(Line::Stdout(text)));
+                    self.stdout_lines
+                        .finish(&mut |text| pending.push_back(Line::Stdout(text)));
                     return self.pending.pop_front();
                 }
             }
         }
     }
 
-    /// The remaining lines as a stream; afterwards call [`Running::wait`].
-    pub fn lines(&mut self) -> impl Stream<Item = Line> + '_ {
-        futures_util::stream::unfold(self, |running| async move {
+    /// The remaining lines as a (boxed, hence `Unpin`) stream; afterwards call
+    /// [`Running::wait`].
+    pub fn lines(&mut self) -> impl Stream<Item = Line> + Unpin + Send + '_ {
+        Box::pin(futures_util::stream::unfold(self, |running| async move {
             let line = running.next_line().await?;
             Some((line, running))
-        })
+        }))
     }
 
     /// Reads (and discards) the remaining output, waits for the exit and reports the outcome:
@@ -762,23 +843,32 @@ impl Running {
         let stderr_tail = self.tail.render();
         let program = self.program.clone();
         let result = match self.end.take() {
-            Some(End::Status(status)) if status.success() => {
-                Ok(Finished { stderr_tail, duration })
-            }
+            Some(End::Status(status)) if status.success() => Ok(Finished {
+                stderr_tail,
+                duration,
+            }),
             Some(End::Status(status)) => {
                 let reason = match (status.code(), status.signal()) {
                     (Some(code), _) => ExitReason::Code(code),
                     (None, Some(signal)) => ExitReason::Signal(signal),
                     (None, None) => ExitReason::Code(-1),
                 };
-                Err(ProcessError::Exited { program, reason, stderr_tail })
+                Err(ProcessError::Exited {
+                    program,
+                    reason,
+                    stderr_tail,
+                })
             }
-            Some(End::WaitFailed(source)) => {
-                Err(ProcessError::Io { program, context: "could not wait for the process", source })
-            }
-            Some(End::Timeout) => {
-                Err(ProcessError::Timeout { program, timeout: self.timeout, stderr_tail })
-            }
+            Some(End::WaitFailed(source)) => Err(ProcessError::Io {
+                program,
+                context: "could not wait for the process",
+                source,
+            }),
+            Some(End::Timeout) => Err(ProcessError::Timeout {
+                program,
+                timeout: self.timeout,
+                stderr_tail,
+            }),
             Some(End::Cancelled) => Err(ProcessError::Cancelled { program }),
             Some(End::OutputTooLarge { limit }) => {
                 Err(ProcessError::OutputTooLarge { program, limit })
@@ -816,7 +906,11 @@ impl Running {
                 for line in &lines {
                     self.tail.push(line);
                 }
-                return if lines.is_empty() { None } else { Some(Chunk::Stderr(lines)) };
+                return if lines.is_empty() {
+                    None
+                } else {
+                    Some(Chunk::Stderr(lines))
+                };
             };
             let event = tokio::select! {
                 biased;
@@ -853,14 +947,19 @@ impl Running {
                         Err(error) => End::WaitFailed(error),
                     });
                     if let Some(child) = self.child.take() {
-                        child.clean_up_after_exit().instrument(self.span.clone()).await;
+                        child
+                            .clean_up_after_exit()
+                            .instrument(self.span.clone())
+                            .await;
                     }
                 }
                 None => {
                     // The stream ends only after `Done`; be defensive anyway.
                     if let Some(child) = self.child.take() {
                         let mut tail = Tail::default();
-                        child.terminate(&mut LineSplitter::default(), &mut tail).await;
+                        child
+                            .terminate(&mut LineSplitter::default(), &mut tail)
+                            .await;
                     }
                 }
             }
@@ -890,13 +989,18 @@ impl Running {
 
 impl Drop for Running {
     fn drop(&mut self) {
-        let Some(child) = self.child.take() else { return };
+        let Some(child) = self.child.take() else {
+            return;
+        };
         tracing::debug!(parent: &self.span, "handle dropped while running, killing process group");
         match tokio::runtime::Handle::try_current() {
             Ok(runtime) => {
                 let span = self.span.clone();
                 runtime.spawn(async move {
-                    child.terminate(&mut LineSplitter::default(), &mut Tail::default()).instrument(span).await;
+                    child
+                        .terminate(&mut LineSplitter::default(), &mut Tail::default())
+                        .instrument(span)
+                        .await;
                 });
             }
             // No runtime to run the graceful sequence: the guard sends SIGKILL to the group and
@@ -985,7 +1089,10 @@ async fn reap_stragglers(pgid: Pid) {
             }
         }
         if tokio::time::Instant::now() >= deadline {
-            tracing::warn!(pgid = pgid.as_raw_nonzero().get(), "process group still not empty");
+            tracing::warn!(
+                pgid = pgid.as_raw_nonzero().get(),
+                "process group still not empty"
+            );
             return;
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
@@ -996,7 +1103,9 @@ async fn reap_stragglers(pgid: Pid) {
 fn signal_group(pgid: Pid, signal: Signal) {
     match rustix::process::kill_process_group(pgid, signal) {
         Ok(()) | Err(rustix::io::Errno::SRCH) => {}
-        Err(error) => tracing::warn!(%error, pgid = pgid.as_raw_nonzero().get(), "could not signal process group"),
+        Err(error) => {
+            tracing::warn!(%error, pgid = pgid.as_raw_nonzero().get(), "could not signal process group")
+        }
     }
 }
 
@@ -1010,9 +1119,17 @@ pub fn kill_group(pgid: u32) -> io::Result<()> {
         .ok()
         .filter(|raw| *raw > 1)
         .and_then(Pid::from_raw)
-        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "refusing to signal this process group"))?;
+        .ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "refusing to signal this process group",
+            )
+        })?;
     if rustix::process::getpgid(None).ok() == Some(pgid) {
-        return Err(io::Error::new(io::ErrorKind::InvalidInput, "refusing to kill our own process group"));
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "refusing to kill our own process group",
+        ));
     }
     match rustix::process::kill_process_group(pgid, Signal::KILL) {
         Ok(()) | Err(rustix::io::Errno::SRCH) => Ok(()),
@@ -1057,12 +1174,16 @@ fn ensure_subreaper() {
 /// # }
 /// ```
 pub struct ChildRegistry {
-    children: Mutex<HashMap<u32, Entry>>,
+    /// Keyed by a run id rather than the pid, which could in theory be reused by a new child
+    /// before an old entry is removed.
+    children: Mutex<HashMap<u64, Entry>>,
+    next_id: AtomicU64,
     count: watch::Sender<usize>,
 }
 
 /// A registered child.
 struct Entry {
+    pid: u32,
     pgid: Pid,
     program: String,
     label: String,
@@ -1082,12 +1203,15 @@ pub struct ChildInfo {
 
 static REGISTRY: LazyLock<ChildRegistry> = LazyLock::new(|| ChildRegistry {
     children: Mutex::new(HashMap::new()),
+    next_id: AtomicU64::new(0),
     count: watch::Sender::new(0),
 });
 
 impl fmt::Debug for ChildRegistry {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ChildRegistry").field("live", &self.len()).finish()
+        f.debug_struct("ChildRegistry")
+            .field("live", &self.len())
+            .finish()
     }
 }
 
@@ -1101,9 +1225,9 @@ impl ChildRegistry {
     pub fn live(&self) -> Vec<ChildInfo> {
         let children = self.lock();
         let mut live: Vec<ChildInfo> = children
-            .iter()
-            .map(|(pid, entry)| ChildInfo {
-                pid: *pid,
+            .values()
+            .map(|entry| ChildInfo {
+                pid: entry.pid,
                 program: entry.program.clone(),
                 label: entry.label.clone(),
             })
@@ -1138,22 +1262,27 @@ impl ChildRegistry {
     /// Waits until no child is live, at most `timeout`; returns whether the registry is empty.
     pub async fn wait_idle(&self, timeout: Duration) -> bool {
         let mut count = self.count.subscribe();
-        matches!(tokio::time::timeout(timeout, count.wait_for(|live| *live == 0)).await, Ok(Ok(_)))
+        matches!(
+            tokio::time::timeout(timeout, count.wait_for(|live| *live == 0)).await,
+            Ok(Ok(_))
+        )
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u32, Entry>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Entry>> {
         self.children.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn insert(&self, pid: u32, entry: Entry) {
+    fn insert(&self, entry: Entry) -> u64 {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let mut children = self.lock();
-        children.insert(pid, entry);
+        children.insert(id, entry);
         self.count.send_replace(children.len());
+        id
     }
 
-    fn remove(&self, pid: u32) {
+    fn remove(&self, id: u64) {
         let mut children = self.lock();
-        children.remove(&pid);
+        children.remove(&id);
         self.count.send_replace(children.len());
     }
 }
@@ -1161,16 +1290,32 @@ impl ChildRegistry {
 /// Keeps a child in the registry; on drop, unregisters it and, while `armed` (the group may still
 /// have members), sends SIGKILL to the group. Disarmed once the leader and stragglers are reaped.
 struct GroupGuard {
-    pid: u32,
+    id: u64,
     pgid: Pid,
     armed: bool,
 }
 
 impl GroupGuard {
-    fn register(pid: u32, pgid: Pid, tool: &Tool, label: &str, cancel: CancellationToken) -> GroupGuard {
-        let entry = Entry { pgid, program: tool.name().to_owned(), label: label.to_owned(), cancel };
-        ChildRegistry::global().insert(pid, entry);
-        GroupGuard { pid, pgid, armed: true }
+    fn register(
+        pid: u32,
+        pgid: Pid,
+        tool: &Tool,
+        label: &str,
+        cancel: CancellationToken,
+    ) -> GroupGuard {
+        let entry = Entry {
+            pid,
+            pgid,
+            program: tool.name().to_owned(),
+            label: label.to_owned(),
+            cancel,
+        };
+        let id = ChildRegistry::global().insert(entry);
+        GroupGuard {
+            id,
+            pgid,
+            armed: true,
+        }
     }
 }
 
@@ -1179,7 +1324,7 @@ impl Drop for GroupGuard {
         if self.armed {
             signal_group(self.pgid, Signal::KILL);
         }
-        ChildRegistry::global().remove(self.pid);
+        ChildRegistry::global().remove(self.id);
     }
 }
 
@@ -1285,7 +1430,8 @@ mod tests {
 
     #[test]
     fn splits_lines() {
-        let check = |chunks: &[&str], expected: &[&str]| assert_eq!(split(chunks), expected, "{chunks:?}");
+        let check =
+            |chunks: &[&str], expected: &[&str]| assert_eq!(split(chunks), expected, "{chunks:?}");
         check(&["a\nb\n"], &["a", "b"]);
         check(&["a\r\nb"], &["a", "b"]);
         check(&["a\r", "\nb\r", "c\n\n"], &["a", "b", "c", ""]);
@@ -1297,7 +1443,10 @@ mod tests {
     fn cuts_long_lines() {
         let long = "x".repeat(MAX_LINE_BYTES * 2 + 5);
         let lines = split(&[&long]);
-        assert_eq!(lines.iter().map(String::len).collect::<Vec<_>>(), [MAX_LINE_BYTES, MAX_LINE_BYTES, 5]);
+        assert_eq!(
+            lines.iter().map(String::len).collect::<Vec<_>>(),
+            [MAX_LINE_BYTES, MAX_LINE_BYTES, 5]
+        );
     }
 
     #[test]
@@ -1322,13 +1471,19 @@ mod tests {
             path: "ffmpeg".into(),
             env_var: Some("SOFATHEK_FFMPEG"),
         };
-        assert_eq!(error.to_string(), "ffmpeg not found: make sure it is on PATH or set SOFATHEK_FFMPEG");
+        assert_eq!(
+            error.to_string(),
+            "ffmpeg not found: make sure it is on PATH or set SOFATHEK_FFMPEG"
+        );
         let error = ProcessError::Exited {
             program: "ffprobe".into(),
             reason: ExitReason::Code(1),
             stderr_tail: "first\nin.mp4: invalid data found".into(),
         };
-        assert_eq!(error.to_string(), "ffprobe exited with code 1: in.mp4: invalid data found");
+        assert_eq!(
+            error.to_string(),
+            "ffprobe exited with code 1: in.mp4: invalid data found"
+        );
         assert_eq!(error.code(), "process_exited");
     }
 }

@@ -19,7 +19,12 @@ pub const MAX_URL_CHARS: usize = 2000;
 const RESOLVE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Host names refused without asking DNS: they name this machine or the local link.
-const LOCAL_NAMES: &[&str] = &["localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback"];
+const LOCAL_NAMES: &[&str] = &[
+    "localhost",
+    "localhost.localdomain",
+    "ip6-localhost",
+    "ip6-loopback",
+];
 
 /// Host name suffixes refused without asking DNS (`.local` is answered by mDNS on the LAN).
 const LOCAL_SUFFIXES: &[&str] = &[".localhost", ".local", ".localdomain"];
@@ -94,7 +99,9 @@ impl UrlPolicyError {
     pub fn api_message(&self) -> &'static str {
         match self {
             UrlPolicyError::Empty => "Video URL is required",
-            UrlPolicyError::UnresolvableHost { .. } => "Could not resolve the host of the video URL",
+            UrlPolicyError::UnresolvableHost { .. } => {
+                "Could not resolve the host of the video URL"
+            }
             _ => "Invalid video URL format",
         }
     }
@@ -105,18 +112,29 @@ impl fmt::Display for UrlPolicyError {
         match self {
             UrlPolicyError::Empty => write!(f, "url is empty"),
             UrlPolicyError::TooLong { chars } => {
-                write!(f, "url is {chars} characters long (at most {MAX_URL_CHARS} allowed)")
+                write!(
+                    f,
+                    "url is {chars} characters long (at most {MAX_URL_CHARS} allowed)"
+                )
             }
             UrlPolicyError::ControlCharacter => write!(f, "url contains a control character"),
             UrlPolicyError::LooksLikeOption => write!(f, "url must not start with '-'"),
-            UrlPolicyError::Malformed { reason } => write!(f, "url is not a valid absolute url: {reason}"),
+            UrlPolicyError::Malformed { reason } => {
+                write!(f, "url is not a valid absolute url: {reason}")
+            }
             UrlPolicyError::UnsupportedScheme { scheme } => {
-                write!(f, "url scheme '{scheme}' is not allowed (only http and https)")
+                write!(
+                    f,
+                    "url scheme '{scheme}' is not allowed (only http and https)"
+                )
             }
             UrlPolicyError::MissingHost => write!(f, "url has no host"),
             UrlPolicyError::LocalHost { host } => write!(f, "host '{host}' is a local name"),
             UrlPolicyError::ForbiddenAddress { host, addr } => {
-                write!(f, "host '{host}' is on a private or reserved network ({addr})")
+                write!(
+                    f,
+                    "host '{host}' is on a private or reserved network ({addr})"
+                )
             }
             UrlPolicyError::UnresolvableHost { host, reason } => {
                 write!(f, "host '{host}' could not be resolved: {reason}")
@@ -148,14 +166,20 @@ pub fn check_syntax(raw: &str) -> Result<Url, UrlPolicyError> {
     if trimmed.starts_with('-') {
         return Err(UrlPolicyError::LooksLikeOption);
     }
-    let url = Url::parse(trimmed).map_err(|e| UrlPolicyError::Malformed { reason: e.to_string() })?;
+    let url = Url::parse(trimmed).map_err(|e| UrlPolicyError::Malformed {
+        reason: e.to_string(),
+    })?;
     match url.scheme() {
         "http" | "https" => {}
-        other => return Err(UrlPolicyError::UnsupportedScheme { scheme: other.to_owned() }),
+        other => {
+            return Err(UrlPolicyError::UnsupportedScheme {
+                scheme: other.to_owned(),
+            });
+        }
     }
     match url.host() {
         None => Err(UrlPolicyError::MissingHost),
-        Some(Host::Domain(d)) if d.is_empty() => Err(UrlPolicyError::MissingHost),
+        Some(Host::Domain("")) => Err(UrlPolicyError::MissingHost),
         Some(_) => Ok(url),
     }
 }
@@ -173,14 +197,20 @@ pub async fn check(raw: &str, allow_private: bool) -> Result<Url, UrlPolicyError
 }
 
 /// [`check`] with the name resolver passed in, so the host rules can be tested without DNS.
-pub(crate) async fn check_with_resolver<R, F>(raw: &str, allow_private: bool, resolver: R) -> Result<Url, UrlPolicyError>
+pub(crate) async fn check_with_resolver<R, F>(
+    raw: &str,
+    allow_private: bool,
+    resolver: R,
+) -> Result<Url, UrlPolicyError>
 where
     R: FnOnce(String, u16) -> F,
     F: Future<Output = io::Result<Vec<IpAddr>>>,
 {
     let url = check_syntax(raw)?;
     let host_text = url.host_str().unwrap_or_default().to_owned();
-    let port = url.port_or_known_default().unwrap_or(if url.scheme() == "https" { 443 } else { 80 });
+    let port = url
+        .port_or_known_default()
+        .unwrap_or(if url.scheme() == "https" { 443 } else { 80 });
     let addrs = match url.host() {
         None => return Err(UrlPolicyError::MissingHost),
         Some(Host::Ipv4(v4)) => vec![IpAddr::V4(v4)],
@@ -189,14 +219,26 @@ where
             if !allow_private && is_local_name(domain) {
                 return Err(UrlPolicyError::LocalHost { host: host_text });
             }
-            let resolved = tokio::time::timeout(RESOLVE_TIMEOUT, resolver(domain.to_owned(), port)).await;
+            let resolved =
+                tokio::time::timeout(RESOLVE_TIMEOUT, resolver(domain.to_owned(), port)).await;
             match resolved {
                 Err(_) => {
-                    return Err(UrlPolicyError::UnresolvableHost { host: host_text, reason: "timed out".to_owned() });
+                    return Err(UrlPolicyError::UnresolvableHost {
+                        host: host_text,
+                        reason: "timed out".to_owned(),
+                    });
                 }
-                Ok(Err(e)) => return Err(UrlPolicyError::UnresolvableHost { host: host_text, reason: e.to_string() }),
+                Ok(Err(e)) => {
+                    return Err(UrlPolicyError::UnresolvableHost {
+                        host: host_text,
+                        reason: e.to_string(),
+                    });
+                }
                 Ok(Ok(list)) if list.is_empty() => {
-                    return Err(UrlPolicyError::UnresolvableHost { host: host_text, reason: "no addresses".to_owned() });
+                    return Err(UrlPolicyError::UnresolvableHost {
+                        host: host_text,
+                        reason: "no addresses".to_owned(),
+                    });
                 }
                 Ok(Ok(list)) => list,
             }
@@ -206,7 +248,10 @@ where
         return Ok(url);
     }
     match addrs.iter().copied().find(|a| is_forbidden_ip(*a)) {
-        Some(addr) => Err(UrlPolicyError::ForbiddenAddress { host: host_text, addr }),
+        Some(addr) => Err(UrlPolicyError::ForbiddenAddress {
+            host: host_text,
+            addr,
+        }),
         None => Ok(url),
     }
 }
@@ -220,7 +265,8 @@ async fn resolve(host: String, port: u16) -> io::Result<Vec<IpAddr>> {
 /// Whether a (lower-case, IDNA-normalised) host name names this machine or the local link.
 fn is_local_name(domain: &str) -> bool {
     let name = domain.trim_end_matches('.').to_ascii_lowercase();
-    LOCAL_NAMES.contains(&name.as_str()) || LOCAL_SUFFIXES.iter().any(|suffix| name.ends_with(suffix))
+    LOCAL_NAMES.contains(&name.as_str())
+        || LOCAL_SUFFIXES.iter().any(|suffix| name.ends_with(suffix))
 }
 
 /// Whether the percent-decoded form of `s` contains a control character (C0, DEL or C1).
@@ -231,7 +277,9 @@ fn decoded_has_control(s: &str) -> bool {
     let mut decoded = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        let escape = bytes.get(i + 1..i + 3).and_then(|pair| Some((hex_value(pair[0])? << 4) | hex_value(pair[1])?));
+        let escape = bytes
+            .get(i + 1..i + 3)
+            .and_then(|pair| Some((hex_value(pair[0])? << 4) | hex_value(pair[1])?));
         match (bytes[i], escape) {
             (b'%', Some(byte)) => {
                 decoded.push(byte);
@@ -243,7 +291,10 @@ fn decoded_has_control(s: &str) -> bool {
             }
         }
     }
-    decoded.iter().any(|b| *b < 0x20 || *b == 0x7f) || String::from_utf8_lossy(&decoded).chars().any(char::is_control)
+    decoded.iter().any(|b| *b < 0x20 || *b == 0x7f)
+        || String::from_utf8_lossy(&decoded)
+            .chars()
+            .any(char::is_control)
 }
 
 /// The value of one hexadecimal digit.
@@ -318,15 +369,15 @@ fn is_forbidden_v6(ip: Ipv6Addr) -> bool {
         return is_forbidden_v4(Ipv4Addr::from(((bits >> 80) & 0xffff_ffff) as u32));
     }
     const RANGES: &[(u128, u32)] = &[
-        (0x0100 << 112, 64),             // discard-only
-        (0x0064_ff9b_0001 << 80, 48),    // local-use NAT64
-        (0x2001 << 112, 32),             // Teredo
-        (0x2001_0db8 << 96, 32),         // documentation
-        (0x3fff << 112, 20),             // documentation
-        (0xfc00 << 112, 7),              // unique local
-        (0xfe80 << 112, 10),             // link-local
-        (0xfec0 << 112, 10),             // site-local (deprecated)
-        (0xff00 << 112, 8),              // multicast
+        (0x0100 << 112, 64),          // discard-only
+        (0x0064_ff9b_0001 << 80, 48), // local-use NAT64
+        (0x2001 << 112, 32),          // Teredo
+        (0x2001_0db8 << 96, 32),      // documentation
+        (0x3fff << 112, 20),          // documentation
+        (0xfc00 << 112, 7),           // unique local
+        (0xfe80 << 112, 10),          // link-local
+        (0xfec0 << 112, 10),          // site-local (deprecated)
+        (0xff00 << 112, 8),           // multicast
     ];
     RANGES.iter().any(|(net, len)| in_net(*net, *len))
 }
@@ -421,8 +472,14 @@ mod tests {
     #[test]
     fn api_messages_match_the_original() {
         assert_eq!(UrlPolicyError::Empty.api_message(), "Video URL is required");
-        assert_eq!(UrlPolicyError::ControlCharacter.api_message(), "Invalid video URL format");
-        assert_eq!(UrlPolicyError::LooksLikeOption.to_string(), "url must not start with '-'");
+        assert_eq!(
+            UrlPolicyError::ControlCharacter.api_message(),
+            "Invalid video URL format"
+        );
+        assert_eq!(
+            UrlPolicyError::LooksLikeOption.to_string(),
+            "url must not start with '-'"
+        );
     }
 
     #[test]
@@ -495,23 +552,44 @@ mod tests {
         panic!("resolver must not be called")
     }
 
-    fn fixed(addrs: &'static [&'static str]) -> impl FnOnce(String, u16) -> std::future::Ready<io::Result<Vec<IpAddr>>> {
+    fn fixed(
+        addrs: &'static [&'static str],
+    ) -> impl FnOnce(String, u16) -> std::future::Ready<io::Result<Vec<IpAddr>>> {
         move |_, _| std::future::ready(Ok(addrs.iter().filter_map(|a| a.parse().ok()).collect()))
     }
 
-    async fn check_code(raw: &str, allow_private: bool, addrs: &'static [&'static str]) -> Result<(), &'static str> {
-        check_with_resolver(raw, allow_private, fixed(addrs)).await.map(|_| ()).map_err(|e| e.code())
+    async fn check_code(
+        raw: &str,
+        allow_private: bool,
+        addrs: &'static [&'static str],
+    ) -> Result<(), &'static str> {
+        check_with_resolver(raw, allow_private, fixed(addrs))
+            .await
+            .map(|_| ())
+            .map_err(|e| e.code())
     }
 
     #[tokio::test]
     async fn literal_hosts_are_checked_without_dns() {
         for (raw, allow, expected) in [
-            ("http://127.0.0.1:8080/x.mp4", false, Err("URL_FORBIDDEN_ADDRESS")),
+            (
+                "http://127.0.0.1:8080/x.mp4",
+                false,
+                Err("URL_FORBIDDEN_ADDRESS"),
+            ),
             ("http://127.0.0.1:8080/x.mp4", true, Ok(())),
             ("http://0x7f.1/x.mp4", false, Err("URL_FORBIDDEN_ADDRESS")),
-            ("http://2130706433/x.mp4", false, Err("URL_FORBIDDEN_ADDRESS")),
+            (
+                "http://2130706433/x.mp4",
+                false,
+                Err("URL_FORBIDDEN_ADDRESS"),
+            ),
             ("http://[::1]/x.mp4", false, Err("URL_FORBIDDEN_ADDRESS")),
-            ("http://[::ffff:192.168.0.1]/x.mp4", false, Err("URL_FORBIDDEN_ADDRESS")),
+            (
+                "http://[::ffff:192.168.0.1]/x.mp4",
+                false,
+                Err("URL_FORBIDDEN_ADDRESS"),
+            ),
             ("http://93.184.216.34/x.mp4", false, Ok(())),
             ("http://[2606:4700::6810:84e5]/x.mp4", false, Ok(())),
             ("http://localhost:3001/x", false, Err("URL_LOCAL_HOST")),
@@ -521,29 +599,55 @@ mod tests {
             ("http://ip6-localhost/x", false, Err("URL_LOCAL_HOST")),
             ("http://box.localdomain/x", false, Err("URL_LOCAL_HOST")),
         ] {
-            let got = check_with_resolver(raw, allow, no_dns).await.map(|_| ()).map_err(|e| e.code());
+            let got = check_with_resolver(raw, allow, no_dns)
+                .await
+                .map(|_| ())
+                .map_err(|e| e.code());
             assert_eq!(got, expected, "{raw}");
         }
     }
 
     #[tokio::test]
     async fn resolved_names_are_refused_when_any_address_is_forbidden() {
-        assert_eq!(check_code("https://example.com/v", false, &["93.184.216.34"]).await, Ok(()));
         assert_eq!(
-            check_code("https://example.com/v", false, &["93.184.216.34", "10.0.0.5"]).await,
+            check_code("https://example.com/v", false, &["93.184.216.34"]).await,
+            Ok(())
+        );
+        assert_eq!(
+            check_code(
+                "https://example.com/v",
+                false,
+                &["93.184.216.34", "10.0.0.5"]
+            )
+            .await,
             Err("URL_FORBIDDEN_ADDRESS")
         );
-        assert_eq!(check_code("https://example.com/v", false, &["fd00::1"]).await, Err("URL_FORBIDDEN_ADDRESS"));
-        assert_eq!(check_code("https://example.com/v", true, &["10.0.0.5"]).await, Ok(()));
-        assert_eq!(check_code("https://example.com/v", false, &[]).await, Err("URL_UNRESOLVABLE_HOST"));
-        assert_eq!(check_code("http://nas.local/v", true, &["192.168.1.2"]).await, Ok(()));
+        assert_eq!(
+            check_code("https://example.com/v", false, &["fd00::1"]).await,
+            Err("URL_FORBIDDEN_ADDRESS")
+        );
+        assert_eq!(
+            check_code("https://example.com/v", true, &["10.0.0.5"]).await,
+            Ok(())
+        );
+        assert_eq!(
+            check_code("https://example.com/v", false, &[]).await,
+            Err("URL_UNRESOLVABLE_HOST")
+        );
+        assert_eq!(
+            check_code("http://nas.local/v", true, &["192.168.1.2"]).await,
+            Ok(())
+        );
     }
 
     #[tokio::test]
     async fn resolver_errors_are_unresolvable() {
         let failing = |_: String, _: u16| std::future::ready(Err(io::Error::other("no such host")));
         let err = check_with_resolver("https://nonexistent.invalid/", false, failing).await;
-        assert!(matches!(err, Err(UrlPolicyError::UnresolvableHost { .. })), "{err:?}");
+        assert!(
+            matches!(err, Err(UrlPolicyError::UnresolvableHost { .. })),
+            "{err:?}"
+        );
     }
 
     #[tokio::test]

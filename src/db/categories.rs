@@ -77,7 +77,9 @@ pub fn delete(conn: &Connection, slug: &str) -> DbResult<()> {
         |r| r.get(0),
     )?;
     if builtin != 0 {
-        return Err(DbError::Conflict("built-in categories cannot be deleted".into()));
+        return Err(DbError::Conflict(
+            "built-in categories cannot be deleted".into(),
+        ));
     }
     conn.execute("DELETE FROM categories WHERE slug = ?1", [slug])?;
     Ok(())
@@ -111,7 +113,8 @@ mod tests {
         let seeded = db.write_blocking(|tx| list(tx)).expect("list");
         let slugs: Vec<_> = seeded.iter().map(|c| c.slug.as_str()).collect();
         assert_eq!(slugs, ["education", "family", "kids", "music"]);
-        db.write_blocking(|tx| create(tx, "nature", "Nature")).expect("create");
+        db.write_blocking(|tx| create(tx, "nature", "Nature"))
+            .expect("create");
         assert!(matches!(
             db.write_blocking(|tx| create(tx, "nature", "Nature again")),
             Err(DbError::Conflict(_))
@@ -120,8 +123,12 @@ mod tests {
             db.write_blocking(|tx| delete(tx, "kids")),
             Err(DbError::Conflict(_))
         ));
-        db.write_blocking(|tx| delete(tx, "nature")).expect("delete");
-        assert!(matches!(db.write_blocking(|tx| delete(tx, "nature")), Err(DbError::NotFound)));
+        db.write_blocking(|tx| delete(tx, "nature"))
+            .expect("delete");
+        assert!(matches!(
+            db.write_blocking(|tx| delete(tx, "nature")),
+            Err(DbError::NotFound)
+        ));
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! allows one writer at a time) and a few reader connections (WAL lets them read concurrently).
 
 pub mod categories;
+pub mod jobs;
 pub mod videos;
 
 use std::path::Path;
@@ -14,7 +15,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use rusqlite::Connection;
 
 /// Numbered migrations, applied in order; `PRAGMA user_version` records how many ran.
-const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_catalogue.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/0001_catalogue.sql"),
+    include_str!("migrations/0002_jobs.sql"),
+];
 
 const READERS: usize = 4;
 
@@ -29,7 +33,10 @@ pub enum DbError {
     /// The blocking task panicked or was cancelled.
     Task(String),
     /// The database was written by a newer SOFATHEK.
-    TooNew { found: usize, known: usize },
+    TooNew {
+        found: usize,
+        known: usize,
+    },
 }
 
 impl std::fmt::Display for DbError {
@@ -196,7 +203,8 @@ pub fn format_time(t: time::OffsetDateTime) -> String {
     let format = time::macros::format_description!(
         "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
     );
-    t.format(&format).unwrap_or_else(|_| "1970-01-01T00:00:00.000Z".into())
+    t.format(&format)
+        .unwrap_or_else(|_| "1970-01-01T00:00:00.000Z".into())
 }
 
 #[cfg(test)]

@@ -211,7 +211,8 @@ pub fn list(conn: &Connection, query: &ListQuery) -> DbResult<ListResult> {
     let mut where_sql = Vec::new();
     let mut args: Vec<rusqlite::types::Value> = Vec::new();
     if let Some(fts) = query.search.as_deref().and_then(fts_query) {
-        where_sql.push("v.rowid IN (SELECT rowid FROM videos_fts WHERE videos_fts MATCH ?)".to_string());
+        where_sql
+            .push("v.rowid IN (SELECT rowid FROM videos_fts WHERE videos_fts MATCH ?)".to_string());
         args.push(fts.into());
     }
     if let Some(category) = &query.category {
@@ -295,7 +296,11 @@ pub fn find_file(conn: &Connection, name: &str) -> DbResult<(String, FileRecord)
 
 /// The category of a video (for access checks on file routes).
 pub fn category_of(conn: &Connection, id: &str) -> DbResult<Option<String>> {
-    Ok(conn.query_row("SELECT category FROM videos WHERE id = ?1", [id], |r| r.get(0))?)
+    Ok(
+        conn.query_row("SELECT category FROM videos WHERE id = ?1", [id], |r| {
+            r.get(0)
+        })?,
+    )
 }
 
 /// Adds a video and its files in the caller's transaction.
@@ -351,7 +356,10 @@ pub fn update(
     category: Option<Option<&str>>,
 ) -> DbResult<VideoRecord> {
     if let Some(title) = title {
-        let n = conn.execute("UPDATE videos SET title = ?2 WHERE id = ?1", params![id, title])?;
+        let n = conn.execute(
+            "UPDATE videos SET title = ?2 WHERE id = ?1",
+            params![id, title],
+        )?;
         if n == 0 {
             return Err(DbError::NotFound);
         }
@@ -417,8 +425,18 @@ mod tests {
             source_url: None,
             view_count: 0,
             files: vec![
-                FileRecord { name: format!("{id}.mp4"), kind: FileKind::Video, language: None, size: 100 },
-                FileRecord { name: format!("{id}.webp"), kind: FileKind::Thumbnail, language: None, size: 5 },
+                FileRecord {
+                    name: format!("{id}.mp4"),
+                    kind: FileKind::Video,
+                    language: None,
+                    size: 100,
+                },
+                FileRecord {
+                    name: format!("{id}.webp"),
+                    kind: FileKind::Thumbnail,
+                    language: None,
+                    size: 5,
+                },
             ],
         }
     }
@@ -434,7 +452,10 @@ mod tests {
         let (_dir, db) = db();
         db.write_blocking(|tx| {
             insert(tx, &video("a", "Cats playing piano", "Pets", Some("music")))?;
-            insert(tx, &video("bb", "Dinosaur facts", "Science Kids", Some("education")))?;
+            insert(
+                tx,
+                &video("bb", "Dinosaur facts", "Science Kids", Some("education")),
+            )?;
             insert(tx, &video("ccc", "Über Bären", "Natur", None))?;
             Ok(())
         })
@@ -447,7 +468,10 @@ mod tests {
         assert_eq!(all.videos[0].files.len(), 2);
 
         let check_search = |text: &str, expected: &[&str]| {
-            let got = list_with(ListQuery { search: Some(text.into()), ..Default::default() });
+            let got = list_with(ListQuery {
+                search: Some(text.into()),
+                ..Default::default()
+            });
             let ids: Vec<_> = got.videos.iter().map(|v| v.id.as_str()).collect();
             assert_eq!(ids, expected, "search {text:?}");
         };
@@ -460,14 +484,21 @@ mod tests {
         check_search("\"unbalanced", &[]);
         check_search("NEAR( OR AND *", &[]);
 
-        let music = list_with(ListQuery { category: Some("music".into()), ..Default::default() });
+        let music = list_with(ListQuery {
+            category: Some("music".into()),
+            ..Default::default()
+        });
         assert_eq!(music.total_count, 1);
         let allowed = list_with(ListQuery {
             allowed_categories: Some(vec!["education".into()]),
             ..Default::default()
         });
         assert_eq!(allowed.videos.len(), 1);
-        let paged = list_with(ListQuery { sort: Sort::TitleDesc, page: Some((2, 2)), ..Default::default() });
+        let paged = list_with(ListQuery {
+            sort: Sort::TitleDesc,
+            page: Some((2, 2)),
+            ..Default::default()
+        });
         assert_eq!(paged.total_count, 3);
         assert_eq!(paged.videos.len(), 1);
         assert_eq!(paged.videos[0].id, "a");
@@ -488,22 +519,36 @@ mod tests {
             Err(DbError::NotFound)
         ));
 
-        let (owner, file) = db.write_blocking(|tx| find_file(tx, "bb.webp")).expect("file");
+        let (owner, file) = db
+            .write_blocking(|tx| find_file(tx, "bb.webp"))
+            .expect("file");
         assert_eq!((owner.as_str(), file.kind), ("bb", FileKind::Thumbnail));
         let removed = db.write_blocking(|tx| delete(tx, "bb")).expect("delete");
         assert_eq!(removed.files.len(), 2);
-        assert!(matches!(db.write_blocking(|tx| find_file(tx, "bb.webp")), Err(DbError::NotFound)));
+        assert!(matches!(
+            db.write_blocking(|tx| find_file(tx, "bb.webp")),
+            Err(DbError::NotFound)
+        ));
         check_search("dinosaur", &[]);
-        assert_eq!(db.write_blocking(|tx| all_file_names(tx)).expect("names").len(), 4);
+        assert_eq!(
+            db.write_blocking(|tx| all_file_names(tx))
+                .expect("names")
+                .len(),
+            4
+        );
     }
 
     #[test]
     fn duplicate_file_names_conflict() {
         let (_dir, db) = db();
-        db.write_blocking(|tx| insert(tx, &video("a", "A", "x", None))).expect("insert");
+        db.write_blocking(|tx| insert(tx, &video("a", "A", "x", None)))
+            .expect("insert");
         let mut twin = video("b", "B", "x", None);
         twin.file_name = "a.mp4".into();
-        assert!(matches!(db.write_blocking(|tx| insert(tx, &twin)), Err(DbError::Conflict(_))));
+        assert!(matches!(
+            db.write_blocking(|tx| insert(tx, &twin)),
+            Err(DbError::Conflict(_))
+        ));
         // The failed transaction left nothing behind.
         assert!(!db.write_blocking(|tx| exists(tx, "b")).expect("exists"));
     }
@@ -512,6 +557,9 @@ mod tests {
     fn fts_queries_are_quoted() {
         assert_eq!(fts_query("  "), None);
         assert_eq!(fts_query("a b").as_deref(), Some("\"a\"* \"b\"*"));
-        assert_eq!(fts_query("say \"hi\"").as_deref(), Some("\"say\"* \"\"\"hi\"\"\"*"));
+        assert_eq!(
+            fts_query("say \"hi\"").as_deref(),
+            Some("\"say\"* \"\"\"hi\"\"\"*")
+        );
     }
 }

@@ -86,11 +86,11 @@ pub fn router(state: AppState) -> Router {
         .route("/openapi.json", get(meta::openapi));
 
     Router::new()
-        .route("/", get(meta::index))
         .route("/health", get(health::report))
         .route("/health/", get(health::report))
         .route("/metrics", get(meta::metrics))
         .nest("/api", api)
+        .merge(crate::web::routes())
         .fallback(meta::not_found)
         .method_not_allowed_fallback(meta::method_not_allowed)
         .layer(middleware::from_fn_with_state(state.clone(), observe))

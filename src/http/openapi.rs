@@ -8,7 +8,10 @@ use crate::http::handlers::{categories, files, health, videos};
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "SOFATHEK", description = "A self-hosted family video library."),
+    info(
+        title = "SOFATHEK",
+        description = "A self-hosted family video library."
+    ),
     paths(
         health::report,
         health::live,
@@ -24,7 +27,11 @@ use crate::http::handlers::{categories, files, health, videos};
         categories::rename,
         categories::remove,
     ),
-    components(schemas(videos::UpdateVideo, categories::NewCategory, categories::RenameCategory))
+    components(schemas(
+        videos::UpdateVideo,
+        categories::NewCategory,
+        categories::RenameCategory
+    ))
 )]
 struct ApiDoc;
 

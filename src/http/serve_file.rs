@@ -14,7 +14,8 @@
 //! 412.
 
 use std::borrow::Cow;
-use std::io::{self, Seek, SeekFrom};
+use std::future::Future;
+use std::io;
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::sync::Arc;
@@ -24,11 +25,10 @@ use std::task::{Context, Poll, ready};
 use axum::body::Body;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use futures_util::Stream;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
-use tokio::io::{AsyncReadExt, Take};
-use tokio_util::io::ReaderStream;
+use tokio::task::JoinHandle;
 
 use crate::error::ApiError;
 use crate::http::range::{
@@ -204,7 +204,7 @@ pub async fn serve_file(
     let body = if *method == Method::HEAD || len == 0 {
         Body::empty()
     } else {
-        file_body(file, start, len, options.bytes_counter.clone(), path)?
+        file_body(file, start, len, options.bytes_counter.clone(), path)
     };
 
     let mut response = Response::new(body);
@@ -399,31 +399,123 @@ fn range_not_satisfiable(size: u64) -> Response {
 
 /// A body streaming `len` bytes of `file` from `start`.
 fn file_body(
-    mut file: std::fs::File,
+    file: std::fs::File,
     start: u64,
     len: u64,
     counter: Option<Arc<AtomicU64>>,
     path: &Path,
-) -> Result<Body, ServeError> {
-    // lseek only moves the file offset; it never waits for the disk.
-    file.seek(SeekFrom::Start(start)).map_err(ServeError::Io)?;
-    let reader = tokio::fs::File::from_std(file).take(len);
-    Ok(Body::from_stream(FileStream {
-        chunks: ReaderStream::with_capacity(reader, CHUNK_SIZE),
+) -> Body {
+    Body::from_stream(FileStream {
+        file: Arc::new(file),
+        offset: start,
         remaining: len,
+        buffer: BytesMut::new(),
+        try_cached_reads: cfg!(target_os = "linux"),
+        blocking_read: None,
         counter,
         path: path.to_path_buf(),
         finished: false,
-    }))
+    })
 }
 
-/// The chunks of a file range; fails at the end if the file had fewer bytes than promised.
+/// The chunks of a file range, read with positional reads (`pread`), at most [`CHUNK_SIZE`]
+/// bytes at a time; fails at the end if the file had fewer bytes than promised.
+///
+/// On Linux a chunk is first read with `preadv2(RWF_NOWAIT)`, which copies it from the page
+/// cache without ever waiting for the disk, right on the async worker; only when the data is
+/// not cached (or the file system does not support it) does the read go to the blocking pool.
+/// This saves a thread hand-off per chunk, which is what keeps the throughput close to
+/// nginx's `sendfile`.
 struct FileStream {
-    chunks: ReaderStream<Take<tokio::fs::File>>,
+    file: Arc<std::fs::File>,
+    offset: u64,
     remaining: u64,
+    /// Reused for cached reads when the connection has released the previous chunk.
+    buffer: BytesMut,
+    try_cached_reads: bool,
+    blocking_read: Option<JoinHandle<io::Result<Bytes>>>,
     counter: Option<Arc<AtomicU64>>,
     path: PathBuf,
     finished: bool,
+}
+
+impl FileStream {
+    /// The next chunk; empty at the end of the range, or at the end of the file when it shrank.
+    fn poll_chunk(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<Bytes>> {
+        if self.remaining == 0 {
+            return Poll::Ready(Ok(Bytes::new()));
+        }
+        let blocking_read = match &mut self.blocking_read {
+            Some(handle) => handle,
+            None => {
+                let want =
+                    usize::try_from(self.remaining).map_or(CHUNK_SIZE, |n| n.min(CHUNK_SIZE));
+                if let Some(chunk) = self.read_cached(want)? {
+                    return Poll::Ready(Ok(chunk));
+                }
+                let file = Arc::clone(&self.file);
+                let offset = self.offset;
+                self.blocking_read
+                    .insert(tokio::task::spawn_blocking(move || {
+                        read_at(&file, offset, want)
+                    }))
+            }
+        };
+        let joined = ready!(Pin::new(blocking_read).poll(cx));
+        self.blocking_read = None;
+        Poll::Ready(joined.unwrap_or_else(|err| Err(io::Error::other(err))))
+    }
+
+    /// Reads up to `want` bytes if they are in the page cache; `None` when the read has to wait
+    /// for the disk.
+    #[cfg(target_os = "linux")]
+    fn read_cached(&mut self, want: usize) -> io::Result<Option<Bytes>> {
+        use rustix::io::{Errno, ReadWriteFlags};
+        if !self.try_cached_reads {
+            return Ok(None);
+        }
+        self.buffer.clear();
+        self.buffer.resize(want, 0);
+        loop {
+            let mut slices = [io::IoSliceMut::new(&mut self.buffer)];
+            match rustix::io::preadv2(
+                &*self.file,
+                &mut slices,
+                self.offset,
+                ReadWriteFlags::NOWAIT,
+            ) {
+                // 0 is the end of the file; let the blocking read confirm it
+                Ok(0) | Err(Errno::AGAIN) => return Ok(None),
+                Ok(read) => {
+                    self.buffer.truncate(read);
+                    return Ok(Some(self.buffer.split().freeze()));
+                }
+                Err(Errno::INTR) => continue,
+                Err(Errno::OPNOTSUPP | Errno::INVAL | Errno::NOSYS) => {
+                    self.try_cached_reads = false;
+                    return Ok(None);
+                }
+                Err(err) => return Err(err.into()),
+            }
+        }
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    fn read_cached(&mut self, _want: usize) -> io::Result<Option<Bytes>> {
+        Ok(None)
+    }
+}
+
+/// Reads up to `want` bytes at `offset` (blocking), into fresh memory that is never zeroed.
+fn read_at(file: &std::fs::File, offset: u64, want: usize) -> io::Result<Bytes> {
+    let mut chunk = Vec::with_capacity(want);
+    loop {
+        match rustix::io::pread(file, rustix::buffer::spare_capacity(&mut chunk), offset) {
+            Ok(_) => return Ok(Bytes::from(chunk)),
+            Err(rustix::io::Errno::INTR) => continue,
+            Err(err) => return Err(err.into()),
+        }
+    }
 }
 
 impl Stream for FileStream {
@@ -434,21 +526,8 @@ impl Stream for FileStream {
         if this.finished {
             return Poll::Ready(None);
         }
-        match ready!(Pin::new(&mut this.chunks).poll_next(cx)) {
-            Some(Ok(chunk)) => {
-                let chunk_len = chunk.len() as u64;
-                this.remaining = this.remaining.saturating_sub(chunk_len);
-                if let Some(counter) = &this.counter {
-                    counter.fetch_add(chunk_len, Ordering::Relaxed);
-                }
-                Poll::Ready(Some(Ok(chunk)))
-            }
-            Some(Err(err)) => {
-                this.finished = true;
-                tracing::warn!(path = %this.path.display(), error = %err, "reading file failed mid-response");
-                Poll::Ready(Some(Err(err)))
-            }
-            None => {
+        match ready!(this.poll_chunk(cx)) {
+            Ok(chunk) if chunk.is_empty() => {
                 this.finished = true;
                 if this.remaining == 0 {
                     return Poll::Ready(None);
@@ -466,6 +545,20 @@ impl Stream for FileStream {
                     io::ErrorKind::UnexpectedEof,
                     message,
                 ))))
+            }
+            Ok(chunk) => {
+                let chunk_len = chunk.len() as u64;
+                this.offset = this.offset.saturating_add(chunk_len);
+                this.remaining = this.remaining.saturating_sub(chunk_len);
+                if let Some(counter) = &this.counter {
+                    counter.fetch_add(chunk_len, Ordering::Relaxed);
+                }
+                Poll::Ready(Some(Ok(chunk)))
+            }
+            Err(err) => {
+                this.finished = true;
+                tracing::warn!(path = %this.path.display(), error = %err, "reading file failed mid-response");
+                Poll::Ready(Some(Err(err)))
             }
         }
     }
@@ -1167,6 +1260,62 @@ mod tests {
         }
         assert!(failed, "a short body must end with an error");
         assert!(received < fx.content.len(), "received {received} bytes");
+    }
+
+    /// Reads `len` bytes from `offset` with or without page-cache reads; the error of a short
+    /// file, if any, is returned after the bytes.
+    async fn read_stream(
+        path: &Path,
+        offset: u64,
+        len: u64,
+        cached_reads: bool,
+    ) -> (Vec<u8>, Option<io::Error>) {
+        let file = std::fs::File::open(path).expect("open");
+        let mut stream = FileStream {
+            file: Arc::new(file),
+            offset,
+            remaining: len,
+            buffer: BytesMut::new(),
+            try_cached_reads: cached_reads,
+            blocking_read: None,
+            counter: None,
+            path: path.to_path_buf(),
+            finished: false,
+        };
+        let mut received = Vec::new();
+        while let Some(chunk) = stream.next().await {
+            match chunk {
+                Ok(chunk) => received.extend_from_slice(&chunk),
+                Err(err) => return (received, Some(err)),
+            }
+        }
+        (received, None)
+    }
+
+    #[tokio::test]
+    async fn cached_and_blocking_reads_agree() {
+        let fx = fixture(CHUNK_SIZE * 2 + 123);
+        let len = fx.content.len() as u64;
+        // (offset, length, bytes expected, short file)
+        let cases: [(u64, u64, &[u8], bool); 5] = [
+            (0, len, &fx.content, false),
+            (10, len - 10, &fx.content[10..], false),
+            (len - 1, 1, &fx.content[fx.content.len() - 1..], false),
+            (100, 50, &fx.content[100..150], false),
+            (len - 10, 20, &fx.content[fx.content.len() - 10..], true),
+        ];
+        for cached_reads in [false, true] {
+            for (offset, length, expected, short) in cases {
+                let (received, err) = read_stream(&fx.path, offset, length, cached_reads).await;
+                let label = format!("offset {offset}, length {length}, cached {cached_reads}");
+                assert!(
+                    received == expected,
+                    "{label}: {} bytes differ",
+                    received.len()
+                );
+                assert_eq!(err.is_some(), short, "{label}: {err:?}");
+            }
+        }
     }
 
     #[tokio::test]

@@ -97,7 +97,11 @@ const RULES: &[Rule] = &[
             message: "This video is not available. It may have been deleted or made private.",
             suggestion: "Please check the video URL and try a different video.",
         },
-        triggers: &[&["video unavailable"], &["is not available"], &["http error"]],
+        triggers: &[
+            &["video unavailable"],
+            &["is not available"],
+            &["http error"],
+        ],
     },
 ];
 
@@ -116,7 +120,11 @@ pub fn classify(stderr: &str) -> YtDlpFailure {
     let lower = stderr.to_lowercase();
     RULES
         .iter()
-        .find(|rule| rule.triggers.iter().any(|all| all.iter().all(|needle| lower.contains(needle))))
+        .find(|rule| {
+            rule.triggers
+                .iter()
+                .any(|all| all.iter().all(|needle| lower.contains(needle)))
+        })
         .map_or(DOWNLOAD_FAILED, |rule| rule.failure)
 }
 
@@ -137,27 +145,78 @@ mod tests {
     #[test]
     fn one_row_per_rule() {
         for (stderr, code) in [
-            ("[download] File is larger than max-filesize (80823 bytes > 1000 bytes). Aborting.", "FILE_TOO_LARGE"),
-            ("ERROR: [youtube] abc: Sign in to confirm your age. This video may be inappropriate for some users. age-restricted", "AGE_RESTRICTED"),
-            ("ERROR: [youtube] abc: This video is AGE-RESTRICTED", "AGE_RESTRICTED"),
+            (
+                "[download] File is larger than max-filesize (80823 bytes > 1000 bytes). Aborting.",
+                "FILE_TOO_LARGE",
+            ),
+            (
+                "ERROR: [youtube] abc: Sign in to confirm your age. This video may be inappropriate for some users. age-restricted",
+                "AGE_RESTRICTED",
+            ),
+            (
+                "ERROR: [youtube] abc: This video is AGE-RESTRICTED",
+                "AGE_RESTRICTED",
+            ),
             ("ERROR: Video exceeds the age limit", "AGE_RESTRICTED"),
-            ("ERROR: [Vimeo] 123: This video is blocked due to a geographic restriction", "REGION_BLOCKED"),
-            ("ERROR: [youtube] abc: The uploader has not made this video available in your country", "REGION_BLOCKED"),
-            ("ERROR: This video is not available from your location (country: DE)", "REGION_BLOCKED"),
-            ("ERROR: [instagram] x: Login required to access this post", "LOGIN_REQUIRED"),
-            ("ERROR: [youtube] abc: Sign in to confirm you’re not a bot. Use --cookies-from-browser", "LOGIN_REQUIRED"),
-            ("ERROR: unable to download video data: HTTP Error 429: Too Many Requests", "RATE_LIMITED"),
+            (
+                "ERROR: [Vimeo] 123: This video is blocked due to a geographic restriction",
+                "REGION_BLOCKED",
+            ),
+            (
+                "ERROR: [youtube] abc: The uploader has not made this video available in your country",
+                "REGION_BLOCKED",
+            ),
+            (
+                "ERROR: This video is not available from your location (country: DE)",
+                "REGION_BLOCKED",
+            ),
+            (
+                "ERROR: [instagram] x: Login required to access this post",
+                "LOGIN_REQUIRED",
+            ),
+            (
+                "ERROR: [youtube] abc: Sign in to confirm you’re not a bot. Use --cookies-from-browser",
+                "LOGIN_REQUIRED",
+            ),
+            (
+                "ERROR: unable to download video data: HTTP Error 429: Too Many Requests",
+                "RATE_LIMITED",
+            ),
             ("ERROR: too many requests", "RATE_LIMITED"),
-            ("ERROR: unable to download webpage: HTTP Error 503: Service Unavailable", "NETWORK_ERROR"),
+            (
+                "ERROR: unable to download webpage: HTTP Error 503: Service Unavailable",
+                "NETWORK_ERROR",
+            ),
             ("ERROR: HTTP Error 502: Bad Gateway", "NETWORK_ERROR"),
-            ("ERROR: HTTP Error 500: Internal Server Error", "NETWORK_ERROR"),
-            ("ERROR: [generic] Unable to download webpage: <urlopen error [Errno 111] Connection refused> (caused by TransportError('Connection error'))", "NETWORK_ERROR"),
-            ("ERROR: [generic] Unable to download webpage: The read operation timed out", "NETWORK_ERROR"),
-            ("ERROR: [youtube] abc: Video unavailable. This video has been removed by the uploader", "VIDEO_UNAVAILABLE"),
-            ("ERROR: [youtube] abc: This video is not available", "VIDEO_UNAVAILABLE"),
-            ("ERROR: [generic] Unable to download webpage: HTTP Error 404: Not Found (caused by <HTTPError 404: Not Found>)", "VIDEO_UNAVAILABLE"),
+            (
+                "ERROR: HTTP Error 500: Internal Server Error",
+                "NETWORK_ERROR",
+            ),
+            (
+                "ERROR: [generic] Unable to download webpage: <urlopen error [Errno 111] Connection refused> (caused by TransportError('Connection error'))",
+                "NETWORK_ERROR",
+            ),
+            (
+                "ERROR: [generic] Unable to download webpage: The read operation timed out",
+                "NETWORK_ERROR",
+            ),
+            (
+                "ERROR: [youtube] abc: Video unavailable. This video has been removed by the uploader",
+                "VIDEO_UNAVAILABLE",
+            ),
+            (
+                "ERROR: [youtube] abc: This video is not available",
+                "VIDEO_UNAVAILABLE",
+            ),
+            (
+                "ERROR: [generic] Unable to download webpage: HTTP Error 404: Not Found (caused by <HTTPError 404: Not Found>)",
+                "VIDEO_UNAVAILABLE",
+            ),
             ("ERROR: HTTP Error 403: Forbidden", "VIDEO_UNAVAILABLE"),
-            ("ERROR: Unsupported URL: https://example.com/", "DOWNLOAD_FAILED"),
+            (
+                "ERROR: Unsupported URL: https://example.com/",
+                "DOWNLOAD_FAILED",
+            ),
             ("", "DOWNLOAD_FAILED"),
             ("\u{0}\u{ffff} garbage", "DOWNLOAD_FAILED"),
         ] {
@@ -169,7 +228,10 @@ mod tests {
     fn first_match_wins() {
         // Age beats region; region (with "country") beats the generic "is not available".
         check("age limit; not available in your country", "AGE_RESTRICTED");
-        check("this video is not available in this country", "REGION_BLOCKED");
+        check(
+            "this video is not available in this country",
+            "REGION_BLOCKED",
+        );
         // 429 beats the generic HTTP error; 5xx beats it too.
         check("HTTP Error 429 ... HTTP Error 404", "RATE_LIMITED");
         check("HTTP Error 404 then HTTP Error 503", "NETWORK_ERROR");
@@ -178,14 +240,25 @@ mod tests {
     #[test]
     fn texts_are_the_original_ones() {
         let f = classify("HTTP Error 404: Not Found");
-        assert_eq!(f.message, "This video is not available. It may have been deleted or made private.");
-        assert_eq!(f.suggestion, "Please check the video URL and try a different video.");
-        assert_eq!(classify("").user_text(), "Could not download this video. Please check the URL and try again.");
+        assert_eq!(
+            f.message,
+            "This video is not available. It may have been deleted or made private."
+        );
+        assert_eq!(
+            f.suggestion,
+            "Please check the video URL and try a different video."
+        );
+        assert_eq!(
+            classify("").user_text(),
+            "Could not download this video. Please check the URL and try again."
+        );
     }
 
     #[test]
     fn max_filesize_line() {
-        assert!(is_max_filesize_abort("\r[download] File is larger than max-filesize (80823 bytes > 1000 bytes). Aborting."));
+        assert!(is_max_filesize_abort(
+            "\r[download] File is larger than max-filesize (80823 bytes > 1000 bytes). Aborting."
+        ));
         assert!(!is_max_filesize_abort("[download] Destination: media.mp4"));
     }
 }

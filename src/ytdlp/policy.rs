@@ -105,27 +105,43 @@ impl ContentPolicy {
         match std::fs::read_to_string(path) {
             Ok(text) => ContentPolicy::from_settings_json(&text, path),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(ContentPolicy::default()),
-            Err(source) => Err(ContentPolicyError::Read { path: path.to_owned(), source: source.to_string() }),
+            Err(source) => Err(ContentPolicyError::Read {
+                path: path.to_owned(),
+                source: source.to_string(),
+            }),
         }
     }
 
     /// Parses the text of a settings file; `path` only names it in error messages.
-    pub fn from_settings_json(text: &str, path: &Path) -> Result<ContentPolicy, ContentPolicyError> {
-        let value: serde_json::Value = serde_json::from_str(text)
-            .map_err(|e| ContentPolicyError::InvalidJson { path: path.to_owned(), reason: e.to_string() })?;
+    pub fn from_settings_json(
+        text: &str,
+        path: &Path,
+    ) -> Result<ContentPolicy, ContentPolicyError> {
+        let value: serde_json::Value =
+            serde_json::from_str(text).map_err(|e| ContentPolicyError::InvalidJson {
+                path: path.to_owned(),
+                reason: e.to_string(),
+            })?;
         let serde_json::Value::Object(mut settings) = value else {
-            return Err(ContentPolicyError::InvalidSettings { reason: "settings must be a JSON object".to_owned() });
+            return Err(ContentPolicyError::InvalidSettings {
+                reason: "settings must be a JSON object".to_owned(),
+            });
         };
         match settings.remove("contentPolicy") {
             None => Ok(ContentPolicy::default()),
-            Some(section) => serde_json::from_value(section)
-                .map_err(|e| ContentPolicyError::InvalidSettings { reason: format!("contentPolicy: {e}") }),
+            Some(section) => {
+                serde_json::from_value(section).map_err(|e| ContentPolicyError::InvalidSettings {
+                    reason: format!("contentPolicy: {e}"),
+                })
+            }
         }
     }
 
     /// Whether the policy blocks nothing.
     pub fn is_empty(&self) -> bool {
-        self.blocked_tags.is_empty() && self.blocked_categories.is_empty() && self.blocked_terms.is_empty()
+        self.blocked_tags.is_empty()
+            && self.blocked_categories.is_empty()
+            && self.blocked_terms.is_empty()
     }
 
     /// Evaluates the policy in the original's order: tags, then categories, then terms; the
@@ -137,11 +153,23 @@ impl ContentPolicy {
             message: self.message.clone(),
         };
         let tags: Vec<String> = subject.tags.iter().map(|t| t.to_lowercase()).collect();
-        if let Some(tag) = self.blocked_tags.iter().find(|b| tags.contains(&b.to_lowercase())) {
+        if let Some(tag) = self
+            .blocked_tags
+            .iter()
+            .find(|b| tags.contains(&b.to_lowercase()))
+        {
             return Some(violation(ViolationReason::BlockedTag, tag));
         }
-        let categories: Vec<String> = subject.categories.iter().map(|c| c.to_lowercase()).collect();
-        if let Some(category) = self.blocked_categories.iter().find(|b| categories.contains(&b.to_lowercase())) {
+        let categories: Vec<String> = subject
+            .categories
+            .iter()
+            .map(|c| c.to_lowercase())
+            .collect();
+        if let Some(category) = self
+            .blocked_categories
+            .iter()
+            .find(|b| categories.contains(&b.to_lowercase()))
+        {
             return Some(violation(ViolationReason::BlockedCategory, category));
         }
         if self.blocked_terms.iter().all(|t| t.is_empty()) {
@@ -201,12 +229,22 @@ impl fmt::Display for ContentPolicyError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ContentPolicyError::Read { path, source } => {
-                write!(f, "failed to read content policy settings at {}: {source}", path.display())
+                write!(
+                    f,
+                    "failed to read content policy settings at {}: {source}",
+                    path.display()
+                )
             }
             ContentPolicyError::InvalidJson { path, reason } => {
-                write!(f, "invalid JSON in content policy settings at {}: {reason}", path.display())
+                write!(
+                    f,
+                    "invalid JSON in content policy settings at {}: {reason}",
+                    path.display()
+                )
             }
-            ContentPolicyError::InvalidSettings { reason } => write!(f, "invalid content policy settings: {reason}"),
+            ContentPolicyError::InvalidSettings { reason } => {
+                write!(f, "invalid content policy settings: {reason}")
+            }
         }
     }
 }
@@ -231,7 +269,10 @@ mod tests {
     #[test]
     fn settings_files() {
         assert_eq!(policy("{}"), ContentPolicy::default());
-        assert_eq!(policy(r#"{"theme":"dark","other":{"x":1}}"#), ContentPolicy::default());
+        assert_eq!(
+            policy(r#"{"theme":"dark","other":{"x":1}}"#),
+            ContentPolicy::default()
+        );
         assert_eq!(policy(r#"{"contentPolicy":{}}"#).message, DEFAULT_MESSAGE);
         let p = policy(
             r#"{"contentPolicy":{"blockedTags":["Horror"],"blockedCategories":["Gaming"],
@@ -246,14 +287,46 @@ mod tests {
     #[test]
     fn invalid_settings() {
         for (text, code, start) in [
-            ("{not json", "CONTENT_POLICY_INVALID_JSON", "invalid JSON in content policy settings at /cfg/.sofathek/settings.json: "),
-            ("", "CONTENT_POLICY_INVALID_JSON", "invalid JSON in content policy settings at "),
-            ("[]", "CONTENT_POLICY_INVALID", "invalid content policy settings: "),
-            (r#"{"contentPolicy":null}"#, "CONTENT_POLICY_INVALID", "invalid content policy settings: "),
-            (r#"{"contentPolicy":{"blockedTag":["x"]}}"#, "CONTENT_POLICY_INVALID", "invalid content policy settings: "),
-            (r#"{"contentPolicy":{"blockedTags":"x"}}"#, "CONTENT_POLICY_INVALID", "invalid content policy settings: "),
-            (r#"{"contentPolicy":{"blockedTags":[1]}}"#, "CONTENT_POLICY_INVALID", "invalid content policy settings: "),
-            (r#"{"contentPolicy":{"message":7}}"#, "CONTENT_POLICY_INVALID", "invalid content policy settings: "),
+            (
+                "{not json",
+                "CONTENT_POLICY_INVALID_JSON",
+                "invalid JSON in content policy settings at /cfg/.sofathek/settings.json: ",
+            ),
+            (
+                "",
+                "CONTENT_POLICY_INVALID_JSON",
+                "invalid JSON in content policy settings at ",
+            ),
+            (
+                "[]",
+                "CONTENT_POLICY_INVALID",
+                "invalid content policy settings: ",
+            ),
+            (
+                r#"{"contentPolicy":null}"#,
+                "CONTENT_POLICY_INVALID",
+                "invalid content policy settings: ",
+            ),
+            (
+                r#"{"contentPolicy":{"blockedTag":["x"]}}"#,
+                "CONTENT_POLICY_INVALID",
+                "invalid content policy settings: ",
+            ),
+            (
+                r#"{"contentPolicy":{"blockedTags":"x"}}"#,
+                "CONTENT_POLICY_INVALID",
+                "invalid content policy settings: ",
+            ),
+            (
+                r#"{"contentPolicy":{"blockedTags":[1]}}"#,
+                "CONTENT_POLICY_INVALID",
+                "invalid content policy settings: ",
+            ),
+            (
+                r#"{"contentPolicy":{"message":7}}"#,
+                "CONTENT_POLICY_INVALID",
+                "invalid content policy settings: ",
+            ),
         ] {
             match parse(text) {
                 Ok(p) => panic!("{text:?} accepted: {p:?}"),
@@ -268,14 +341,29 @@ mod tests {
     #[test]
     fn load_missing_and_present_files() {
         let dir = std::env::temp_dir().join(format!("sofathek-policy-{}", uuid::Uuid::new_v4()));
-        assert_eq!(ContentPolicy::load(&dir.join("settings.json")), Ok(ContentPolicy::default()));
+        assert_eq!(
+            ContentPolicy::load(&dir.join("settings.json")),
+            Ok(ContentPolicy::default())
+        );
         assert!(std::fs::create_dir_all(&dir).is_ok());
         let file = dir.join("settings.json");
         assert!(std::fs::write(&file, r#"{"contentPolicy":{"blockedTerms":["x"]}}"#).is_ok());
-        assert_eq!(ContentPolicy::load(&file).map(|p| p.blocked_terms), Ok(vec!["x".to_owned()]));
+        assert_eq!(
+            ContentPolicy::load(&file).map(|p| p.blocked_terms),
+            Ok(vec!["x".to_owned()])
+        );
         assert!(std::fs::write(&file, "{").is_ok());
-        let err = ContentPolicy::load(&file).err().map(|e| e.to_string()).unwrap_or_default();
-        assert!(err.starts_with(&format!("invalid JSON in content policy settings at {}: ", file.display())), "{err}");
+        let err = ContentPolicy::load(&file)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            err.starts_with(&format!(
+                "invalid JSON in content policy settings at {}: ",
+                file.display()
+            )),
+            "{err}"
+        );
         let _ = std::fs::remove_dir_all(&dir);
     }
 
@@ -302,17 +390,42 @@ mod tests {
             categories,
         };
         let cases: Vec<(PolicySubject<'_>, Option<(ViolationReason, &str)>)> = vec![
-            (subject("zombie film", &tags, &categories), Some((ViolationReason::BlockedTag, "Horror"))),
-            (subject("zombie film", &none, &categories), Some((ViolationReason::BlockedCategory, "Gaming"))),
-            (subject("ZOMBIE film", &none, &none), Some((ViolationReason::BlockedTerm, "zombie"))),
+            (
+                subject("zombie film", &tags, &categories),
+                Some((ViolationReason::BlockedTag, "Horror")),
+            ),
+            (
+                subject("zombie film", &none, &categories),
+                Some((ViolationReason::BlockedCategory, "Gaming")),
+            ),
+            (
+                subject("ZOMBIE film", &none, &none),
+                Some((ViolationReason::BlockedTerm, "zombie")),
+            ),
             (subject("Peppa Pig", &none, &none), None),
-            (PolicySubject { uploader: Some("GoreTV"), ..PolicySubject::default() }, Some((ViolationReason::BlockedTerm, "Gore"))),
-            (PolicySubject { tags: &categories, ..PolicySubject::default() }, None),
+            (
+                PolicySubject {
+                    uploader: Some("GoreTV"),
+                    ..PolicySubject::default()
+                },
+                Some((ViolationReason::BlockedTerm, "Gore")),
+            ),
+            (
+                PolicySubject {
+                    tags: &categories,
+                    ..PolicySubject::default()
+                },
+                None,
+            ),
             (PolicySubject::default(), None),
         ];
         for (subject, expected) in cases {
             let got = policy.evaluate(&subject);
-            assert_eq!(got.as_ref().map(|v| (v.reason, v.matched.as_str())), expected, "{subject:?}");
+            assert_eq!(
+                got.as_ref().map(|v| (v.reason, v.matched.as_str())),
+                expected,
+                "{subject:?}"
+            );
             if let Some(v) = got {
                 assert_eq!(v.message, "Blocked for the kids");
                 assert_eq!(v.code(), "VIDEO_BLOCKED_BY_POLICY");
@@ -322,9 +435,15 @@ mod tests {
 
     #[test]
     fn terms_are_found_in_tags_and_categories() {
-        let policy = ContentPolicy { blocked_terms: strings(&["minecraft"]), ..ContentPolicy::default() };
+        let policy = ContentPolicy {
+            blocked_terms: strings(&["minecraft"]),
+            ..ContentPolicy::default()
+        };
         let tags = strings(&["Minecraft Let's Play"]);
-        let subject = PolicySubject { tags: &tags, ..PolicySubject::default() };
+        let subject = PolicySubject {
+            tags: &tags,
+            ..PolicySubject::default()
+        };
         let v = policy.evaluate(&subject);
         assert_eq!(v.as_ref().map(|v| v.reason.as_str()), Some("blockedTerm"));
         assert_eq!(v.map(|v| v.message), Some(DEFAULT_MESSAGE.to_owned()));
@@ -333,7 +452,11 @@ mod tests {
     #[test]
     fn empty_policy_allows_everything() {
         let tags = strings(&["anything"]);
-        let subject = PolicySubject { title: Some("x"), tags: &tags, ..PolicySubject::default() };
+        let subject = PolicySubject {
+            title: Some("x"),
+            tags: &tags,
+            ..PolicySubject::default()
+        };
         assert!(ContentPolicy::default().is_empty());
         assert_eq!(ContentPolicy::default().evaluate(&subject), None);
     }

@@ -4,6 +4,7 @@
 use serde_json::{Map, Value};
 
 use super::args::PROGRESS_PREFIX;
+use super::outputs::{StagingFile, classify_staging_file};
 
 /// yt-dlp's download status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,6 +40,20 @@ pub struct Progress {
     pub fragment_index: Option<u64>,
     /// Number of fragments (HLS/DASH downloads).
     pub fragment_count: Option<u64>,
+    /// The file being written, classified: yt-dlp also reports subtitle downloads, and each
+    /// format of a merge separately.
+    pub file: Option<StagingFile>,
+}
+
+impl Progress {
+    /// Whether this report is about the video itself (or one of its formats) rather than a
+    /// subtitle or thumbnail; reports without a file name count as video.
+    pub fn is_video(&self) -> bool {
+        matches!(
+            self.file,
+            None | Some(StagingFile::Media { .. } | StagingFile::FormatPart)
+        )
+    }
 }
 
 /// Parses one line of yt-dlp output; `None` for any other line and for garbage.
@@ -47,7 +62,9 @@ pub struct Progress {
 /// else downloaded/estimate, else fragment index/count, else 100 when finished; it is clamped
 /// to 0..=100.
 pub fn parse_progress_line(line: &str) -> Option<Progress> {
-    let rest = line.trim_start_matches(['\r', ' ']).strip_prefix(PROGRESS_PREFIX)?;
+    let rest = line
+        .trim_start_matches(['\r', ' '])
+        .strip_prefix(PROGRESS_PREFIX)?;
     let Value::Object(map) = serde_json::from_str::<Value>(rest.trim()).ok()? else {
         return None;
     };
@@ -64,7 +81,12 @@ pub fn parse_progress_line(line: &str) -> Option<Progress> {
     let total_bytes = exact_total.or(estimate);
     let fragment_index = count(&map, "fragment_index");
     let fragment_count = count(&map, "fragment_count").filter(|c| *c > 0);
-    let ratio = match (downloaded_bytes, total_bytes, fragment_index, fragment_count) {
+    let ratio = match (
+        downloaded_bytes,
+        total_bytes,
+        fragment_index,
+        fragment_count,
+    ) {
         (Some(done), Some(total), _, _) => Some(done as f64 / total as f64),
         (_, _, Some(index), Some(count)) => Some(index as f64 / count as f64),
         _ => None,
@@ -80,9 +102,15 @@ pub fn parse_progress_line(line: &str) -> Option<Progress> {
         total_bytes,
         total_is_estimate: exact_total.is_none() && estimate.is_some(),
         speed: number(&map, "speed").filter(|s| *s >= 0.0),
-        eta_seconds: number(&map, "eta").filter(|e| *e >= 0.0).map(|e| e.round() as u64),
+        eta_seconds: number(&map, "eta")
+            .filter(|e| *e >= 0.0)
+            .map(|e| e.round() as u64),
         fragment_index,
         fragment_count,
+        file: map.get("filename").and_then(Value::as_str).map(|path| {
+            let name = path.rsplit('/').next().unwrap_or(path);
+            classify_staging_file(name)
+        }),
     })
 }
 
@@ -100,18 +128,26 @@ fn number(map: &Map<String, Value>, key: &str) -> Option<f64> {
 fn count(map: &Map<String, Value>, key: &str) -> Option<u64> {
     let n = number(map, key)?;
     // `as` saturates at u64::MAX for huge values.
-    (n >= 0.0).then(|| n as u64)
+    (n >= 0.0).then_some(n as u64)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// Lines recorded from yt-dlp 2026.10.26 with our template, downloading from a local server.
+    /// Lines recorded from yt-dlp 2026.10.26 downloading from a local server (first with the
+    /// template without `filename`, then with it, including the subtitle reports).
     const DIRECT_MP4: &[&str] = &[
         r#"SOFATHEK_PROGRESS {"status": "downloading", "downloaded_bytes": 1024, "total_bytes": 80823, "speed": 101394.4450057839, "eta": 0, "elapsed": 0.016137361526489258}"#,
         r#"SOFATHEK_PROGRESS {"status": "downloading", "downloaded_bytes": 31744, "total_bytes": 80823, "speed": 102104.36217819185, "eta": 0, "elapsed": 0.31693577766418457}"#,
         r#"SOFATHEK_PROGRESS {"status": "finished", "downloaded_bytes": 80823, "total_bytes": 80823, "speed": 101376.01745481166, "elapsed": 0.7972595691680908}"#,
+    ];
+
+    const WITH_SUBTITLES: &[&str] = &[
+        r#"SOFATHEK_PROGRESS {"status": "downloading", "downloaded_bytes": 38, "total_bytes": 38, "filename": "/tmp/sfk/stage/media.en.vtt"}"#,
+        r#"SOFATHEK_PROGRESS {"status": "finished", "downloaded_bytes": 38, "total_bytes": 38, "filename": "/tmp/sfk/stage/media.en.vtt"}"#,
+        r#"SOFATHEK_PROGRESS {"status": "downloading", "downloaded_bytes": 1024, "total_bytes": 80823, "filename": "/tmp/sfk/stage/media.mp4"}"#,
+        r#"SOFATHEK_PROGRESS {"status": "downloading", "downloaded_bytes": 4194304, "total_bytes": 52428800, "speed": 2097152.0, "eta": 23, "filename": "/tmp/sfk/stage/media.f137.mp4"}"#,
     ];
 
     fn parse(line: &str) -> Progress {
@@ -129,14 +165,35 @@ mod tests {
         assert_eq!(first.total_bytes, Some(80823));
         assert!(!first.total_is_estimate);
         assert_eq!(first.eta_seconds, Some(0));
-        assert!(first.percent.is_some_and(|p| (p - 1.2669).abs() < 0.001), "{first:?}");
+        assert!(
+            first.percent.is_some_and(|p| (p - 1.2669).abs() < 0.001),
+            "{first:?}"
+        );
         assert!(first.speed.is_some_and(|s| (s - 101394.445).abs() < 0.01));
         let middle = parse(DIRECT_MP4[1]);
-        assert!(middle.percent.is_some_and(|p| (p - 39.2759).abs() < 0.001), "{middle:?}");
+        assert!(
+            middle.percent.is_some_and(|p| (p - 39.2759).abs() < 0.001),
+            "{middle:?}"
+        );
         let last = parse(DIRECT_MP4[2]);
         assert_eq!(last.status, DownloadStatus::Finished);
         assert_eq!(last.percent, Some(100.0));
         assert_eq!(last.eta_seconds, None);
+    }
+
+    #[test]
+    fn subtitle_reports_are_told_apart() {
+        let video: Vec<bool> = WITH_SUBTITLES.iter().map(|l| parse(l).is_video()).collect();
+        assert_eq!(video, [false, false, true, true]);
+        assert_eq!(
+            parse(WITH_SUBTITLES[0]).file,
+            Some(StagingFile::Subtitle {
+                lang: "en".to_owned(),
+                ext: "vtt".to_owned()
+            })
+        );
+        assert_eq!(parse(WITH_SUBTITLES[3]).file, Some(StagingFile::FormatPart));
+        assert!(parse(DIRECT_MP4[0]).is_video());
     }
 
     #[test]
@@ -149,30 +206,62 @@ mod tests {
         assert!(hls.total_is_estimate);
         assert_eq!(hls.percent, Some(25.0));
         assert_eq!(hls.eta_seconds, Some(2));
-        assert_eq!((hls.fragment_index, hls.fragment_count), (Some(3), Some(12)));
+        assert_eq!(
+            (hls.fragment_index, hls.fragment_count),
+            (Some(3), Some(12))
+        );
         // Only fragments known.
-        let frags = parse(r#"SOFATHEK_PROGRESS {"status": "downloading", "downloaded_bytes": 5000, "fragment_index": 6, "fragment_count": 8}"#);
+        let frags = parse(
+            r#"SOFATHEK_PROGRESS {"status": "downloading", "downloaded_bytes": 5000, "fragment_index": 6, "fragment_count": 8}"#,
+        );
         assert_eq!(frags.percent, Some(75.0));
         // Start of a download: nulls everywhere.
-        let start = parse(r#"SOFATHEK_PROGRESS {"status": "downloading", "downloaded_bytes": 0, "total_bytes": null, "speed": null, "eta": null}"#);
+        let start = parse(
+            r#"SOFATHEK_PROGRESS {"status": "downloading", "downloaded_bytes": 0, "total_bytes": null, "speed": null, "eta": null}"#,
+        );
         assert_eq!(start.percent, None);
         assert_eq!(start.speed, None);
         // The `%(progress.eta)s` style of a missing field.
-        let na = parse(r#"SOFATHEK_PROGRESS {"status": "downloading", "downloaded_bytes": "NA", "total_bytes": "2048", "eta": "NA", "speed": "NA"}"#);
-        assert_eq!((na.downloaded_bytes, na.total_bytes, na.eta_seconds, na.percent), (None, Some(2048), None, None));
+        let na = parse(
+            r#"SOFATHEK_PROGRESS {"status": "downloading", "downloaded_bytes": "NA", "total_bytes": "2048", "eta": "NA", "speed": "NA"}"#,
+        );
+        assert_eq!(
+            (
+                na.downloaded_bytes,
+                na.total_bytes,
+                na.eta_seconds,
+                na.percent
+            ),
+            (None, Some(2048), None, None)
+        );
         // A server that sends more than announced.
-        let over = parse(r#"SOFATHEK_PROGRESS {"status": "downloading", "downloaded_bytes": 3000, "total_bytes": 2000}"#);
+        let over = parse(
+            r#"SOFATHEK_PROGRESS {"status": "downloading", "downloaded_bytes": 3000, "total_bytes": 2000}"#,
+        );
         assert_eq!(over.percent, Some(100.0));
         // A zero total is treated as unknown.
-        let zero = parse(r#"SOFATHEK_PROGRESS {"status": "downloading", "downloaded_bytes": 10, "total_bytes": 0}"#);
+        let zero = parse(
+            r#"SOFATHEK_PROGRESS {"status": "downloading", "downloaded_bytes": 10, "total_bytes": 0}"#,
+        );
         assert_eq!((zero.total_bytes, zero.percent), (None, None));
         // Negative and huge values.
-        let odd = parse(r#"SOFATHEK_PROGRESS {"status": "downloading", "downloaded_bytes": -5, "speed": -1, "eta": 1e300, "total_bytes": 1e30}"#);
-        assert_eq!((odd.downloaded_bytes, odd.speed, odd.eta_seconds), (None, None, Some(u64::MAX)));
+        let odd = parse(
+            r#"SOFATHEK_PROGRESS {"status": "downloading", "downloaded_bytes": -5, "speed": -1, "eta": 1e300, "total_bytes": 1e30}"#,
+        );
+        assert_eq!(
+            (odd.downloaded_bytes, odd.speed, odd.eta_seconds),
+            (None, None, Some(u64::MAX))
+        );
         assert_eq!(odd.total_bytes, Some(u64::MAX));
         // Error status and an unknown status.
-        assert_eq!(parse(r#"SOFATHEK_PROGRESS {"status": "error"}"#).status, DownloadStatus::Error);
-        assert_eq!(parse("\rSOFATHEK_PROGRESS {\"status\": \"paused\"}  ").status, DownloadStatus::Other);
+        assert_eq!(
+            parse(r#"SOFATHEK_PROGRESS {"status": "error"}"#).status,
+            DownloadStatus::Error
+        );
+        assert_eq!(
+            parse("\rSOFATHEK_PROGRESS {\"status\": \"paused\"}  ").status,
+            DownloadStatus::Other
+        );
     }
 
     #[test]
@@ -197,7 +286,11 @@ mod tests {
         ] {
             assert_eq!(parse_progress_line(line), None, "{line:?}");
         }
-        let deep = format!("SOFATHEK_PROGRESS {}{}", "[".repeat(10_000), "]".repeat(10_000));
+        let deep = format!(
+            "SOFATHEK_PROGRESS {}{}",
+            "[".repeat(10_000),
+            "]".repeat(10_000)
+        );
         assert_eq!(parse_progress_line(&deep), None);
     }
 }

@@ -58,16 +58,28 @@ pub async fn create(
     let name = check_name(&body.name)?;
     let slug = match body.slug {
         Some(slug) if slug == categories::slugify(&slug) && !slug.is_empty() => slug,
-        Some(_) => return Err(ApiError::bad_request("Slug must be lowercase letters, digits and '-'")),
+        Some(_) => {
+            return Err(ApiError::bad_request(
+                "Slug must be lowercase letters, digits and '-'",
+            ));
+        }
         None => categories::slugify(&name),
     };
     if slug.is_empty() {
-        return Err(ApiError::bad_request("Category name needs at least one letter or digit"));
+        return Err(ApiError::bad_request(
+            "Category name needs at least one letter or digit",
+        ));
     }
     let slug_copy = slug.clone();
-    match state.db.write(move |tx| categories::create(tx, &slug_copy, &name)).await {
+    match state
+        .db
+        .write(move |tx| categories::create(tx, &slug_copy, &name))
+        .await
+    {
         Ok(category) => Ok(ok_with(StatusCode::CREATED, category)),
-        Err(DbError::Conflict(_)) => Err(ApiError::conflict(format!("Category '{slug}' already exists"))),
+        Err(DbError::Conflict(_)) => Err(ApiError::conflict(format!(
+            "Category '{slug}' already exists"
+        ))),
         Err(err) => Err(err.into()),
     }
 }
@@ -85,7 +97,11 @@ pub async fn rename(
     let name = check_name(&body.name)?;
     let lookup = slug.clone();
     let new_name = name.clone();
-    match state.db.write(move |tx| categories::rename(tx, &lookup, &new_name)).await {
+    match state
+        .db
+        .write(move |tx| categories::rename(tx, &lookup, &new_name))
+        .await
+    {
         Ok(()) => Ok(ok(json!({ "slug": slug, "name": name }))),
         Err(DbError::NotFound) => Err(ApiError::not_found(format!("Category '{slug}' not found"))),
         Err(err) => Err(err.into()),
@@ -103,8 +119,14 @@ pub async fn remove(
     Path(slug): Path<String>,
 ) -> Result<axum::Json<Value>, ApiError> {
     let lookup = slug.clone();
-    match state.db.write(move |tx| categories::delete(tx, &lookup)).await {
-        Ok(()) => Ok(ok(json!({ "message": format!("Category '{slug}' deleted"), "slug": slug }))),
+    match state
+        .db
+        .write(move |tx| categories::delete(tx, &lookup))
+        .await
+    {
+        Ok(()) => Ok(ok(
+            json!({ "message": format!("Category '{slug}' deleted"), "slug": slug }),
+        )),
         Err(DbError::NotFound) => Err(ApiError::not_found(format!("Category '{slug}' not found"))),
         Err(DbError::Conflict(msg)) => Err(ApiError::conflict(msg)),
         Err(err) => Err(err.into()),

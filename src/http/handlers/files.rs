@@ -12,7 +12,9 @@ use crate::db::videos;
 use crate::error::ApiError;
 use crate::http::AppState;
 use crate::http::serve_file::{ServeError, ServeOptions, serve_file};
-use crate::library::{self, DOWNLOAD_EXTRA_EXTENSIONS, NameError, Resolved, THUMBNAIL_EXTENSIONS, VIDEO_EXTENSIONS};
+use crate::library::{
+    self, DOWNLOAD_EXTRA_EXTENSIONS, NameError, Resolved, THUMBNAIL_EXTENSIONS, VIDEO_EXTENSIONS,
+};
 
 /// The route a file is requested through: decides allowed names and error messages.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -48,15 +50,25 @@ fn name_error(err: NameError) -> ApiError {
     })
 }
 
-async fn locate(state: &AppState, route: Route, name: &str) -> Result<std::path::PathBuf, ApiError> {
+async fn locate(
+    state: &AppState,
+    route: Route,
+    name: &str,
+) -> Result<std::path::PathBuf, ApiError> {
     library::check_name(name, route.allowed()).map_err(name_error)?;
     let path = match library::resolve(&state.layout, name) {
         Resolved::Path(path) => path,
-        Resolved::Outside => return Err(ApiError::forbidden("Invalid path").with_code("INVALID_PATH")),
+        Resolved::Outside => {
+            return Err(ApiError::forbidden("Invalid path").with_code("INVALID_PATH"));
+        }
         Resolved::NotFound => return Err(route.not_found(name)),
     };
     let owned = name.to_owned();
-    match state.db.read(move |conn| videos::find_file(conn, &owned)).await {
+    match state
+        .db
+        .read(move |conn| videos::find_file(conn, &owned))
+        .await
+    {
         Ok(_) => Ok(path),
         Err(DbError::NotFound) => Err(route.not_found(name)),
         Err(err) => Err(err.into()),

@@ -126,10 +126,14 @@ pub async fn list(
         return Err(ApiError::bad_request("Invalid page: pages start at 1"));
     }
     if limit == 0 || limit > MAX_LIMIT {
-        return Err(ApiError::bad_request(format!("Invalid limit: use 1 to {MAX_LIMIT}")));
+        return Err(ApiError::bad_request(format!(
+            "Invalid limit: use 1 to {MAX_LIMIT}"
+        )));
     }
     if params.q.as_ref().is_some_and(|q| q.len() > 500) {
-        return Err(ApiError::bad_request("Search text too long (max 500 characters)"));
+        return Err(ApiError::bad_request(
+            "Search text too long (max 500 characters)",
+        ));
     }
     let query = ListQuery {
         search: params.q.clone().filter(|q| !q.trim().is_empty()),
@@ -138,7 +142,10 @@ pub async fn list(
         sort,
         page: paged.then_some((page, limit)),
     };
-    let result = state.db.read(move |conn| videos::list(conn, &query)).await?;
+    let result = state
+        .db
+        .read(move |conn| videos::list(conn, &query))
+        .await?;
     let mut data = json!({
         "videos": result.videos.iter().map(video_json).collect::<Vec<_>>(),
         "totalCount": result.total_count,
@@ -201,7 +208,9 @@ pub fn check_title(title: &str) -> Result<String, ApiError> {
         return Err(ApiError::bad_request("Title must be 1 to 300 characters"));
     }
     if trimmed.chars().any(char::is_control) {
-        return Err(ApiError::bad_request("Title must not contain control characters"));
+        return Err(ApiError::bad_request(
+            "Title must not contain control characters",
+        ));
     }
     Ok(trimmed.to_owned())
 }
@@ -219,7 +228,9 @@ pub async fn update(
     JsonBody(body): JsonBody<UpdateVideo>,
 ) -> Result<axum::Json<Value>, ApiError> {
     if body.title.is_none() && body.category.is_none() {
-        return Err(ApiError::bad_request("Nothing to change: give title and/or category"));
+        return Err(ApiError::bad_request(
+            "Nothing to change: give title and/or category",
+        ));
     }
     let title = body.title.as_deref().map(check_title).transpose()?;
     let category = body.category.clone();
@@ -242,11 +253,15 @@ pub async fn update(
         .await;
     match result {
         Ok(video) => {
-            state.events.publish(Event::LibraryUpdated { id: video.id.clone() });
+            state.events.publish(Event::LibraryUpdated {
+                id: video.id.clone(),
+            });
             Ok(ok(video_json(&video)))
         }
         Err(DbError::NotFound) => Err(not_found(&id)),
-        Err(DbError::Conflict(msg)) => Err(ApiError::bad_request(msg).with_code("UNKNOWN_CATEGORY")),
+        Err(DbError::Conflict(msg)) => {
+            Err(ApiError::bad_request(msg).with_code("UNKNOWN_CATEGORY"))
+        }
         Err(err) => Err(err.into()),
     }
 }
@@ -262,7 +277,9 @@ pub async fn remove(
 ) -> Result<axum::Json<Value>, ApiError> {
     match crate::library::delete(&state.db, &state.layout, &id).await {
         Ok(video) => {
-            state.events.publish(Event::LibraryRemoved { id: id.clone() });
+            state
+                .events
+                .publish(Event::LibraryRemoved { id: id.clone() });
             Ok(ok(json!({
                 "message": format!("Video '{id}' deleted"),
                 "id": id,

@@ -1,0 +1,716 @@
+//! Queries over the ingest queue: jobs from `queued` through `running` to a final state.
+//!
+//! State changes are conditional updates (`... WHERE state = 'running'`), so a cancel and a
+//! worker finishing at the same moment cannot overwrite each other: whoever changes the row
+//! first wins and the other sees `false`.
+
+use rusqlite::{Connection, OptionalExtension, Row, params};
+use serde::{Deserialize, Serialize};
+
+use super::{DbError, DbResult};
+
+/// Where a job's video comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum JobKind {
+    Url,
+    Upload,
+}
+
+impl JobKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobKind::Url => "url",
+            JobKind::Upload => "upload",
+        }
+    }
+
+    fn parse(s: &str) -> JobKind {
+        if s == "upload" {
+            JobKind::Upload
+        } else {
+            JobKind::Url
+        }
+    }
+}
+
+/// The life cycle of a job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum JobState {
+    Queued,
+    Running,
+    Completed,
+    Failed,
+    Cancelled,
+}
+
+impl JobState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobState::Queued => "queued",
+            JobState::Running => "running",
+            JobState::Completed => "completed",
+            JobState::Failed => "failed",
+            JobState::Cancelled => "cancelled",
+        }
+    }
+
+    /// Completed, failed or cancelled.
+    pub fn is_final(self) -> bool {
+        matches!(
+            self,
+            JobState::Completed | JobState::Failed | JobState::Cancelled
+        )
+    }
+
+    fn parse(s: &str) -> JobState {
+        match s {
+            "running" => JobState::Running,
+            "completed" => JobState::Completed,
+            "failed" => JobState::Failed,
+            "cancelled" => JobState::Cancelled,
+            _ => JobState::Queued,
+        }
+    }
+}
+
+/// What a running job is doing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Stage {
+    Fetching,
+    Probing,
+    Converting,
+    Thumbnailing,
+    Publishing,
+}
+
+impl Stage {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stage::Fetching => "fetching",
+            Stage::Probing => "probing",
+            Stage::Converting => "converting",
+            Stage::Thumbnailing => "thumbnailing",
+            Stage::Publishing => "publishing",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Stage> {
+        Some(match s {
+            "fetching" => Stage::Fetching,
+            "probing" => Stage::Probing,
+            "converting" => Stage::Converting,
+            "thumbnailing" => Stage::Thumbnailing,
+            "publishing" => Stage::Publishing,
+            _ => return None,
+        })
+    }
+}
+
+/// Why a job failed: a stable code, a message and what the user can do about it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobError {
+    pub code: String,
+    pub message: String,
+    pub suggestion: String,
+}
+
+/// One job as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JobRecord {
+    pub id: String,
+    pub kind: JobKind,
+    pub state: JobState,
+    pub stage: Option<Stage>,
+    /// Overall progress, 0 to 100.
+    pub progress: f64,
+    pub bytes: Option<u64>,
+    pub total_bytes: Option<u64>,
+    /// Bytes per second.
+    pub speed: Option<f64>,
+    /// Seconds left.
+    pub eta: Option<u64>,
+    pub error: Option<JobError>,
+    pub attempts: u32,
+    pub url: Option<String>,
+    /// The title the user asked for (display only until publish, where it names the video).
+    pub title: Option<String>,
+    pub category: Option<String>,
+    /// Make an MP3 copy of the sound track.
+    pub audio: bool,
+    /// Upload: the client's file name.
+    pub source_name: Option<String>,
+    /// Upload: the received file's name inside the job's staging directory.
+    pub source_file: Option<String>,
+    /// Metadata known about the video (pre-flight, then yt-dlp's), as JSON.
+    pub metadata: Option<serde_json::Value>,
+    pub request_id: String,
+    pub created_at: String,
+    pub started_at: Option<String>,
+    pub finished_at: Option<String>,
+    pub updated_at: String,
+    pub video_id: Option<String>,
+}
+
+/// A job to add.
+#[derive(Debug, Clone)]
+pub struct NewJob {
+    pub id: String,
+    pub kind: JobKind,
+    pub url: Option<String>,
+    pub title: Option<String>,
+    pub category: Option<String>,
+    pub audio: bool,
+    pub source_name: Option<String>,
+    pub source_file: Option<String>,
+    pub metadata: Option<serde_json::Value>,
+    pub request_id: String,
+}
+
+/// Live progress of a running job.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct ProgressUpdate {
+    pub stage: Option<Stage>,
+    pub progress: f64,
+    pub bytes: Option<u64>,
+    pub total_bytes: Option<u64>,
+    pub speed: Option<f64>,
+    pub eta: Option<u64>,
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    Completed { video_id: String },
+    Failed(JobError),
+    Cancelled,
+}
+
+/// Jobs per state.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct JobCounts {
+    pub queued: u64,
+    pub running: u64,
+    pub completed: u64,
+    pub failed: u64,
+    pub cancelled: u64,
+}
+
+impl JobCounts {
+    pub fn total(&self) -> u64 {
+        self.queued + self.running + self.completed + self.failed + self.cancelled
+    }
+}
+
+/// Listing order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Order {
+    NewestFirst,
+    OldestFirst,
+}
+
+const COLUMNS: &str = "id, kind, state, stage, progress, bytes, total_bytes, speed, eta, error_code, \
+    error_message, error_suggestion, attempts, url, title, category, audio, source_name, source_file, \
+    metadata, request_id, created_at, started_at, finished_at, updated_at, video_id";
+
+fn count(value: Option<i64>) -> Option<u64> {
+    value.map(|n| n.max(0) as u64)
+}
+
+fn from_row(row: &Row<'_>) -> rusqlite::Result<JobRecord> {
+    let error_code: Option<String> = row.get(9)?;
+    let error = match error_code {
+        Some(code) => Some(JobError {
+            code,
+            message: row.get::<_, Option<String>>(10)?.unwrap_or_default(),
+            suggestion: row.get::<_, Option<String>>(11)?.unwrap_or_default(),
+        }),
+        None => None,
+    };
+    let metadata: Option<String> = row.get(19)?;
+    Ok(JobRecord {
+        id: row.get(0)?,
+        kind: JobKind::parse(&row.get::<_, String>(1)?),
+        state: JobState::parse(&row.get::<_, String>(2)?),
+        stage: row
+            .get::<_, Option<String>>(3)?
+            .as_deref()
+            .and_then(Stage::parse),
+        progress: row.get(4)?,
+        bytes: count(row.get(5)?),
+        total_bytes: count(row.get(6)?),
+        speed: row.get(7)?,
+        eta: count(row.get(8)?),
+        error,
+        attempts: row.get::<_, i64>(12)?.clamp(0, i64::from(u32::MAX)) as u32,
+        url: row.get(13)?,
+        title: row.get(14)?,
+        category: row.get(15)?,
+        audio: row.get::<_, i64>(16)? != 0,
+        source_name: row.get(17)?,
+        source_file: row.get(18)?,
+        metadata: metadata.and_then(|m| serde_json::from_str(&m).ok()),
+        request_id: row.get(20)?,
+        created_at: row.get(21)?,
+        started_at: row.get(22)?,
+        finished_at: row.get(23)?,
+        updated_at: row.get(24)?,
+        video_id: row.get(25)?,
+    })
+}
+
+fn to_i64(n: Option<u64>) -> Option<i64> {
+    n.map(|n| i64::try_from(n).unwrap_or(i64::MAX))
+}
+
+/// Adds a queued job and returns it.
+pub fn insert(conn: &Connection, job: &NewJob) -> DbResult<JobRecord> {
+    let now = super::now();
+    let metadata = job.metadata.as_ref().map(|m| m.to_string());
+    conn.execute(
+        "INSERT INTO jobs (id, kind, state, progress, attempts, url, title, category, audio, source_name, \
+         source_file, metadata, request_id, created_at, updated_at) \
+         VALUES (?1, ?2, 'queued', 0, 0, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11)",
+        params![
+            job.id,
+            job.kind.as_str(),
+            job.url,
+            job.title,
+            job.category,
+            i64::from(job.audio),
+            job.source_name,
+            job.source_file,
+            metadata,
+            job.request_id,
+            now,
+        ],
+    )?;
+    get(conn, &job.id)
+}
+
+/// One job.
+pub fn get(conn: &Connection, id: &str) -> DbResult<JobRecord> {
+    Ok(conn.query_row(
+        &format!("SELECT {COLUMNS} FROM jobs WHERE id = ?1"),
+        [id],
+        from_row,
+    )?)
+}
+
+/// Every job (of one kind, if given).
+pub fn list(conn: &Connection, kind: Option<JobKind>, order: Order) -> DbResult<Vec<JobRecord>> {
+    let direction = match order {
+        Order::NewestFirst => "DESC",
+        Order::OldestFirst => "ASC",
+    };
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {COLUMNS} FROM jobs WHERE (?1 IS NULL OR kind = ?1) ORDER BY seq {direction}"
+    ))?;
+    let jobs = stmt
+        .query_map([kind.map(JobKind::as_str)], from_row)?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(jobs)
+}
+
+/// Jobs per state (of one kind, if given).
+pub fn counts(conn: &Connection, kind: Option<JobKind>) -> DbResult<JobCounts> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT state, count(*) FROM jobs WHERE (?1 IS NULL OR kind = ?1) GROUP BY state",
+    )?;
+    let mut counts = JobCounts::default();
+    let rows = stmt.query_map([kind.map(JobKind::as_str)], |row| {
+        Ok((
+            row.get::<_, String>(0)?,
+            row.get::<_, i64>(1)?.max(0) as u64,
+        ))
+    })?;
+    for row in rows {
+        let (state, n) = row?;
+        match JobState::parse(&state) {
+            JobState::Queued => counts.queued = n,
+            JobState::Running => counts.running = n,
+            JobState::Completed => counts.completed = n,
+            JobState::Failed => counts.failed = n,
+            JobState::Cancelled => counts.cancelled = n,
+        }
+    }
+    Ok(counts)
+}
+
+/// The oldest queued job of `kind` whose id is not in `skip` (jobs already handed to a worker).
+pub fn next_queued(
+    conn: &Connection,
+    kind: JobKind,
+    skip: &[String],
+) -> DbResult<Option<JobRecord>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM jobs WHERE state = 'queued' AND kind = ?1 ORDER BY seq"
+    ))?;
+    let mut rows = stmt.query([kind.as_str()])?;
+    while let Some(row) = rows.next()? {
+        let job = from_row(row)?;
+        if !skip.contains(&job.id) {
+            return Ok(Some(job));
+        }
+    }
+    Ok(None)
+}
+
+/// Ids and kinds of the jobs that are queued or running (start-up: their staging stays).
+pub fn active(conn: &Connection) -> DbResult<Vec<(String, JobKind)>> {
+    let mut stmt = conn
+        .prepare("SELECT id, kind FROM jobs WHERE state IN ('queued', 'running') ORDER BY seq")?;
+    let rows = stmt
+        .query_map([], |row| {
+            Ok((row.get(0)?, JobKind::parse(&row.get::<_, String>(1)?)))
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(rows)
+}
+
+/// Moves a queued job to running at `stage`; `false` when it is no longer queued (cancelled).
+pub fn start(conn: &Connection, id: &str, stage: Stage, progress: f64) -> DbResult<bool> {
+    let now = super::now();
+    let n = conn.execute(
+        "UPDATE jobs SET state = 'running', stage = ?2, progress = ?3, bytes = NULL, total_bytes = NULL, \
+         speed = NULL, eta = NULL, error_code = NULL, error_message = NULL, error_suggestion = NULL, \
+         attempts = attempts + 1, started_at = ?4, finished_at = NULL, updated_at = ?4, video_id = NULL \
+         WHERE id = ?1 AND state = 'queued'",
+        params![id, stage.as_str(), progress, now],
+    )?;
+    Ok(n == 1)
+}
+
+/// Records the progress of a running job; `false` when it is no longer running.
+pub fn update_progress(conn: &Connection, id: &str, update: &ProgressUpdate) -> DbResult<bool> {
+    let n = conn.execute(
+        "UPDATE jobs SET stage = ?2, progress = ?3, bytes = ?4, total_bytes = ?5, speed = ?6, eta = ?7, \
+         updated_at = ?8 WHERE id = ?1 AND state = 'running'",
+        params![
+            id,
+            update.stage.map(Stage::as_str),
+            update.progress,
+            to_i64(update.bytes),
+            to_i64(update.total_bytes),
+            update.speed,
+            to_i64(update.eta),
+            super::now(),
+        ],
+    )?;
+    Ok(n == 1)
+}
+
+/// Replaces the metadata (and the title, when the user gave none) of a job.
+pub fn set_metadata(conn: &Connection, id: &str, metadata: &serde_json::Value) -> DbResult<()> {
+    conn.execute(
+        "UPDATE jobs SET metadata = ?2, updated_at = ?3 WHERE id = ?1",
+        params![id, metadata.to_string(), super::now()],
+    )?;
+    Ok(())
+}
+
+/// Ends a running job; `false` when it was not running (cancelled meanwhile).
+pub fn finish(conn: &Connection, id: &str, outcome: &Outcome) -> DbResult<bool> {
+    let now = super::now();
+    let n = match outcome {
+        Outcome::Completed { video_id } => conn.execute(
+            "UPDATE jobs SET state = 'completed', stage = NULL, progress = 100, speed = NULL, eta = NULL, \
+             video_id = ?2, finished_at = ?3, updated_at = ?3 WHERE id = ?1 AND state = 'running'",
+            params![id, video_id, now],
+        )?,
+        Outcome::Failed(error) => conn.execute(
+            "UPDATE jobs SET state = 'failed', speed = NULL, eta = NULL, error_code = ?2, error_message = ?3, \
+             error_suggestion = ?4, finished_at = ?5, updated_at = ?5 WHERE id = ?1 AND state = 'running'",
+            params![id, error.code, error.message, error.suggestion, now],
+        )?,
+        Outcome::Cancelled => conn.execute(
+            "UPDATE jobs SET state = 'cancelled', speed = NULL, eta = NULL, finished_at = ?2, updated_at = ?2 \
+             WHERE id = ?1 AND state = 'running'",
+            params![id, now],
+        )?,
+    };
+    Ok(n == 1)
+}
+
+/// Cancels a job that no worker has started; `false` when it is not queued.
+pub fn cancel_queued(conn: &Connection, id: &str) -> DbResult<bool> {
+    let now = super::now();
+    let n = conn.execute(
+        "UPDATE jobs SET state = 'cancelled', finished_at = ?2, updated_at = ?2 \
+         WHERE id = ?1 AND state = 'queued'",
+        params![id, now],
+    )?;
+    Ok(n == 1)
+}
+
+/// Puts a running job back in the queue (shutdown, or a run interrupted by a crash).
+pub fn requeue(conn: &Connection, id: &str) -> DbResult<bool> {
+    let n = conn.execute(
+        "UPDATE jobs SET state = 'queued', stage = NULL, progress = 0, bytes = NULL, total_bytes = NULL, \
+         speed = NULL, eta = NULL, updated_at = ?2 WHERE id = ?1 AND state = 'running'",
+        params![id, super::now()],
+    )?;
+    Ok(n == 1)
+}
+
+/// Puts every running job back in the queue (start-up after a crash); returns their ids.
+pub fn requeue_running(conn: &Connection) -> DbResult<Vec<String>> {
+    let ids: Vec<String> = {
+        let mut stmt = conn.prepare("SELECT id FROM jobs WHERE state = 'running' ORDER BY seq")?;
+        stmt.query_map([], |row| row.get(0))?
+            .collect::<rusqlite::Result<_>>()?
+    };
+    for id in &ids {
+        requeue(conn, id)?;
+    }
+    Ok(ids)
+}
+
+/// Queues a failed or cancelled job again. `Conflict` when it is in another state.
+pub fn retry(conn: &Connection, id: &str) -> DbResult<JobRecord> {
+    let job = get(conn, id)?;
+    if !matches!(job.state, JobState::Failed | JobState::Cancelled) {
+        return Err(DbError::Conflict(format!("job is {}", job.state.as_str())));
+    }
+    conn.execute(
+        "UPDATE jobs SET state = 'queued', stage = NULL, progress = 0, bytes = NULL, total_bytes = NULL, \
+         speed = NULL, eta = NULL, error_code = NULL, error_message = NULL, error_suggestion = NULL, \
+         started_at = NULL, finished_at = NULL, video_id = NULL, updated_at = ?2 WHERE id = ?1",
+        params![id, super::now()],
+    )?;
+    get(conn, id)
+}
+
+/// Removes finished jobs (of one kind, if given) that finished before `cutoff` (an RFC 3339
+/// time); returns them. Jobs without a finish time are kept.
+pub fn delete_finished_before(
+    conn: &Connection,
+    kind: Option<JobKind>,
+    cutoff: &str,
+) -> DbResult<Vec<JobRecord>> {
+    let jobs: Vec<JobRecord> = {
+        let mut stmt = conn.prepare(&format!(
+            "SELECT {COLUMNS} FROM jobs WHERE state IN ('completed', 'failed', 'cancelled') \
+             AND finished_at IS NOT NULL AND finished_at < ?2 AND (?1 IS NULL OR kind = ?1) ORDER BY seq"
+        ))?;
+        stmt.query_map(params![kind.map(JobKind::as_str), cutoff], from_row)?
+            .collect::<rusqlite::Result<_>>()?
+    };
+    for job in &jobs {
+        conn.execute("DELETE FROM jobs WHERE id = ?1", [&job.id])?;
+    }
+    Ok(jobs)
+}
+
+/// Removes every job (of one kind, if given); returns them.
+pub fn delete_all(conn: &Connection, kind: Option<JobKind>) -> DbResult<Vec<JobRecord>> {
+    let jobs = list(conn, kind, Order::OldestFirst)?;
+    conn.execute(
+        "DELETE FROM jobs WHERE (?1 IS NULL OR kind = ?1)",
+        [kind.map(JobKind::as_str)],
+    )?;
+    Ok(jobs)
+}
+
+/// Whether a job exists.
+pub fn exists(conn: &Connection, id: &str) -> DbResult<bool> {
+    Ok(conn
+        .query_row("SELECT 1 FROM jobs WHERE id = ?1", [id], |_| Ok(()))
+        .optional()?
+        .is_some())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn db() -> (tempfile::TempDir, crate::db::Db) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db = crate::db::Db::open(&dir.path().join("t.db")).expect("open");
+        (dir, db)
+    }
+
+    fn new_job(id: &str, kind: JobKind) -> NewJob {
+        NewJob {
+            id: id.into(),
+            kind,
+            url: Some(format!("https://example.com/{id}")),
+            title: None,
+            category: None,
+            audio: false,
+            source_name: None,
+            source_file: None,
+            metadata: None,
+            request_id: format!("req-{id}"),
+        }
+    }
+
+    #[test]
+    fn life_cycle() {
+        let (_dir, db) = db();
+        let job = db
+            .write_blocking(|tx| insert(tx, &new_job("a", JobKind::Url)))
+            .expect("insert");
+        assert_eq!(
+            (job.state, job.stage, job.attempts),
+            (JobState::Queued, None, 0)
+        );
+        db.write_blocking(|tx| insert(tx, &new_job("b", JobKind::Url)))
+            .expect("insert");
+        db.write_blocking(|tx| insert(tx, &new_job("c", JobKind::Upload)))
+            .expect("insert");
+
+        let next = db
+            .write_blocking(|tx| next_queued(tx, JobKind::Url, &["a".to_string()]))
+            .expect("next");
+        assert_eq!(next.map(|j| j.id).as_deref(), Some("b"));
+
+        assert!(
+            db.write_blocking(|tx| start(tx, "a", Stage::Fetching, 0.0))
+                .expect("start")
+        );
+        assert!(
+            !db.write_blocking(|tx| start(tx, "a", Stage::Fetching, 0.0))
+                .expect("again")
+        );
+        let update = ProgressUpdate {
+            stage: Some(Stage::Fetching),
+            progress: 42.0,
+            bytes: Some(10),
+            total_bytes: Some(20),
+            speed: Some(1.5),
+            eta: Some(3),
+        };
+        assert!(
+            db.write_blocking(|tx| update_progress(tx, "a", &update))
+                .expect("progress")
+        );
+        let running = db.write_blocking(|tx| get(tx, "a")).expect("get");
+        assert_eq!(
+            (running.state, running.attempts, running.progress),
+            (JobState::Running, 1, 42.0)
+        );
+        assert_eq!(
+            (running.bytes, running.total_bytes, running.eta),
+            (Some(10), Some(20), Some(3))
+        );
+
+        let counts = db.write_blocking(|tx| counts(tx, None)).expect("counts");
+        assert_eq!((counts.queued, counts.running, counts.total()), (2, 1, 3));
+        assert_eq!(
+            db.write_blocking(|tx| counts(tx, Some(JobKind::Upload)))
+                .expect("c")
+                .total(),
+            1
+        );
+
+        // A cancel of a queued job, and no start afterwards.
+        assert!(
+            db.write_blocking(|tx| cancel_queued(tx, "b"))
+                .expect("cancel")
+        );
+        assert!(
+            !db.write_blocking(|tx| start(tx, "b", Stage::Fetching, 0.0))
+                .expect("start")
+        );
+
+        let failure = JobError {
+            code: "X".into(),
+            message: "m".into(),
+            suggestion: "s".into(),
+        };
+        assert!(
+            db.write_blocking(|tx| finish(tx, "a", &Outcome::Failed(failure.clone())))
+                .expect("fail")
+        );
+        assert!(
+            !db.write_blocking(|tx| finish(tx, "a", &Outcome::Cancelled))
+                .expect("not running")
+        );
+        let failed = db.write_blocking(|tx| get(tx, "a")).expect("get");
+        assert_eq!(
+            (failed.state, failed.error),
+            (JobState::Failed, Some(failure))
+        );
+        assert!(failed.finished_at.is_some());
+
+        let retried = db.write_blocking(|tx| retry(tx, "a")).expect("retry");
+        assert_eq!(
+            (retried.state, retried.error.is_none(), retried.attempts),
+            (JobState::Queued, true, 1)
+        );
+        assert!(matches!(
+            db.write_blocking(|tx| retry(tx, "a")),
+            Err(DbError::Conflict(_))
+        ));
+        assert!(matches!(
+            db.write_blocking(|tx| retry(tx, "zz")),
+            Err(DbError::NotFound)
+        ));
+
+        assert!(
+            db.write_blocking(|tx| start(tx, "a", Stage::Fetching, 0.0))
+                .expect("start")
+        );
+        assert_eq!(db.write_blocking(requeue_running).expect("requeue"), ["a"]);
+        assert!(
+            db.write_blocking(|tx| start(tx, "a", Stage::Fetching, 0.0))
+                .expect("start")
+        );
+        let done = Outcome::Completed {
+            video_id: "v-1".into(),
+        };
+        assert!(
+            db.write_blocking(|tx| finish(tx, "a", &done))
+                .expect("complete")
+        );
+        let completed = db.write_blocking(|tx| get(tx, "a")).expect("get");
+        assert_eq!(
+            (completed.state, completed.progress, completed.attempts),
+            (JobState::Completed, 100.0, 2)
+        );
+        assert_eq!(completed.video_id.as_deref(), Some("v-1"));
+
+        let newest: Vec<String> = db
+            .write_blocking(|tx| list(tx, None, Order::NewestFirst))
+            .expect("list")
+            .into_iter()
+            .map(|j| j.id)
+            .collect();
+        assert_eq!(newest, ["c", "b", "a"]);
+        let active_ids = db.write_blocking(active).expect("active");
+        assert_eq!(active_ids, [("c".to_string(), JobKind::Upload)]);
+
+        // Clean-up by age: everything finished before a far future cutoff, urls only.
+        let removed = db
+            .write_blocking(|tx| {
+                delete_finished_before(tx, Some(JobKind::Url), "9999-01-01T00:00:00.000Z")
+            })
+            .expect("cleanup");
+        assert_eq!(removed.len(), 2);
+        assert!(!db.write_blocking(|tx| exists(tx, "a")).expect("exists"));
+        assert_eq!(
+            db.write_blocking(|tx| delete_all(tx, None))
+                .expect("all")
+                .len(),
+            1
+        );
+    }
+
+    #[test]
+    fn metadata_round_trips() {
+        let (_dir, db) = db();
+        let mut job = new_job("m", JobKind::Upload);
+        job.metadata = Some(serde_json::json!({ "title": "Hi", "tags": ["a"] }));
+        job.audio = true;
+        let stored = db.write_blocking(|tx| insert(tx, &job)).expect("insert");
+        assert_eq!(stored.metadata, job.metadata);
+        assert!(stored.audio);
+        db.write_blocking(|tx| set_metadata(tx, "m", &serde_json::json!({ "title": "Other" })))
+            .expect("set");
+        let got = db.write_blocking(|tx| get(tx, "m")).expect("get");
+        assert_eq!(got.metadata, Some(serde_json::json!({ "title": "Other" })));
+    }
+}
