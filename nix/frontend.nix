@@ -9,9 +9,14 @@ stdenvNoCC.mkDerivation {
   pname = "sofathek-web";
   inherit (cargoToml.package) version;
 
+  # frontend/ without its build output, node tooling and node tests.
   src = lib.fileset.toSource {
     root = ../frontend;
-    fileset = ../frontend;
+    fileset = lib.fileset.difference ../frontend (lib.fileset.unions [
+      (lib.fileset.maybeMissing ../frontend/dist)
+      (lib.fileset.maybeMissing ../frontend/node_modules)
+      (lib.fileset.maybeMissing ../frontend/tests)
+    ]);
   };
 
   nativeBuildInputs = [ esbuild brotli gzip ];

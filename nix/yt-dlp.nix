@@ -12,8 +12,11 @@
 #   - QuickJS-ng as the JavaScript runtime for YouTube's challenges instead of Deno:
 #     ~2 MB instead of ~100 MB, at the price of slower challenge solving
 #     (docs/DEPLOYMENT.md, "JavaScript runtime"). yt-dlp enables only Deno by default,
-#     so the wrapper adds `--js-runtimes=quickjs`; the recipe's postPatch already points
-#     yt-dlp's QuickJS lookup at this store path.
+#     so the wrapper adds `--js-runtimes=quickjs`, and postPatch points yt-dlp's QuickJS
+#     lookup at this store path (as the recipe does for its own jsRuntime);
+#   - postPatch is replaced as a whole: the recipe's `--replace-fail "UPDATE_HINT = None"`
+#     matches the GitHub tree but not the PyPI sdist, whose yt_dlp/version.py carries
+#     pip's update hint (checked in yt_dlp-2026.10.26.tar.gz, sha256 equal to the pin).
 { lib
 , yt-dlp
 , python3Packages
@@ -64,6 +67,14 @@ base.overridePythonAttrs (old: {
     inherit (pin) version;
     hash = pin.sdistHash;
   };
+  postPatch = ''
+    substituteInPlace yt_dlp/version.py \
+      --replace-fail "UPDATE_HINT = 'You installed yt-dlp with pip or using the wheel from PyPi; Use that to update'" \
+        "UPDATE_HINT = 'This yt-dlp is pinned by SOFATHEK (nix/yt-dlp.json); update the pin there'"
+    substituteInPlace yt_dlp/utils/_jsruntime.py \
+      --replace-fail "path = _determine_runtime_path(self._path, '${quickjs-ng.meta.mainProgram}')" \
+        "path = '${lib.getExe quickjs-ng}'"
+  '';
   # Only the `default` extra (brotli, certifi, mutagen, pycryptodomex, requests, urllib3,
   # websockets, yt-dlp-ejs), with yt-dlp-ejs replaced by the pinned wheel.
   dependencies = builtins.filter (d: !isEjs d) old.optional-dependencies.default ++ [ yt-dlp-ejs ];

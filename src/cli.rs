@@ -196,7 +196,8 @@ pub fn init_logging(config: &Config) {
 /// Runs the server until SIGTERM/SIGINT, then drains for at most [`SHUTDOWN_GRACE`].
 pub async fn serve(config: Config) -> anyhow::Result<()> {
     let state = AppState::open(config.clone())?;
-    let reconciled = crate::library::reconcile(&state.db, &state.layout, &Default::default())?;
+    let keep = state.ingest.staging_to_keep()?;
+    let reconciled = crate::library::reconcile(&state.db, &state.layout, &keep)?;
     if !reconciled.removed_orphans.is_empty() || !reconciled.removed_staging.is_empty() {
         tracing::info!(orphans = ?reconciled.removed_orphans, staging = ?reconciled.removed_staging, "cleaned up after an interrupted run");
     }
@@ -207,6 +208,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let local = listener.local_addr()?;
     tracing::info!(address = %local, env = config.env.as_str(), data = %config.data_path.display(), version = env!("CARGO_PKG_VERSION"), "sofathek listening");
 
+    state.ingest.start();
     let (tx, rx) = tokio::sync::watch::channel(false);
     let server = tokio::spawn(crate::http::serve(listener, state.clone(), async move {
         let mut rx = rx;
@@ -221,6 +223,15 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         Ok(Err(err)) => return Err(anyhow::anyhow!("server task failed: {err}")),
         Err(_) => {
             tracing::warn!("in-flight requests did not finish within {SHUTDOWN_GRACE:?}; exiting")
+        }
+    }
+    // Running jobs go back to the queue; every child process group is killed.
+    state.ingest.shutdown().await;
+    let registry = crate::process::ChildRegistry::global();
+    registry.kill_all();
+    if !registry.wait_idle(Duration::from_secs(5)).await {
+        for child in registry.live() {
+            let _ = crate::process::kill_group(child.pid);
         }
     }
     Ok(())

@@ -154,11 +154,9 @@ pub fn disk_space(path: &Path) -> Option<DiskSpace> {
     let total = st.f_blocks.saturating_mul(frsize);
     let free = st.f_bavail.saturating_mul(frsize);
     let used = total.saturating_sub(st.f_bfree.saturating_mul(frsize));
-    let usage_percent = if total == 0 {
-        0
-    } else {
-        (used.saturating_mul(100) + total / 2) / total
-    };
+    let usage_percent = (used.saturating_mul(100) + total / 2)
+        .checked_div(total)
+        .unwrap_or(0);
     let status = match usage_percent {
         p if p >= 95 => "critical",
         p if p >= 90 => "warning",
@@ -212,7 +210,7 @@ fn memory() -> Value {
         }
     }
     let used = total.saturating_sub(available);
-    let percent = if total == 0 { 0 } else { used * 100 / total };
+    let percent = used.saturating_mul(100).checked_div(total).unwrap_or(0);
     json!({ "total": total, "free": available, "used": used, "usagePercent": percent, "processRss": process_rss() })
 }
 

@@ -8,6 +8,7 @@ pub mod events;
 pub mod health;
 pub mod http;
 pub mod import;
+pub mod ingest;
 pub mod library;
 pub mod media;
 pub mod metrics;

@@ -597,8 +597,8 @@ mod tests {
             (Some(10), Some(20), Some(3))
         );
 
-        let counts = db.write_blocking(|tx| counts(tx, None)).expect("counts");
-        assert_eq!((counts.queued, counts.running, counts.total()), (2, 1, 3));
+        let all = db.write_blocking(|tx| counts(tx, None)).expect("counts");
+        assert_eq!((all.queued, all.running, all.total()), (2, 1, 3));
         assert_eq!(
             db.write_blocking(|tx| counts(tx, Some(JobKind::Upload)))
                 .expect("c")
@@ -654,7 +654,7 @@ mod tests {
             db.write_blocking(|tx| start(tx, "a", Stage::Fetching, 0.0))
                 .expect("start")
         );
-        assert_eq!(db.write_blocking(requeue_running).expect("requeue"), ["a"]);
+        assert_eq!(db.write_blocking(|tx| requeue_running(tx)).expect("requeue"), ["a"]);
         assert!(
             db.write_blocking(|tx| start(tx, "a", Stage::Fetching, 0.0))
                 .expect("start")
@@ -669,7 +669,7 @@ mod tests {
         let completed = db.write_blocking(|tx| get(tx, "a")).expect("get");
         assert_eq!(
             (completed.state, completed.progress, completed.attempts),
-            (JobState::Completed, 100.0, 2)
+            (JobState::Completed, 100.0, 3)
         );
         assert_eq!(completed.video_id.as_deref(), Some("v-1"));
 
@@ -680,7 +680,7 @@ mod tests {
             .map(|j| j.id)
             .collect();
         assert_eq!(newest, ["c", "b", "a"]);
-        let active_ids = db.write_blocking(active).expect("active");
+        let active_ids = db.write_blocking(|tx| active(tx)).expect("active");
         assert_eq!(active_ids, [("c".to_string(), JobKind::Upload)]);
 
         // Clean-up by age: everything finished before a far future cutoff, urls only.

@@ -36,6 +36,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     pub tools: Arc<ToolCache>,
     pub events: crate::events::Events,
+    /// The ingest pipeline (job queue and workers).
+    pub ingest: crate::ingest::Ingest,
     pub started: Instant,
 }
 
@@ -45,13 +47,24 @@ impl AppState {
         let layout = Layout::new(&config.data_path);
         layout.create_dirs()?;
         let db = Db::open(&layout.database)?;
+        let config = Arc::new(config);
+        let metrics = Arc::new(Metrics::new());
+        let events = crate::events::Events::new();
+        let ingest = crate::ingest::Ingest::new(
+            config.clone(),
+            db.clone(),
+            layout.clone(),
+            events.clone(),
+            metrics.clone(),
+        )?;
         Ok(AppState {
-            config: Arc::new(config),
+            config,
             db,
             layout,
-            metrics: Arc::new(Metrics::new()),
+            metrics,
             tools: Arc::new(ToolCache::default()),
-            events: crate::events::Events::new(),
+            events,
+            ingest,
             started: Instant::now(),
         })
     }
@@ -65,7 +78,8 @@ const BODY_LIMIT: usize = 1024 * 1024;
 
 /// Every route of the service.
 pub fn router(state: AppState) -> Router {
-    use handlers::{categories, files, health, meta, videos};
+    use axum::routing::{delete, post};
+    use handlers::{categories, events, files, health, jobs, meta, upload, videos, youtube};
 
     let api = Router::new()
         .route("/health", get(health::report))
@@ -83,7 +97,24 @@ pub fn router(state: AppState) -> Router {
             "/categories/{slug}",
             axum::routing::patch(categories::rename).delete(categories::remove),
         )
-        .route("/openapi.json", get(meta::openapi));
+        .route("/openapi.json", get(meta::openapi))
+        .route("/jobs", get(jobs::list).post(jobs::create))
+        .route("/jobs/{id}", get(jobs::show).delete(jobs::cancel))
+        .route("/jobs/{id}/retry", post(jobs::retry))
+        .route("/events", get(events::stream))
+        .route("/youtube/download", post(youtube::download))
+        .route("/youtube/download/{id}", delete(youtube::cancel))
+        .route("/youtube/download/{id}/status", get(youtube::status))
+        .route("/youtube/queue", get(youtube::queue).delete(youtube::clear))
+        .route("/youtube/queue/cleanup", post(youtube::cleanup))
+        .route("/youtube/health", get(youtube::health));
+
+    // Uploads stream for as long as they take and are limited by SOFATHEK_MAX_UPLOAD_BYTES,
+    // so they are merged after the body limit and the request timeout.
+    let uploads = Router::new()
+        .route("/api/videos/upload", post(upload::create))
+        .layer(axum::extract::DefaultBodyLimit::disable())
+        .layer(middleware::from_fn_with_state(state.clone(), observe));
 
     Router::new()
         .route("/health", get(health::report))
@@ -99,6 +130,7 @@ pub fn router(state: AppState) -> Router {
             StatusCode::REQUEST_TIMEOUT,
             REQUEST_TIMEOUT,
         ))
+        .merge(uploads)
         .layer(header("content-security-policy", CSP))
         .layer(header("x-content-type-options", "nosniff"))
         .layer(header("referrer-policy", "same-origin"))
@@ -148,19 +180,28 @@ async fn observe(State(state): State<AppState>, req: Request, next: Next) -> Res
 }
 
 /// Serves `router(state)` on `listener` until `shutdown` resolves, then lets in-flight
-/// requests finish.
+/// requests finish. The ingest workers run while it serves: they are started here (if not yet)
+/// and stopped at the end (running jobs go back to the queue); event streams end at `shutdown`.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    state.ingest.start();
+    let ingest = state.ingest.clone();
+    let closing = ingest.closing();
     let app = router(state);
-    axum::serve(
+    let result = axum::serve(
         listener,
         app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
     )
-    .with_graceful_shutdown(shutdown)
-    .await
+    .with_graceful_shutdown(async move {
+        shutdown.await;
+        closing.cancel();
+    })
+    .await;
+    ingest.shutdown().await;
+    result
 }
 
 /// Converts an unexpected status from a layer (timeout, body limit) into the JSON envelope.

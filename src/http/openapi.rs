@@ -4,7 +4,7 @@ use std::sync::OnceLock;
 
 use utoipa::OpenApi;
 
-use crate::http::handlers::{categories, files, health, videos};
+use crate::http::handlers::{categories, events, files, health, jobs, upload, videos, youtube};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -26,11 +26,26 @@ use crate::http::handlers::{categories, files, health, videos};
         categories::create,
         categories::rename,
         categories::remove,
+        jobs::list,
+        jobs::show,
+        jobs::create,
+        jobs::cancel,
+        jobs::retry,
+        upload::create,
+        events::stream,
+        youtube::download,
+        youtube::queue,
+        youtube::status,
+        youtube::cancel,
+        youtube::cleanup,
+        youtube::clear,
+        youtube::health,
     ),
     components(schemas(
         videos::UpdateVideo,
         categories::NewCategory,
-        categories::RenameCategory
+        categories::RenameCategory,
+        jobs::NewUrlJob
     ))
 )]
 struct ApiDoc;

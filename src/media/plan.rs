@@ -744,7 +744,7 @@ mod tests {
             "-nostats",
         ];
         let input = ["-i", "file:/s/-in.mkv", "-map", "0:V:0", "-map", "0:a:0?"];
-        let expect = |progress: bool, middle: &[&str], muxer: &str| {
+        let wanted = |progress: bool, middle: &[&str], muxer: &str| {
             let mut v: Vec<&str> = head.to_vec();
             if progress {
                 v.extend(["-progress", "pipe:1"]);
@@ -761,7 +761,7 @@ mod tests {
                 },
                 true
             ),
-            expect(true, &["-c", "copy", "-movflags", "+faststart"], "mp4")
+            wanted(true, &["-c", "copy", "-movflags", "+faststart"], "mp4")
         );
         assert_eq!(
             ffmpeg(
@@ -770,7 +770,7 @@ mod tests {
                 },
                 false
             ),
-            expect(false, &["-c", "copy"], "webm")
+            wanted(false, &["-c", "copy"], "webm")
         );
         assert_eq!(
             ffmpeg(
@@ -780,7 +780,7 @@ mod tests {
                 },
                 true
             ),
-            expect(
+            wanted(
                 true,
                 &[
                     "-c:v",
@@ -811,7 +811,7 @@ mod tests {
                 },
                 false
             ),
-            expect(
+            wanted(
                 false,
                 &[
                     "-c:v",

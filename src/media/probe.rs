@@ -371,7 +371,8 @@ pub fn mp4_is_faststart<R: Read + Seek>(mut reader: R) -> io::Result<bool> {
         }
         pos = pos
             .checked_add(size)
-            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "mp4 box size overflows"))?;
+            .filter(|p| i64::try_from(*p).is_ok())
+            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "mp4 box size too large"))?;
     }
     Ok(false)
 }
@@ -695,7 +696,7 @@ pub(crate) mod tests {
             faststart(&[ftyp.clone(), free.clone(), mdat.clone(), moov.clone()]),
             Ok(false)
         ));
-        assert!(matches!(faststart(&[ftyp.clone()]), Ok(false)));
+        assert!(matches!(faststart(std::slice::from_ref(&ftyp)), Ok(false)));
         assert!(matches!(faststart(&[]), Ok(false)));
         // A 64-bit mdat size before moov.
         let mut large = vec![0, 0, 0, 1];

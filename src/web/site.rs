@@ -11,7 +11,7 @@ use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
-use minijinja::{Environment, ErrorKind, UndefinedBehavior};
+use minijinja::{AutoEscape, Environment, ErrorKind, UndefinedBehavior};
 
 use crate::config::{Config, Environment as Env};
 
@@ -152,7 +152,32 @@ fn environment(dir: &Path, manifest: Arc<Manifest>) -> Environment<'static> {
     env.set_trim_blocks(true);
     env.set_lstrip_blocks(true);
     env.add_function("asset", move |name: &str| manifest.url(name));
+    env.set_formatter(|out, state, value| {
+        if state.auto_escape() == AutoEscape::Html && !value.is_safe() && !value.is_undefined() {
+            out.write_str(&escape_html(&value.to_string()))
+                .map_err(|_| minijinja::Error::new(ErrorKind::WriteFailure, "cannot write the page"))
+        } else {
+            minijinja::escape_formatter(out, state, value)
+        }
+    });
     env
+}
+
+/// Escapes text for HTML content and quoted attributes: `& < > " '` (minijinja's default also
+/// escapes `/`, which makes every URL in the pages harder to read without being safer).
+pub(crate) fn escape_html(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => escaped.push_str("&amp;"),
+            '<' => escaped.push_str("&lt;"),
+            '>' => escaped.push_str("&gt;"),
+            '"' => escaped.push_str("&quot;"),
+            '\'' => escaped.push_str("&#39;"),
+            _ => escaped.push(c),
+        }
+    }
+    escaped
 }
 
 /// Hashes the names, sizes and modification times of every file under `dirs` (recursively)
@@ -211,6 +236,19 @@ mod tests {
         assert!(built.url("missing.js").is_err());
         assert!(built.is_fingerprinted("app-abc123.js"));
         assert!(!built.is_fingerprinted("app.js"));
+    }
+
+    #[test]
+    fn html_escaping() {
+        assert_eq!(escape_html("<a href=\"/x?a=1&b='2'\">"), "&lt;a href=&quot;/x?a=1&amp;b=&#39;2&#39;&quot;&gt;");
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join("t.html"), "<p title=\"{{ v }}\">{{ v }}</p>{{ n }}{{ s|safe }}").expect("write");
+        let env = environment(dir.path(), Arc::new(Manifest::default()));
+        let html = env
+            .get_template("t.html")
+            .and_then(|t| t.render(minijinja::context! { v => "<b>/\"x\"", n => 3, s => "<i>" }))
+            .expect("render");
+        assert_eq!(html, "<p title=\"&lt;b&gt;/&quot;x&quot;\">&lt;b&gt;/&quot;x&quot;</p>3<i>");
     }
 
     #[test]

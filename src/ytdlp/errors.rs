@@ -34,11 +34,7 @@ const MAX_FILESIZE_ABORT: &str = "file is larger than max-filesize";
 /// The rules in order; the first match wins.
 const RULES: &[Rule] = &[
     Rule {
-        failure: YtDlpFailure {
-            code: "FILE_TOO_LARGE",
-            message: "This video is larger than the maximum allowed download size.",
-            suggestion: "Try a shorter video or ask to raise the download size limit.",
-        },
+        failure: FILE_TOO_LARGE,
         triggers: &[&[MAX_FILESIZE_ABORT]],
     },
     Rule {
@@ -104,6 +100,15 @@ const RULES: &[Rule] = &[
         ],
     },
 ];
+
+/// The download is bigger than the configured limit: yt-dlp's `--max-filesize` abort, or the
+/// pipeline's own check of the bytes downloaded (needed for HLS/DASH, where yt-dlp checks
+/// each fragment only).
+pub const FILE_TOO_LARGE: YtDlpFailure = YtDlpFailure {
+    code: "FILE_TOO_LARGE",
+    message: "This video is larger than the maximum allowed download size.",
+    suggestion: "Try a shorter video or ask to raise the download size limit.",
+};
 
 /// The outcome when no rule matches (also for empty output).
 pub const DOWNLOAD_FAILED: YtDlpFailure = YtDlpFailure {

@@ -1,4 +1,5 @@
-//! yt-dlp: argument building, progress parsing and error classification.
+//! yt-dlp: argument building, progress parsing, error classification, its info JSON, the files it
+//! leaves in the staging directory, and the content policy applied to what it finds.
 
 pub mod args;
 pub mod errors;

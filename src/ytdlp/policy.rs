@@ -95,6 +95,12 @@ impl PolicyViolation {
     }
 }
 
+/// Where the original kept the settings file: `<config dir>/.sofathek/settings.json` (the config
+/// dir being `SOFATHEK_CONFIG_DIR` or the working directory).
+pub fn settings_file(config_dir: &Path) -> PathBuf {
+    config_dir.join(".sofathek").join("settings.json")
+}
+
 impl ContentPolicy {
     /// Reads the policy from a settings file whose `contentPolicy` key holds it.
     ///
@@ -264,6 +270,14 @@ mod tests {
             Ok(p) => p,
             Err(e) => panic!("{text}: {e}"),
         }
+    }
+
+    #[test]
+    fn settings_file_location() {
+        assert_eq!(
+            settings_file(Path::new("/etc/sofathek")),
+            Path::new("/etc/sofathek/.sofathek/settings.json")
+        );
     }
 
     #[test]

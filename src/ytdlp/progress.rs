@@ -54,6 +54,19 @@ impl Progress {
             None | Some(StagingFile::Media { .. } | StagingFile::FormatPart)
         )
     }
+
+    /// Whether this report shows a download beyond `max_bytes`: bytes already downloaded, or an
+    /// exact announced total. yt-dlp's `--max-filesize` does not cover fragmented (HLS/DASH)
+    /// downloads, so the pipeline checks this on every report (summing merged formats itself).
+    pub fn exceeds(&self, max_bytes: u64) -> bool {
+        let announced = if self.total_is_estimate {
+            None
+        } else {
+            self.total_bytes
+        };
+        self.downloaded_bytes.is_some_and(|d| d > max_bytes)
+            || announced.is_some_and(|t| t > max_bytes)
+    }
 }
 
 /// Parses one line of yt-dlp output; `None` for any other line and for garbage.
@@ -179,6 +192,16 @@ mod tests {
         assert_eq!(last.status, DownloadStatus::Finished);
         assert_eq!(last.percent, Some(100.0));
         assert_eq!(last.eta_seconds, None);
+    }
+
+    #[test]
+    fn size_limit() {
+        let p = parse(DIRECT_MP4[1]);
+        assert!(p.exceeds(80_000) && !p.exceeds(80_823));
+        let estimate = parse(
+            r#"SOFATHEK_PROGRESS {"status": "downloading", "downloaded_bytes": 10, "total_bytes_estimate": 5000}"#,
+        );
+        assert!(!estimate.exceeds(1000) && estimate.exceeds(9));
     }
 
     #[test]

@@ -17,12 +17,28 @@ let
 
   # lib/mkCargoDerivation.nix (+ vendorCargoDeps / configureCargoCommonVars knobs).
   cargoDerivationArgs = [
-    "cargoArtifacts" "buildPhaseCargoCommand" "checkPhaseCargoCommand" "installPhaseCommand"
-    "cargoLock" "cargoLockContents" "cargoLockParsed" "pnameSuffix" "outputHashes" "stdenv"
-    "doInstallCargoArtifacts" "cargoVendorDir" "noCrossToolchainEnv" "cargoToml"
-    "cargoTomlContents" "overrideVendorCargoPackage" "overrideVendorGitCheckout"
-    "installCargoArtifactsMode" "doNotLinkInheritedArtifacts" "doNotRemoveReferencesToVendorDir"
-    "doNotRemoveReferencesToRustToolchain" "doNotPostBuildInstallCargoBinaries"
+    "cargoArtifacts"
+    "buildPhaseCargoCommand"
+    "checkPhaseCargoCommand"
+    "installPhaseCommand"
+    "cargoLock"
+    "cargoLockContents"
+    "cargoLockParsed"
+    "pnameSuffix"
+    "outputHashes"
+    "stdenv"
+    "doInstallCargoArtifacts"
+    "cargoVendorDir"
+    "noCrossToolchainEnv"
+    "cargoToml"
+    "cargoTomlContents"
+    "overrideVendorCargoPackage"
+    "overrideVendorGitCheckout"
+    "installCargoArtifactsMode"
+    "doNotLinkInheritedArtifacts"
+    "doNotRemoveReferencesToVendorDir"
+    "doNotRemoveReferencesToRustToolchain"
+    "doNotPostBuildInstallCargoBinaries"
   ];
 
   fnArgs = {

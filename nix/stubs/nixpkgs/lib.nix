@@ -85,6 +85,14 @@ let
         if !isList list then throw "lib.fileset.unions: expected a list, got ${typeOf list}"
         else mk (concatMap (x: (coerce "lib.fileset.unions" x).entries) list);
 
+      # Entries of `a`, each minus every entry of `b` (excluded directories are pruned
+      # whole when the `b` entry has no predicate, i.e. came from a path).
+      difference = a: b:
+        let
+          minus = (coerce "lib.fileset.difference: second argument" b).entries;
+        in
+        mk (map (e: e // { minus = (e.minus or [ ]) ++ minus; }) (coerce "lib.fileset.difference: first argument" a).entries);
+
       union = a: b: mk ((coerce "lib.fileset.union" a).entries ++ (coerce "lib.fileset.union" b).entries);
 
       maybeMissing = path:
@@ -103,11 +111,13 @@ let
           a = checkArgs "lib.fileset.toSource" [ "root" "fileset" ] args;
           fs = coerce "lib.fileset.toSource: `fileset`" a.fileset;
           outside = filter (e: !(under a.root (toString e.base))) fs.entries;
+          matches = p: type: e: under e.base p && e.pred (fileOf p type);
+          excluded = p: type: e: builtins.any (m: matches p type m) (e.minus or [ ]);
           keep = p: type:
             if type == "directory" then
-              builtins.any (e: under p (toString e.base) || under e.base p) fs.entries
+              builtins.any (e: under p (toString e.base) || (under e.base p && !(excluded p "directory" e))) fs.entries
             else
-              builtins.any (e: under e.base p && e.pred (fileOf p type)) fs.entries;
+              builtins.any (e: matches p type e && !(excluded p type e)) fs.entries;
         in
         if !isPath a.root then throw "lib.fileset.toSource: `root` must be a path"
         else if !pathExists a.root then throw "lib.fileset.toSource: `root` (${toString a.root}) does not exist"

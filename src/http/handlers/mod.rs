@@ -1,7 +1,11 @@
 //! Route handlers, one file per resource, named by verb.
 
 pub mod categories;
+pub mod events;
 pub mod files;
 pub mod health;
+pub mod jobs;
 pub mod meta;
+pub mod upload;
 pub mod videos;
+pub mod youtube;

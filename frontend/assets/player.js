@@ -1,0 +1,133 @@
+// The watch page: resume where the family left off, clear messages when a file cannot play,
+// "up next" when the video ends, and Escape back to the library.
+
+import { formatDuration } from "./format.js";
+import { isFinished, localProgressStore, mediaErrorMessage, resumePoint } from "./resume.js";
+
+const SAVE_EVERY_MS = 4000;
+const UP_NEXT_SECONDS = 10;
+
+/** @param {string} id */
+function byId(id) {
+  return document.getElementById(id);
+}
+
+/** @returns {import("./resume.js").ProgressStore | null} */
+function progressStore() {
+  try {
+    return localProgressStore(window.localStorage);
+  } catch {
+    return null;
+  }
+}
+
+export function initPlayer() {
+  const article = byId("watch");
+  const video = /** @type {HTMLVideoElement | null} */ (byId("player"));
+  if (!article || !video) return;
+  const id = article.dataset.videoId || "";
+  const store = progressStore();
+  const errorBox = byId("player-error");
+  const errorText = byId("player-error-text");
+  const resumeNote = byId("resume-note");
+  const resumeText = byId("resume-text");
+  let lastSave = 0;
+  let restored = false;
+
+  const save = () => {
+    if (!store || !restored || video.seeking) return;
+    if (isFinished(video.currentTime, video.duration)) store.clear(id);
+    else if (video.currentTime > 0) store.save(id, video.currentTime, video.duration);
+    lastSave = Date.now();
+  };
+
+  const restore = () => {
+    if (restored) return;
+    restored = true;
+    const at = resumePoint(store ? store.load(id) : null, video.duration);
+    if (at === null) return;
+    video.currentTime = at;
+    if (resumeNote && resumeText) {
+      resumeText.textContent = `Resumed at ${formatDuration(at)}.`;
+      resumeNote.hidden = false;
+    }
+  };
+  if (video.readyState >= 1) restore();
+  video.addEventListener("loadedmetadata", restore);
+
+  byId("resume-restart")?.addEventListener("click", () => {
+    video.currentTime = 0;
+    store?.clear(id);
+    if (resumeNote) resumeNote.hidden = true;
+    void video.play().catch(() => {});
+  });
+
+  video.addEventListener("timeupdate", () => {
+    if (Date.now() - lastSave >= SAVE_EVERY_MS) save();
+  });
+  video.addEventListener("pause", save);
+  video.addEventListener("seeked", save);
+  window.addEventListener("pagehide", save);
+
+  const showError = () => {
+    const code = video.error ? video.error.code : undefined;
+    if (errorBox && errorText) {
+      errorText.textContent = mediaErrorMessage(code);
+      errorBox.hidden = false;
+    }
+  };
+  video.addEventListener("error", showError);
+  if (video.error) showError();
+  byId("player-retry")?.addEventListener("click", () => {
+    if (errorBox) errorBox.hidden = true;
+    const position = video.currentTime;
+    video.load();
+    video.addEventListener("loadedmetadata", () => (video.currentTime = position), { once: true });
+    void video.play().catch(() => {});
+  });
+
+  installUpNext(article, video, () => store?.clear(id));
+}
+
+/**
+ * When the video ends: count down to the next video, unless cancelled.
+ * @param {HTMLElement} article
+ * @param {HTMLVideoElement} video
+ * @param {() => void} onEnded
+ */
+function installUpNext(article, video, onEnded) {
+  const box = byId("up-next");
+  const seconds = byId("up-next-seconds");
+  const title = byId("up-next-title");
+  const play = byId("up-next-play");
+  const cancel = byId("up-next-cancel");
+  const href = article.dataset.nextHref;
+  /** @type {ReturnType<typeof setInterval> | undefined} */
+  let timer;
+  const stop = () => {
+    clearInterval(timer);
+    if (box) box.hidden = true;
+  };
+  video.addEventListener("ended", () => {
+    onEnded();
+    if (!href || !box || !seconds || !title) return;
+    let left = UP_NEXT_SECONDS;
+    title.textContent = article.dataset.nextTitle || "";
+    seconds.textContent = String(left);
+    box.hidden = false;
+    play?.focus();
+    timer = setInterval(() => {
+      left -= 1;
+      seconds.textContent = String(left);
+      if (left <= 0) {
+        clearInterval(timer);
+        location.assign(href);
+      }
+    }, 1000);
+  });
+  cancel?.addEventListener("click", () => {
+    stop();
+    video.focus();
+  });
+  video.addEventListener("play", stop);
+}

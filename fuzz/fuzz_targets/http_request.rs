@@ -1,0 +1,114 @@
+//! Fuzzes whole requests through the real router, in process, on a one-video library: any
+//! method, path segment, query, conditional/Range headers, content type and body. No request may
+//! get a 5xx, and every 4xx from the API must be the JSON error envelope.
+#![no_main]
+
+use axum::body::Body;
+use axum::http::{HeaderName, HeaderValue, Method, Request, header};
+use libfuzzer_sys::fuzz_target;
+use sofathek_fuzz::{Harness, Input, SUBTITLE_FILE, THUMB_FILE, VIDEO_FILE, VIDEO_ID, check_answer};
+
+/// Path templates; `{}` is replaced by the fuzzed segment. Endless streams (SSE) and the health
+/// report (which spawns tool version checks) are left out.
+const TEMPLATES: &[&str] = &[
+    "/api/stream/{}",
+    "/api/download/{}",
+    "/api/thumbnails/{}",
+    "/api/videos/{}",
+    "/api/videos?{}",
+    "/api/categories",
+    "/api/categories/{}",
+    "/api/jobs",
+    "/api/jobs/{}",
+    "/api/videos/upload",
+    "/api/youtube/download",
+    "/api/youtube/download/{}/status",
+    "/api/youtube/queue",
+    "/api/youtube/queue/cleanup",
+    "/api/openapi.json",
+    "/watch/{}",
+    "/assets/{}",
+    "/{}",
+    "/api/{}",
+];
+
+const METHODS: &[Method] =
+    &[Method::GET, Method::HEAD, Method::POST, Method::PATCH, Method::PUT, Method::OPTIONS];
+
+const CONTENT_TYPES: &[&str] = &[
+    "application/json",
+    "application/json; charset=utf-8",
+    "text/plain",
+    "multipart/form-data; boundary=XyZ",
+    "application/x-www-form-urlencoded",
+];
+
+const HEADERS: &[HeaderName] = &[
+    header::RANGE,
+    header::IF_RANGE,
+    header::IF_NONE_MATCH,
+    header::IF_MODIFIED_SINCE,
+    header::IF_MATCH,
+    header::ACCEPT,
+    header::ORIGIN,
+];
+
+fuzz_target!(|data: &[u8]| {
+    let mut input = Input::new(data);
+    let method = METHODS[usize::from(input.byte()) % METHODS.len()].clone();
+    let template = TEMPLATES[usize::from(input.byte()) % TEMPLATES.len()];
+    let fuzzed = input.text();
+    let segment = match input.byte() % 5 {
+        0 => VIDEO_FILE.to_owned(),
+        1 => format!("{fuzzed}{VIDEO_FILE}"),
+        2 => format!("{VIDEO_ID}{fuzzed}"),
+        3 => [THUMB_FILE, SUBTITLE_FILE][usize::from(input.byte() % 2)].to_owned(),
+        _ => fuzzed,
+    };
+    let Some(uri) = uri(template, &segment) else {
+        return;
+    };
+    let mut builder = Request::builder().method(method.clone()).uri(uri.as_str());
+    let mut sent_headers = Vec::new();
+    for name in HEADERS {
+        let value = input.field();
+        if value.is_empty() {
+            continue;
+        }
+        if let Ok(value) = HeaderValue::from_bytes(value) {
+            sent_headers.push(format!("{name}: {value:?}"));
+            builder = builder.header(name, value);
+        }
+    }
+    let choice = usize::from(input.byte());
+    let content_type = CONTENT_TYPES.get(choice % 8).copied().map(str::to_owned);
+    let content_type = content_type.unwrap_or_else(|| input.text());
+    if let Ok(value) = HeaderValue::from_str(&content_type) {
+        builder = builder.header(header::CONTENT_TYPE, value);
+    }
+    let body = input.rest().to_vec();
+    let Ok(request) = builder.body(Body::from(body)) else {
+        return;
+    };
+    let answer = Harness::get().send(request);
+    check_answer(&format!("{method} {uri} {sent_headers:?} content-type {content_type:?}"), &answer);
+});
+
+/// The request target for a template and segment: the segment as given when it makes a valid
+/// URI, else percent-encoded.
+fn uri(template: &str, segment: &str) -> Option<String> {
+    let raw = template.replace("{}", segment);
+    if raw.parse::<axum::http::Uri>().is_ok() {
+        return Some(raw);
+    }
+    let mut encoded = String::new();
+    for byte in segment.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@%/?".contains(&byte) {
+            encoded.push(char::from(byte));
+        } else {
+            encoded.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    let encoded = template.replace("{}", &encoded);
+    encoded.parse::<axum::http::Uri>().is_ok().then_some(encoded)
+}

@@ -1,0 +1,29 @@
+//! `GET /api/events`: Server-Sent Events from the event bus — `job` (progress, state changes),
+//! `library.added|updated|removed`, and a heartbeat comment every 15 s.
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use futures_util::Stream;
+use tokio_stream::StreamExt;
+use tokio_stream::wrappers::BroadcastStream;
+
+use crate::http::AppState;
+
+/// Time between two heartbeat comments.
+pub const HEARTBEAT: Duration = Duration::from_secs(15);
+
+/// The event stream; a client that falls behind misses events (and should reload the jobs).
+#[utoipa::path(get, path = "/api/events", tag = "jobs",
+    responses((status = 200, description = "text/event-stream: `event: job` with `{type:\"job\", job}`, `event: library.added|library.updated|library.removed` with `{type, id}`", content_type = "text/event-stream", body = String)))]
+pub async fn stream(State(state): State<AppState>) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>>> {
+    let events = BroadcastStream::new(state.events.subscribe()).filter_map(|message| {
+        let event = message.ok()?;
+        let data = serde_json::to_string(&event).ok()?;
+        Some(Ok(SseEvent::default().event(event.name()).data(data)))
+    });
+    let events = futures_util::StreamExt::take_until(events, state.ingest.closing().cancelled_owned());
+    Sse::new(events).keep_alive(KeepAlive::new().interval(HEARTBEAT).text("heartbeat"))
+}

@@ -1,0 +1,367 @@
+//! One run of one job: source (download or received upload) → probe → keep/remux/transcode →
+//! thumbnail (+ MP3, subtitles) → publish, then the job's final state and clean-up.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use tokio::sync::{OwnedSemaphorePermit, watch};
+use tokio_util::sync::CancellationToken;
+
+use crate::db::jobs::{self, JobKind, JobRecord, JobState, Outcome, Stage};
+use crate::db::videos::{FileKind, VideoRecord};
+use crate::events::Event;
+use crate::media::plan::{self, Plan};
+use crate::ytdlp::info::VideoMeta;
+
+use super::Inner;
+use super::convert;
+use super::error::Failure;
+use super::publish::{self, Product, RecordParts};
+use super::reporter::Reporter;
+use super::url_source;
+
+/// The per-run work directory inside a job's staging directory.
+pub const WORK_DIR: &str = "work";
+
+/// Runs a job that a dispatcher handed over with its slot (a download slot for URL jobs, a
+/// conversion slot for uploads), records the outcome and cleans up.
+#[tracing::instrument(name = "job", skip_all, fields(job = %job.id, kind = job.kind.as_str()))]
+pub async fn run(
+    inner: Arc<Inner>,
+    job: JobRecord,
+    cancel: CancellationToken,
+    permit: OwnedSemaphorePermit,
+    done: watch::Sender<bool>,
+) {
+    let id = job.id.clone();
+    let kind = job.kind;
+    let began = Instant::now();
+    let first_stage = match kind {
+        JobKind::Url => Stage::Fetching,
+        JobKind::Upload => Stage::Probing,
+    };
+    let started = if cancel.is_cancelled() {
+        let lookup = id.clone();
+        let _ = inner.db.write(move |tx| jobs::cancel_queued(tx, &lookup)).await;
+        false
+    } else {
+        let lookup = id.clone();
+        match inner.db.write(move |tx| jobs::start(tx, &lookup, first_stage, 0.0)).await {
+            Ok(started) => started,
+            Err(err) => {
+                tracing::error!(%err, "could not start the job");
+                false
+            }
+        }
+    };
+    if !started {
+        announce(&inner, &id).await;
+        inner.unregister(&id);
+        let _ = done.send(true);
+        return;
+    }
+    let job = match inner.db.read({
+        let id = id.clone();
+        move |c| jobs::get(c, &id)
+    })
+    .await
+    {
+        Ok(job) => job,
+        Err(_) => job,
+    };
+    tracing::info!(attempt = job.attempts, "job started");
+    inner.emit(&job);
+    let mut reporter = Reporter::new(inner.clone(), job);
+    let result = execute(&inner, &mut reporter, &cancel, permit).await;
+    let outcome = match result {
+        Ok(video) => {
+            tracing::info!(video = %video.id, took_ms = began.elapsed().as_millis() as u64, "job completed");
+            Some(Outcome::Completed { video_id: video.id })
+        }
+        Err(_) if inner.shutdown.is_cancelled() => None,
+        Err(Failure::Cancelled) => Some(Outcome::Cancelled),
+        Err(_) if cancel.is_cancelled() => Some(Outcome::Cancelled),
+        Err(Failure::Failed { error, detail }) => {
+            tracing::warn!(code = %error.code, %detail, "job failed");
+            Some(Outcome::Failed(error))
+        }
+    };
+    // Clean up before the outcome becomes visible, so a cancel that returns finds nothing left.
+    let completed = matches!(outcome, Some(Outcome::Completed { .. }));
+    let keep_source = kind == JobKind::Upload && !completed;
+    let job_dir = inner.layout.job_dir(&id);
+    if keep_source {
+        let _ = tokio::fs::remove_dir_all(job_dir.join(WORK_DIR)).await;
+    } else {
+        super::remove_job_dir(&inner.layout, &id).await;
+    }
+    let label = match &outcome {
+        Some(Outcome::Completed { .. }) => "completed",
+        Some(Outcome::Failed(_)) => "failed",
+        Some(Outcome::Cancelled) => "cancelled",
+        None => "interrupted",
+    };
+    inner.metrics.observe_job(kind.as_str(), label, began.elapsed());
+    let finish_id = id.clone();
+    let stored = match outcome {
+        Some(outcome) => inner.db.write(move |tx| jobs::finish(tx, &finish_id, &outcome)).await,
+        None => {
+            tracing::info!("job interrupted by shutdown, back in the queue");
+            inner.db.write(move |tx| jobs::requeue(tx, &finish_id)).await
+        }
+    };
+    if let Err(err) = stored {
+        tracing::error!(%err, "could not store the job's outcome");
+    }
+    announce(&inner, &id).await;
+    inner.unregister(&id);
+    let _ = done.send(true);
+}
+
+/// Publishes the stored job (and the new video) on the event bus.
+async fn announce(inner: &Inner, id: &str) {
+    let lookup = id.to_owned();
+    if let Ok(job) = inner.db.read(move |c| jobs::get(c, &lookup)).await {
+        inner.emit(&job);
+        if job.state == JobState::Completed {
+            if let Some(video_id) = job.video_id {
+                inner.events.publish(Event::LibraryAdded { id: video_id });
+            }
+        }
+    }
+}
+
+/// Fails with `Cancelled` once the job was cancelled.
+fn check_cancel(cancel: &CancellationToken) -> Result<(), Failure> {
+    if cancel.is_cancelled() { Err(Failure::Cancelled) } else { Ok(()) }
+}
+
+/// Creates an empty work directory.
+async fn fresh_dir(dir: &Path) -> Result<(), Failure> {
+    match tokio::fs::remove_dir_all(dir).await {
+        Ok(()) => {}
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
+        Err(err) => return Err(err.into()),
+    }
+    tokio::fs::create_dir_all(dir).await?;
+    Ok(())
+}
+
+/// What the source step produced.
+struct Source {
+    /// The file to make playable.
+    path: PathBuf,
+    /// Extension of that file, for keeping the original.
+    ext: String,
+    /// yt-dlp's metadata (URL jobs).
+    meta: Option<VideoMeta>,
+    site_thumbnail: Option<PathBuf>,
+    subtitles: Vec<(String, PathBuf)>,
+    /// Where the title and file names come from when the user gave no title.
+    fallback_title: String,
+}
+
+async fn execute(
+    inner: &Arc<Inner>,
+    reporter: &mut Reporter,
+    cancel: &CancellationToken,
+    permit: OwnedSemaphorePermit,
+) -> Result<VideoRecord, Failure> {
+    let job = reporter.job().clone();
+    let job_dir = inner.layout.job_dir(&job.id);
+    let work = job_dir.join(WORK_DIR);
+    fresh_dir(&work).await?;
+    let config = &inner.config;
+
+    let (source, _conversion_slot) = match job.kind {
+        JobKind::Url => {
+            let source = fetch(inner, reporter, cancel, &job, &work).await?;
+            // The download slot is free for the next job; wait for a conversion slot.
+            drop(permit);
+            reporter.stage(Stage::Probing).await;
+            let slot = tokio::select! {
+                () = cancel.cancelled() => return Err(Failure::Cancelled),
+                slot = inner.conversions.clone().acquire_owned() => slot.map_err(Failure::internal)?,
+            };
+            (source, slot)
+        }
+        JobKind::Upload => (received(&job, &job_dir).await?, permit),
+    };
+    check_cancel(cancel)?;
+
+    // Probe and plan.
+    let probed = convert::probe_for_job(config, &source.path, cancel, &job.id).await?;
+    let Some(plan) = plan::plan(&probed.info, &probed.facts) else {
+        return Err(Failure::not_media("ffprobe found no video stream"));
+    };
+    tracing::info!(plan = plan.name(), "media plan");
+    check_cancel(cancel)?;
+
+    // Make it playable.
+    reporter.stage(Stage::Converting).await;
+    let ext = plan.container().ext();
+    let video_path = match plan {
+        Plan::Keep { .. } => source.path.clone(),
+        Plan::Remux { .. } | Plan::Transcode { .. } => {
+            let output = work.join(format!("playable.{ext}"));
+            let duration = probed.info.duration.or_else(|| source.meta.as_ref().and_then(|m| m.duration));
+            convert::convert(config, plan, &source.path, &output, duration, cancel, reporter).await?;
+            output
+        }
+    };
+    let final_info = if matches!(plan, Plan::Keep { .. }) {
+        probed.info.clone()
+    } else {
+        convert::probe_for_job(config, &video_path, cancel, &job.id).await?.info
+    };
+    let mut products = vec![Product { path: video_path.clone(), kind: FileKind::Video, language: None, ext: ext.into() }];
+    if config.keep_originals && !matches!(plan, Plan::Keep { .. }) {
+        products.push(Product {
+            path: source.path.clone(),
+            kind: FileKind::Original,
+            language: None,
+            ext: format!("original.{}", source.ext),
+        });
+    }
+    if job.audio && final_info.primary_audio().is_some() {
+        let mp3 = work.join("audio.mp3");
+        if let Some(path) = convert::mp3(config, &video_path, &mp3, cancel, &job.id).await? {
+            products.push(Product { path, kind: FileKind::Audio, language: None, ext: "mp3".into() });
+        }
+    }
+    for (lang, path) in &source.subtitles {
+        let vtt = if path.extension().is_some_and(|e| e == "vtt") {
+            Some(path.clone())
+        } else {
+            convert::subtitle_to_vtt(config, path, &work.join(format!("sub.{lang}.vtt")), cancel, &job.id).await?
+        };
+        if let Some(path) = vtt {
+            products.push(Product { path, kind: FileKind::Subtitle, language: Some(lang.clone()), ext: "vtt".into() });
+        }
+    }
+    check_cancel(cancel)?;
+
+    // Thumbnail.
+    reporter.stage(Stage::Thumbnailing).await;
+    let thumb = work.join("thumbnail.webp");
+    let made = convert::thumbnail(
+        config,
+        &video_path,
+        source.site_thumbnail.as_deref(),
+        final_info.duration,
+        &thumb,
+        cancel,
+        &job.id,
+    )
+    .await?;
+    if let Some(path) = made {
+        products.push(Product { path, kind: FileKind::Thumbnail, language: None, ext: "webp".into() });
+    }
+    check_cancel(cancel)?;
+
+    // Publish.
+    reporter.stage(Stage::Publishing).await;
+    let title = job.title.clone().unwrap_or_else(|| source.fallback_title.clone());
+    let stem = publish::choose_stem(&inner.db, &inner.layout, &source.fallback_title, &job.id).await?;
+    let record = publish::record(RecordParts {
+        id: &stem,
+        title,
+        category: job.category.clone(),
+        meta: source.meta.as_ref(),
+        source_url: source
+            .meta
+            .as_ref()
+            .and_then(|m| m.webpage_url.clone())
+            .or_else(|| job.url.clone()),
+        info: &final_info,
+        container_ext: ext,
+    });
+    check_cancel(cancel)?;
+    let files = publish::stage_files(&stem, &products);
+    publish::publish(&inner.db, &inner.layout, record, files).await
+}
+
+/// URL jobs: re-check the URL, guard the disk, apply the content policy, download.
+async fn fetch(
+    inner: &Arc<Inner>,
+    reporter: &mut Reporter,
+    cancel: &CancellationToken,
+    job: &JobRecord,
+    work: &Path,
+) -> Result<Source, Failure> {
+    let config = &inner.config;
+    let raw = job.url.clone().unwrap_or_default();
+    let url = crate::urlpolicy::check(&raw, config.allow_private_urls).await.map_err(|err| {
+        Failure::Failed {
+            error: jobs::JobError {
+                code: err.code().into(),
+                message: "This video URL cannot be downloaded.".into(),
+                suggestion: "Please check the URL and try again.".into(),
+            },
+            detail: err.to_string(),
+        }
+    })?;
+    if super::check_disk(inner).is_err() {
+        return Err(Failure::disk_full("free space is below SOFATHEK_MIN_FREE_BYTES"));
+    }
+    if !inner.policy.is_empty() {
+        let meta = match &job.metadata {
+            Some(stored) => url_source::meta_from_json(stored),
+            None => url_source::metadata(config, &url, cancel, &job.id).await?,
+        };
+        if let Some(violation) = inner.policy.evaluate(&meta.policy_subject()) {
+            return Err(Failure::blocked(&violation));
+        }
+    }
+    check_cancel(cancel)?;
+    let fetched = url_source::fetch(config, &url, work, cancel, reporter).await?;
+    check_cancel(cancel)?;
+    if let Some(meta) = &fetched.meta {
+        if let Some(violation) = inner.policy.evaluate(&meta.policy_subject()) {
+            return Err(Failure::blocked(&violation));
+        }
+        let value = url_source::meta_json(meta);
+        let id = job.id.clone();
+        let stored = value.clone();
+        inner.db.write(move |tx| jobs::set_metadata(tx, &id, &stored)).await?;
+        reporter.set_metadata(value);
+    }
+    let ext = fetched
+        .media
+        .extension()
+        .map(|e| e.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "mp4".into());
+    let fallback_title = fetched
+        .meta
+        .as_ref()
+        .map(|m| m.display_title().to_owned())
+        .or_else(|| job.title.clone())
+        .unwrap_or_else(|| crate::ytdlp::info::UNKNOWN_TITLE.to_owned());
+    Ok(Source {
+        path: fetched.media,
+        ext,
+        meta: fetched.meta,
+        site_thumbnail: fetched.thumbnail,
+        subtitles: fetched.subtitles,
+        fallback_title,
+    })
+}
+
+/// Upload jobs: the received file in the job's staging directory.
+async fn received(job: &JobRecord, job_dir: &Path) -> Result<Source, Failure> {
+    let Some(file) = job.source_file.as_deref() else {
+        return Err(Failure::source_missing("the job has no received file"));
+    };
+    let path = job_dir.join(file);
+    if !tokio::fs::try_exists(&path).await.unwrap_or(false) {
+        return Err(Failure::source_missing(format!("{} is gone", path.display())));
+    }
+    let ext = crate::library::extension(file).unwrap_or_else(|| "bin".into());
+    let fallback_title = job
+        .title
+        .clone()
+        .or_else(|| job.source_name.as_deref().map(super::upload::title_from_name))
+        .unwrap_or_else(|| crate::ytdlp::info::UNKNOWN_TITLE.to_owned());
+    Ok(Source { path, ext, meta: None, site_thumbnail: None, subtitles: Vec::new(), fallback_title })
+}

@@ -1,0 +1,271 @@
+//! A small HTTP server on 127.0.0.1 for the ingest tests: media fixtures generated with ffmpeg
+//! (H.264/AAC MP4, MP4 without faststart, VP9/Opus WebM, HEVC/AAC MKV, an HLS stream), served
+//! with Range support, a slow endpoint that trickles bytes until released, an HTML page with a
+//! `<video>` tag and 404s.
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Path as UrlPath, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+
+/// The generated fixtures (made once per test binary).
+pub struct Fixtures {
+    pub dir: PathBuf,
+}
+
+impl Fixtures {
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.join(name)
+    }
+}
+
+/// Runs ffmpeg for fixture generation; fails loudly when ffmpeg is missing.
+#[allow(clippy::disallowed_methods)] // tests generate media directly; the service uses `process`
+pub fn ffmpeg(args: &[&str]) {
+    let out = std::process::Command::new("ffmpeg")
+        .args(["-hide_banner", "-loglevel", "error", "-nostdin", "-y"])
+        .args(args)
+        .output()
+        .expect("ffmpeg must be installed for the ingest tests (apt-get install ffmpeg)");
+    assert!(out.status.success(), "ffmpeg {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// Runs ffprobe and returns its JSON (format and streams).
+#[allow(clippy::disallowed_methods)]
+pub fn ffprobe(path: &Path) -> serde_json::Value {
+    let out = std::process::Command::new("ffprobe")
+        .args(["-v", "error", "-print_format", "json", "-show_format", "-show_streams"])
+        .arg(path)
+        .output()
+        .expect("ffprobe must be installed for the ingest tests (apt-get install ffmpeg)");
+    assert!(out.status.success(), "ffprobe {} failed: {}", path.display(), String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).expect("ffprobe json")
+}
+
+/// Codec names of the first video and audio streams.
+pub fn codecs(path: &Path) -> (Option<String>, Option<String>) {
+    let probe = ffprobe(path);
+    let find = |kind: &str| {
+        probe["streams"]
+            .as_array()
+            .and_then(|s| s.iter().find(|s| s["codec_type"] == kind))
+            .and_then(|s| s["codec_name"].as_str())
+            .map(str::to_owned)
+    };
+    (find("video"), find("audio"))
+}
+
+/// Asserts that yt-dlp is installed (the tests never skip).
+#[allow(clippy::disallowed_methods)]
+pub fn require_ytdlp() {
+    let out = std::process::Command::new("yt-dlp")
+        .arg("--version")
+        .output()
+        .expect("yt-dlp must be installed for the ingest tests (pip install yt-dlp)");
+    assert!(out.status.success(), "yt-dlp --version failed");
+}
+
+const SOURCE: &str = "testsrc=duration=2:size=320x240:rate=25";
+const SINE: &str = "sine=frequency=440:duration=2";
+
+/// Generates every fixture once: `h264.mp4` (faststart), `nofaststart.mp4`, `vp9.webm`,
+/// `hevc.mkv`, `hls/playlist.m3u8` with segments, `notmedia.bin`.
+pub fn fixtures() -> &'static Fixtures {
+    static FIXTURES: OnceLock<Fixtures> = OnceLock::new();
+    FIXTURES.get_or_init(|| {
+        let dir = tempfile::Builder::new().prefix("sofathek-fixtures-").tempdir().expect("tempdir").keep();
+        let out = |name: &str| dir.join(name).to_string_lossy().into_owned();
+        let h264 = ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest"];
+        let mut args = vec!["-f", "lavfi", "-i", SOURCE, "-f", "lavfi", "-i", SINE];
+        args.extend_from_slice(&h264);
+        let with = |extra: &[&str], name: &str| {
+            let mut all = args.clone();
+            all.extend_from_slice(extra);
+            let target = out(name);
+            all.push(&target);
+            ffmpeg(&all);
+        };
+        with(&["-movflags", "+faststart"], "h264.mp4");
+        with(&[], "nofaststart.mp4");
+        ffmpeg(&[
+            "-f", "lavfi", "-i", SOURCE, "-f", "lavfi", "-i", SINE, "-c:v", "libvpx-vp9", "-deadline", "realtime",
+            "-cpu-used", "8", "-b:v", "200k", "-c:a", "libopus", "-shortest", &out("vp9.webm"),
+        ]);
+        ffmpeg(&[
+            "-f", "lavfi", "-i", SOURCE, "-f", "lavfi", "-i", SINE, "-c:v", "libx265", "-preset", "ultrafast",
+            "-x265-params", "log-level=error", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", &out("hevc.mkv"),
+        ]);
+        std::fs::create_dir_all(dir.join("hls")).expect("hls dir");
+        ffmpeg(&[
+            "-i", &out("h264.mp4"), "-c", "copy", "-f", "hls", "-hls_time", "1", "-hls_playlist_type", "vod",
+            "-hls_segment_filename", &out("hls/seg%03d.ts"), &out("hls/playlist.m3u8"),
+        ]);
+        std::fs::write(dir.join("notmedia.bin"), b"this is not a video, just some text\n".repeat(100))
+            .expect("notmedia");
+        Fixtures { dir }
+    })
+}
+
+/// A running media server.
+pub struct MediaServer {
+    pub addr: SocketAddr,
+    state: Arc<ServerState>,
+}
+
+struct ServerState {
+    dir: PathBuf,
+    /// While false, `/slow/*` trickles.
+    released: AtomicBool,
+    /// Requests to `/slow/*` so far.
+    slow_hits: AtomicUsize,
+}
+
+impl MediaServer {
+    /// Starts a server for the shared fixtures on 127.0.0.1:0.
+    pub async fn start() -> MediaServer {
+        let fixtures = fixtures();
+        let state = Arc::new(ServerState {
+            dir: fixtures.dir.clone(),
+            released: AtomicBool::new(false),
+            slow_hits: AtomicUsize::new(0),
+        });
+        let app = Router::new()
+            .route("/files/{name}", get(file))
+            .route("/hls/{name}", get(hls))
+            .route("/slow/{name}", get(slow))
+            .route("/page.html", get(page))
+            .with_state(state.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        MediaServer { addr, state }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    /// Lets `/slow/*` serve at full speed from now on.
+    pub fn release(&self) {
+        self.state.released.store(true, Ordering::SeqCst);
+    }
+
+    pub fn slow_hits(&self) -> usize {
+        self.state.slow_hits.load(Ordering::SeqCst)
+    }
+}
+
+fn content_type(name: &str) -> &'static str {
+    match name.rsplit('.').next() {
+        Some("mp4") => "video/mp4",
+        Some("webm") => "video/webm",
+        Some("mkv") => "video/x-matroska",
+        Some("m3u8") => "application/vnd.apple.mpegurl",
+        Some("ts") => "video/mp2t",
+        _ => "application/octet-stream",
+    }
+}
+
+/// A single `bytes=a-b` / `bytes=a-` range within `len`.
+fn range(headers: &HeaderMap, len: u64) -> Option<(u64, u64)> {
+    let spec = headers.get(header::RANGE)?.to_str().ok()?.strip_prefix("bytes=")?;
+    let (start, end) = spec.split_once('-')?;
+    let start: u64 = start.parse().ok()?;
+    let end: u64 = if end.is_empty() { len.checked_sub(1)? } else { end.parse::<u64>().ok()?.min(len.checked_sub(1)?) };
+    (start <= end).then_some((start, end))
+}
+
+/// Serves `bytes` honouring a Range header; the body comes from `body_for(start, end)`.
+fn respond(name: &str, bytes: Vec<u8>, headers: &HeaderMap, body_for: impl FnOnce(Vec<u8>) -> Body) -> Response {
+    let len = bytes.len() as u64;
+    let mut response = match range(headers, len) {
+        Some((start, end)) => {
+            let slice = bytes[start as usize..=end as usize].to_vec();
+            let mut r = (StatusCode::PARTIAL_CONTENT, body_for(slice)).into_response();
+            if let Ok(v) = HeaderValue::from_str(&format!("bytes {start}-{end}/{len}")) {
+                r.headers_mut().insert(header::CONTENT_RANGE, v);
+            }
+            if let Ok(v) = HeaderValue::from_str(&(end - start + 1).to_string()) {
+                r.headers_mut().insert(header::CONTENT_LENGTH, v);
+            }
+            r
+        }
+        None => {
+            let mut r = (StatusCode::OK, body_for(bytes)).into_response();
+            if let Ok(v) = HeaderValue::from_str(&len.to_string()) {
+                r.headers_mut().insert(header::CONTENT_LENGTH, v);
+            }
+            r
+        }
+    };
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type(name)));
+    response.headers_mut().insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    response
+}
+
+fn read(dir: &Path, name: &str) -> Option<Vec<u8>> {
+    if name.contains('/') || name.starts_with('.') {
+        return None;
+    }
+    std::fs::read(dir.join(name)).ok()
+}
+
+async fn file(State(state): State<Arc<ServerState>>, UrlPath(name): UrlPath<String>, headers: HeaderMap) -> Response {
+    match read(&state.dir, &name) {
+        Some(bytes) => respond(&name, bytes, &headers, Body::from),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+async fn hls(State(state): State<Arc<ServerState>>, UrlPath(name): UrlPath<String>, headers: HeaderMap) -> Response {
+    match read(&state.dir.join("hls"), &name) {
+        Some(bytes) => respond(&name, bytes, &headers, Body::from),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+/// Trickles 2 KiB every 250 ms until released, then sends the rest at once.
+async fn slow(State(state): State<Arc<ServerState>>, UrlPath(name): UrlPath<String>, headers: HeaderMap) -> Response {
+    state.slow_hits.fetch_add(1, Ordering::SeqCst);
+    let Some(bytes) = read(&state.dir, &name) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let shared = state.clone();
+    respond(&name, bytes, &headers, move |body| {
+        let chunks = futures_util::stream::unfold((body, 0usize), move |(body, at)| {
+            let shared = shared.clone();
+            async move {
+                if at >= body.len() {
+                    return None;
+                }
+                let released = shared.released.load(Ordering::SeqCst);
+                let step = if released { body.len() - at } else { 2048.min(body.len() - at) };
+                if !released {
+                    tokio::time::sleep(Duration::from_millis(250)).await;
+                }
+                let chunk = bytes::Bytes::copy_from_slice(&body[at..at + step]);
+                Some((Ok::<_, std::io::Error>(chunk), (body, at + step)))
+            }
+        });
+        Body::from_stream(chunks)
+    })
+}
+
+async fn page(State(_state): State<Arc<ServerState>>) -> Html<&'static str> {
+    Html(
+        "<!DOCTYPE html><html><head><title>Family Trip</title></head><body>\
+         <h1>Our trip</h1><video controls width=\"320\"><source src=\"/files/h264.mp4\" type=\"video/mp4\"></video>\
+         </body></html>",
+    )
+}
