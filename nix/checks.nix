@@ -63,7 +63,12 @@ let
 
     sofathek-fmt = craneLib.cargoFmt { inherit src; };
 
-    sofathek-toml-fmt = craneLib.taploFmt { src = tomlSrc; };
+    # The project's TOML style (what Cargo.toml and clippy.toml use): 4-space indent,
+    # arrays kept on one line up to 160 columns.
+    sofathek-toml-fmt = craneLib.taploFmt {
+      src = tomlSrc;
+      taploExtraArgs = "--option column_width=160 --option 'indent_string=    '";
+    };
 
     # RustSec advisories from the pinned advisory-db input (no network in the sandbox).
     sofathek-audit = craneLib.cargoAudit { inherit src advisory-db; };

@@ -27,6 +27,7 @@
 , gawk
 , diffutils
 , less
+, procps
 , git
 , rustc
 , cargo
@@ -194,6 +195,7 @@ let
       gawk
       diffutils
       less
+      procps
       git
       gdb
       tini

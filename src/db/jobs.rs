@@ -455,17 +455,53 @@ pub fn requeue(conn: &Connection, id: &str) -> DbResult<bool> {
     Ok(n == 1)
 }
 
-/// Puts every running job back in the queue (start-up after a crash); returns their ids.
-pub fn requeue_running(conn: &Connection) -> DbResult<Vec<String>> {
-    let ids: Vec<String> = {
-        let mut stmt = conn.prepare("SELECT id FROM jobs WHERE state = 'running' ORDER BY seq")?;
-        stmt.query_map([], |row| row.get(0))?
+/// What start-up did with the jobs a crash left running.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Recovered {
+    /// Put back in the queue.
+    pub requeued: Vec<String>,
+    /// Their video had been committed just before the crash: marked completed.
+    pub completed: Vec<String>,
+}
+
+/// Start-up after a crash: a running job whose planned video (see [`plan_video`]) is in the
+/// catalogue is completed; every other running job goes back to the queue.
+pub fn recover_running(conn: &Connection) -> DbResult<Recovered> {
+    let rows: Vec<(String, Option<String>)> = {
+        let mut stmt =
+            conn.prepare("SELECT id, video_id FROM jobs WHERE state = 'running' ORDER BY seq")?;
+        stmt.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?
             .collect::<rusqlite::Result<_>>()?
     };
-    for id in &ids {
-        requeue(conn, id)?;
+    let mut recovered = Recovered::default();
+    for (id, video_id) in rows {
+        let published = match &video_id {
+            Some(video) => super::videos::exists(conn, video)?,
+            None => false,
+        };
+        match video_id {
+            Some(video_id) if published => {
+                finish(conn, &id, &Outcome::Completed { video_id })?;
+                recovered.completed.push(id);
+            }
+            _ => {
+                conn.execute("UPDATE jobs SET video_id = NULL WHERE id = ?1", [&id])?;
+                requeue(conn, &id)?;
+                recovered.requeued.push(id);
+            }
+        }
     }
-    Ok(ids)
+    Ok(recovered)
+}
+
+/// Records the id a running job is about to publish its video under, so that a crash between
+/// the catalogue commit and the job's completion is recognised at start-up.
+pub fn plan_video(conn: &Connection, id: &str, video_id: &str) -> DbResult<bool> {
+    let n = conn.execute(
+        "UPDATE jobs SET video_id = ?2, updated_at = ?3 WHERE id = ?1 AND state = 'running'",
+        params![id, video_id, super::now()],
+    )?;
+    Ok(n == 1)
 }
 
 /// Queues a failed or cancelled job again. `Conflict` when it is in another state.
@@ -654,7 +690,12 @@ mod tests {
             db.write_blocking(|tx| start(tx, "a", Stage::Fetching, 0.0))
                 .expect("start")
         );
-        assert_eq!(db.write_blocking(|tx| requeue_running(tx)).expect("requeue"), ["a"]);
+        assert_eq!(
+            db.write_blocking(|tx| recover_running(tx))
+                .expect("requeue")
+                .requeued,
+            ["a"]
+        );
         assert!(
             db.write_blocking(|tx| start(tx, "a", Stage::Fetching, 0.0))
                 .expect("start")
@@ -697,6 +738,62 @@ mod tests {
                 .len(),
             1
         );
+    }
+
+    #[test]
+    fn recovery_completes_jobs_whose_video_was_committed() {
+        let (_dir, db) = db();
+        for id in ["published", "interrupted"] {
+            db.write_blocking(|tx| insert(tx, &new_job(id, JobKind::Url)))
+                .expect("insert");
+            assert!(
+                db.write_blocking(|tx| start(tx, id, Stage::Fetching, 0.0))
+                    .expect("start")
+            );
+        }
+        for (job, video) in [("published", "v-published"), ("interrupted", "v-never")] {
+            assert!(
+                db.write_blocking(|tx| plan_video(tx, job, video))
+                    .expect("plan")
+            );
+        }
+        let video = crate::db::videos::VideoRecord {
+            id: "v-published".into(),
+            title: "T".into(),
+            category: None,
+            channel: None,
+            description: None,
+            tags: Vec::new(),
+            duration: None,
+            width: None,
+            height: None,
+            video_codec: None,
+            audio_codec: None,
+            bitrate: None,
+            format: None,
+            file_name: "v-published.mp4".into(),
+            size: 1,
+            modified_at: crate::db::now(),
+            added_at: crate::db::now(),
+            upload_date: None,
+            source_url: None,
+            view_count: 0,
+            files: Vec::new(),
+        };
+        db.write_blocking(|tx| crate::db::videos::insert(tx, &video))
+            .expect("video");
+        let recovered = db
+            .write_blocking(|tx| recover_running(tx))
+            .expect("recover");
+        assert_eq!(recovered.completed, ["published"]);
+        assert_eq!(recovered.requeued, ["interrupted"]);
+        let done = db.write_blocking(|tx| get(tx, "published")).expect("get");
+        assert_eq!(
+            (done.state, done.video_id.as_deref()),
+            (JobState::Completed, Some("v-published"))
+        );
+        let again = db.write_blocking(|tx| get(tx, "interrupted")).expect("get");
+        assert_eq!((again.state, again.video_id), (JobState::Queued, None));
     }
 
     #[test]

@@ -87,12 +87,17 @@ pub fn router(state: AppState) -> Router {
         .route("/videos", get(videos::list))
         .route(
             "/videos/{id}",
-            get(videos::show).patch(videos::update).delete(videos::remove),
+            get(videos::show)
+                .patch(videos::update)
+                .delete(videos::remove),
         )
         .route("/stream/{filename}", get(files::stream))
         .route("/download/{filename}", get(files::download))
         .route("/thumbnails/{filename}", get(files::thumbnail))
-        .route("/categories", get(categories::list).post(categories::create))
+        .route(
+            "/categories",
+            get(categories::list).post(categories::create),
+        )
         .route(
             "/categories/{slug}",
             axum::routing::patch(categories::rename).delete(categories::remove),
@@ -155,7 +160,10 @@ const CSP: &str = "default-src 'self'; img-src 'self' data:; media-src 'self'; s
     frame-ancestors 'none'";
 
 fn header(name: &'static str, value: &'static str) -> SetResponseHeaderLayer<HeaderValue> {
-    SetResponseHeaderLayer::if_not_present(HeaderName::from_static(name), HeaderValue::from_static(value))
+    SetResponseHeaderLayer::if_not_present(
+        HeaderName::from_static(name),
+        HeaderValue::from_static(value),
+    )
 }
 
 /// Records each request's duration and status in the metrics.

@@ -1,11 +1,13 @@
 //! Streams one file from disk as an HTTP response, with Range and conditional-request support.
 //!
-//! [`serve_file`] is shared by the stream, download and thumbnail handlers. It opens the file
-//! once and reads the metadata from the open handle, so a rename or replacement between the
-//! checks and the read cannot mix two files. The body is streamed in [`CHUNK_SIZE`] chunks; a
-//! file truncated while it is being sent ends the body with an error (the connection is closed,
-//! the client sees a short body), it never panics. An unlinked file keeps streaming from the
-//! open handle.
+//! [`serve_file`] is shared by the stream, download, thumbnail and asset handlers. It opens the
+//! file once and reads the metadata from the open handle, so a rename or replacement between the
+//! checks and the read cannot mix two files ([`OpenedFile`] and [`serve_opened`] let a handler
+//! do the open inside its own blocking task). The body is streamed in [`CHUNK_SIZE`] chunks read
+//! at explicit offsets, straight from the page cache when possible (see `FileStream`); a file
+//! truncated while it is being sent ends the body with an error (the connection is closed, the
+//! client sees a short body), it never panics. An unlinked file keeps streaming from the open
+//! handle.
 //!
 //! Responsibilities are split this way: the handler validates the name, resolves the path and
 //! turns a [`ServeError`] into its JSON error (the messages differ per route); `serve_file` owns
@@ -157,9 +159,63 @@ pub async fn serve_file(
     options: ServeOptions<'_>,
 ) -> Result<Response, ServeError> {
     let owned_path = path.to_path_buf();
-    let (file, metadata) = tokio::task::spawn_blocking(move || open_regular_file(&owned_path))
+    let opened = tokio::task::spawn_blocking(move || OpenedFile::open(owned_path))
         .await
         .map_err(|err| ServeError::Io(io::Error::other(err)))??;
+    serve_opened(method, headers, opened, options)
+}
+
+/// A regular file opened for reading, with the metadata of the open handle.
+#[derive(Debug)]
+pub struct OpenedFile {
+    file: std::fs::File,
+    metadata: std::fs::Metadata,
+    path: PathBuf,
+}
+
+impl OpenedFile {
+    /// Opens `path` for reading; anything but a regular file is [`ServeError::NotAFile`].
+    ///
+    /// This blocks: call it on the blocking pool, for example in the same `spawn_blocking` as
+    /// other file-system checks of a handler, then answer with [`serve_opened`]. `O_NONBLOCK`
+    /// keeps a FIFO from blocking the open forever (it has no effect on regular files).
+    pub fn open(path: PathBuf) -> Result<OpenedFile, ServeError> {
+        use std::os::unix::fs::OpenOptionsExt;
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32)
+            .open(&path)
+            .map_err(open_error)?;
+        let metadata = file.metadata().map_err(ServeError::Io)?;
+        if !metadata.is_file() {
+            return Err(ServeError::NotAFile);
+        }
+        Ok(OpenedFile {
+            file,
+            metadata,
+            path,
+        })
+    }
+
+    /// The file's size in bytes when it was opened.
+    pub fn size(&self) -> u64 {
+        self.metadata.len()
+    }
+}
+
+/// [`serve_file`] for a file the caller has already opened; it does no blocking I/O (the body
+/// reads the file lazily).
+pub fn serve_opened(
+    method: &Method,
+    headers: &HeaderMap,
+    opened: OpenedFile,
+    options: ServeOptions<'_>,
+) -> Result<Response, ServeError> {
+    let OpenedFile {
+        file,
+        metadata,
+        path,
+    } = opened;
     let size = metadata.len();
     if let Some(max) = options.max_size {
         if size > max {
@@ -262,24 +318,6 @@ const NOT_ATTR_CHAR: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'`')
     .remove(b'|')
     .remove(b'~');
-
-/// Opens `path` for reading and returns it with the metadata of the open handle.
-///
-/// `O_NONBLOCK` keeps a FIFO from blocking the open forever (it has no effect on reads of
-/// regular files); anything but a regular file is refused.
-fn open_regular_file(path: &Path) -> Result<(std::fs::File, std::fs::Metadata), ServeError> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32)
-        .open(path)
-        .map_err(open_error)?;
-    let metadata = file.metadata().map_err(ServeError::Io)?;
-    if !metadata.is_file() {
-        return Err(ServeError::NotAFile);
-    }
-    Ok((file, metadata))
-}
 
 /// Classifies an error from opening a file.
 fn open_error(err: io::Error) -> ServeError {
@@ -403,7 +441,7 @@ fn file_body(
     start: u64,
     len: u64,
     counter: Option<Arc<AtomicU64>>,
-    path: &Path,
+    path: PathBuf,
 ) -> Body {
     Body::from_stream(FileStream {
         file: Arc::new(file),
@@ -413,7 +451,7 @@ fn file_body(
         try_cached_reads: cfg!(target_os = "linux"),
         blocking_read: None,
         counter,
-        path: path.to_path_buf(),
+        path,
         finished: false,
     })
 }
@@ -1046,6 +1084,29 @@ mod tests {
                 "valid header for {filename:?}"
             );
         }
+    }
+
+    #[tokio::test]
+    async fn serves_a_file_opened_by_the_caller() {
+        let fx = fixture(500);
+        let opened = tokio::task::spawn_blocking({
+            let path = fx.path.clone();
+            move || OpenedFile::open(path)
+        })
+        .await
+        .expect("join")
+        .expect("open");
+        assert_eq!(opened.size(), 500);
+        let headers = request_headers(&[(header::RANGE, "bytes=-10")]);
+        let response = serve_opened(
+            &Method::GET,
+            &headers,
+            opened,
+            ServeOptions::new("video/mp4"),
+        )
+        .expect("206");
+        assert_eq!(response.status(), StatusCode::PARTIAL_CONTENT);
+        assert_eq!(body_bytes(response).await, &fx.content[490..]);
     }
 
     #[tokio::test]

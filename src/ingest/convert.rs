@@ -31,7 +31,12 @@ pub struct Probed {
 }
 
 /// Runs ffprobe on `path` and reads the container facts.
-pub async fn probe(config: &Config, path: &Path, cancel: &CancellationToken, label: &str) -> Result<Probed, ProcessError> {
+pub async fn probe(
+    config: &Config,
+    path: &Path,
+    cancel: &CancellationToken,
+    label: &str,
+) -> Result<Probed, ProcessError> {
     let spec = Spec::new(Tool::ffprobe(&config.ffprobe), PROBE_TIMEOUT)
         .args(probe::ffprobe_args(path))
         .label(label)
@@ -51,7 +56,12 @@ pub async fn probe(config: &Config, path: &Path, cancel: &CancellationToken, lab
 }
 
 /// Probes `path` for a job; a file ffprobe cannot read at all is "not media".
-pub async fn probe_for_job(config: &Config, path: &Path, cancel: &CancellationToken, label: &str) -> Result<Probed, Failure> {
+pub async fn probe_for_job(
+    config: &Config,
+    path: &Path,
+    cancel: &CancellationToken,
+    label: &str,
+) -> Result<Probed, Failure> {
     match probe(config, path, cancel, label).await {
         Ok(probed) => Ok(probed),
         Err(err @ ProcessError::Exited { .. }) => Err(Failure::not_media(err)),
@@ -87,7 +97,9 @@ pub async fn convert(
         .current_dir(output.parent().unwrap_or(Path::new("/")))
         .label(reporter.job().id.clone())
         .cancel_on(cancel.clone());
-    let mut running = process::spawn(spec).await.map_err(|e| Failure::process(e, Failure::conversion))?;
+    let mut running = process::spawn(spec)
+        .await
+        .map_err(|e| Failure::process(e, Failure::conversion))?;
     let mut state = ProgressState::new(duration);
     while let Some(line) = running.next_line().await {
         let Line::Stdout(text) = line else { continue };
@@ -98,13 +110,19 @@ pub async fn convert(
                     bytes: report.total_size,
                     total_bytes: None,
                     speed: None,
-                    eta: report.eta_seconds.filter(|e| e.is_finite() && *e >= 0.0).map(|e| e.round() as u64),
+                    eta: report
+                        .eta_seconds
+                        .filter(|e| e.is_finite() && *e >= 0.0)
+                        .map(|e| e.round() as u64),
                 })
                 .await;
         }
     }
     reporter.flush().await;
-    running.wait().await.map_err(|e| Failure::process(e, Failure::conversion))?;
+    running
+        .wait()
+        .await
+        .map_err(|e| Failure::process(e, Failure::conversion))?;
     match tokio::fs::metadata(output).await {
         Ok(meta) if meta.len() > 0 => Ok(()),
         _ => Err(Failure::conversion("ffmpeg wrote no output")),
@@ -112,7 +130,13 @@ pub async fn convert(
 }
 
 /// Runs a short ffmpeg job (thumbnail, MP3, subtitle) to completion.
-async fn run_side(config: &Config, args: Vec<OsString>, dir: &Path, cancel: &CancellationToken, label: &str) -> Result<(), ProcessError> {
+async fn run_side(
+    config: &Config,
+    args: Vec<OsString>,
+    dir: &Path,
+    cancel: &CancellationToken,
+    label: &str,
+) -> Result<(), ProcessError> {
     let spec = Spec::new(Tool::ffmpeg(&config.ffmpeg), SIDE_TIMEOUT)
         .args(args)
         .current_dir(dir)
@@ -145,7 +169,15 @@ pub async fn thumbnail(
     attempts.push((video, duration));
     attempts.push((video, None));
     for (input, duration) in attempts {
-        match run_side(config, plan::thumbnail_args(input, output, duration), dir, cancel, label).await {
+        match run_side(
+            config,
+            plan::thumbnail_args(input, output, duration),
+            dir,
+            cancel,
+            label,
+        )
+        .await
+        {
             Ok(()) if written(output).await => return Ok(Some(output.to_path_buf())),
             Ok(()) => tracing::warn!(input = %input.display(), "ffmpeg wrote no thumbnail"),
             Err(ProcessError::Cancelled { .. }) => return Err(Failure::Cancelled),
@@ -157,7 +189,13 @@ pub async fn thumbnail(
 }
 
 /// Makes the MP3 copy of the sound track; `None` (logged) when it fails.
-pub async fn mp3(config: &Config, video: &Path, output: &Path, cancel: &CancellationToken, label: &str) -> Result<Option<PathBuf>, Failure> {
+pub async fn mp3(
+    config: &Config,
+    video: &Path,
+    output: &Path,
+    cancel: &CancellationToken,
+    label: &str,
+) -> Result<Option<PathBuf>, Failure> {
     let dir = output.parent().unwrap_or(Path::new("/"));
     match run_side(config, plan::mp3_args(video, output), dir, cancel, label).await {
         Ok(()) if written(output).await => Ok(Some(output.to_path_buf())),
@@ -172,9 +210,23 @@ pub async fn mp3(config: &Config, video: &Path, output: &Path, cancel: &Cancella
 }
 
 /// Converts a subtitle file to WebVTT; `None` (logged) when it fails.
-pub async fn subtitle_to_vtt(config: &Config, input: &Path, output: &Path, cancel: &CancellationToken, label: &str) -> Result<Option<PathBuf>, Failure> {
+pub async fn subtitle_to_vtt(
+    config: &Config,
+    input: &Path,
+    output: &Path,
+    cancel: &CancellationToken,
+    label: &str,
+) -> Result<Option<PathBuf>, Failure> {
     let dir = output.parent().unwrap_or(Path::new("/"));
-    match run_side(config, plan::subtitle_to_vtt_args(input, output), dir, cancel, label).await {
+    match run_side(
+        config,
+        plan::subtitle_to_vtt_args(input, output),
+        dir,
+        cancel,
+        label,
+    )
+    .await
+    {
         Ok(()) if written(output).await => Ok(Some(output.to_path_buf())),
         Ok(()) => Ok(None),
         Err(ProcessError::Cancelled { .. }) => Err(Failure::Cancelled),
@@ -191,7 +243,9 @@ mod tests {
 
     #[test]
     fn preset_is_replaced() {
-        let args: Vec<OsString> = ["-c:v", "libx264", "-preset", "veryfast", "-crf", "23"].map(OsString::from).into();
+        let args: Vec<OsString> = ["-c:v", "libx264", "-preset", "veryfast", "-crf", "23"]
+            .map(OsString::from)
+            .into();
         let got = with_preset(args, "ultrafast");
         assert_eq!(got[3], "ultrafast");
         let none: Vec<OsString> = ["-c", "copy"].map(OsString::from).into();

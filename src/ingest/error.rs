@@ -23,9 +23,14 @@ pub enum IngestError {
     /// The content policy refused the video (pre-flight).
     Blocked(PolicyViolation),
     /// Free space is below `SOFATHEK_MIN_FREE_BYTES`.
-    LowDisk { free: u64, needed: u64 },
+    LowDisk {
+        free: u64,
+        needed: u64,
+    },
     /// Too many submissions from this client; retry after this many seconds.
-    RateLimited { retry_after: u64 },
+    RateLimited {
+        retry_after: u64,
+    },
     /// The category does not exist.
     UnknownCategory(String),
     /// The title is empty or longer than 300 characters.
@@ -34,8 +39,12 @@ pub enum IngestError {
     NotFound,
     /// The job's state does not allow the action.
     WrongState(JobState),
+    /// An upload job cannot be retried: its received file is gone.
+    SourceGone,
     /// The upload is larger than `SOFATHEK_MAX_UPLOAD_BYTES`.
-    TooLarge { limit: u64 },
+    TooLarge {
+        limit: u64,
+    },
     /// The upload is not a video ffprobe can read.
     NotMedia,
     /// The multipart body has no `video` file.
@@ -61,6 +70,7 @@ impl IngestError {
             IngestError::InvalidTitle => "INVALID_TITLE",
             IngestError::NotFound => "NOT_FOUND",
             IngestError::WrongState(_) => "CONFLICT",
+            IngestError::SourceGone => "SOURCE_MISSING",
             IngestError::TooLarge { .. } => "PAYLOAD_TOO_LARGE",
             IngestError::NotMedia => "UNSUPPORTED_MEDIA_TYPE",
             IngestError::MissingFile => "MISSING_FILE",
@@ -84,7 +94,7 @@ impl IngestError {
             IngestError::LowDisk { .. } => StatusCode::INSUFFICIENT_STORAGE,
             IngestError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             IngestError::NotFound => StatusCode::NOT_FOUND,
-            IngestError::WrongState(_) => StatusCode::CONFLICT,
+            IngestError::WrongState(_) | IngestError::SourceGone => StatusCode::CONFLICT,
             IngestError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             IngestError::NotMedia => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             IngestError::ToolMissing(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -112,10 +122,15 @@ impl IngestError {
             IngestError::InvalidTitle => "Title must be 1 to 300 characters".into(),
             IngestError::NotFound => "Job not found".into(),
             IngestError::WrongState(state) => format!("Job is {}", state.as_str()),
+            IngestError::SourceGone => {
+                "The uploaded file is no longer available; upload it again".into()
+            }
             IngestError::TooLarge { limit } => {
                 format!("File too large: the limit is {limit} bytes (SOFATHEK_MAX_UPLOAD_BYTES)")
             }
-            IngestError::NotMedia => "The file is not a video or audio file that can be read".into(),
+            IngestError::NotMedia => {
+                "The file is not a video or audio file that can be read".into()
+            }
             IngestError::MissingFile => "Multipart field 'video' with the file is required".into(),
             IngestError::BadUpload(why) => format!("Invalid upload: {why}"),
             IngestError::ToolMissing(err) => format!("Service unavailable: {err}"),
@@ -129,13 +144,23 @@ impl fmt::Display for IngestError {
         match self {
             IngestError::UrlRequired => f.write_str("no url given"),
             IngestError::InvalidUrl(err) => write!(f, "url refused: {err}"),
-            IngestError::Blocked(v) => write!(f, "blocked by the content policy ({} '{}')", v.reason.as_str(), v.matched),
-            IngestError::LowDisk { free, needed } => write!(f, "low disk space: {free} bytes free, {needed} needed"),
-            IngestError::RateLimited { retry_after } => write!(f, "rate limited for {retry_after} s"),
+            IngestError::Blocked(v) => write!(
+                f,
+                "blocked by the content policy ({} '{}')",
+                v.reason.as_str(),
+                v.matched
+            ),
+            IngestError::LowDisk { free, needed } => {
+                write!(f, "low disk space: {free} bytes free, {needed} needed")
+            }
+            IngestError::RateLimited { retry_after } => {
+                write!(f, "rate limited for {retry_after} s")
+            }
             IngestError::UnknownCategory(slug) => write!(f, "unknown category '{slug}'"),
             IngestError::InvalidTitle => f.write_str("invalid title"),
             IngestError::NotFound => f.write_str("job not found"),
             IngestError::WrongState(state) => write!(f, "job is {}", state.as_str()),
+            IngestError::SourceGone => f.write_str("the upload's received file is gone"),
             IngestError::TooLarge { limit } => write!(f, "upload larger than {limit} bytes"),
             IngestError::NotMedia => f.write_str("upload is not media"),
             IngestError::MissingFile => f.write_str("upload has no video field"),
@@ -167,7 +192,10 @@ impl From<std::io::Error> for IngestError {
 impl From<IngestError> for ApiError {
     fn from(err: IngestError) -> Self {
         let status = err.status();
-        if status.is_server_error() && status != StatusCode::INSUFFICIENT_STORAGE && status != StatusCode::SERVICE_UNAVAILABLE {
+        if status.is_server_error()
+            && status != StatusCode::INSUFFICIENT_STORAGE
+            && status != StatusCode::SERVICE_UNAVAILABLE
+        {
             return ApiError::internal(err);
         }
         ApiError::new(status, err.client_message()).with_code(err.code())
@@ -186,7 +214,11 @@ pub enum Failure {
 impl Failure {
     fn new(code: &str, message: &str, suggestion: &str, detail: impl fmt::Display) -> Failure {
         Failure::Failed {
-            error: JobError { code: code.into(), message: message.into(), suggestion: suggestion.into() },
+            error: JobError {
+                code: code.into(),
+                message: message.into(),
+                suggestion: suggestion.into(),
+            },
             detail: detail.to_string(),
         }
     }
@@ -273,7 +305,9 @@ impl Failure {
                 "Try again later or try a shorter video.",
                 err,
             ),
-            ref other if other.stderr_tail().is_some_and(mentions_disk_full) => Failure::disk_full(err),
+            ref other if other.stderr_tail().is_some_and(mentions_disk_full) => {
+                Failure::disk_full(err)
+            }
             other => otherwise(other),
         }
     }
@@ -320,13 +354,28 @@ mod tests {
             assert_eq!((err.status().as_u16(), err.code()), (status, code), "{err}");
         };
         check(IngestError::UrlRequired, 400, "URL_REQUIRED");
-        check(IngestError::InvalidUrl(UrlPolicyError::LooksLikeOption), 400, "URL_LOOKS_LIKE_OPTION");
-        check(IngestError::LowDisk { free: 1, needed: 2 }, 507, "INSUFFICIENT_STORAGE");
-        check(IngestError::RateLimited { retry_after: 3 }, 429, "RATE_LIMITED");
+        check(
+            IngestError::InvalidUrl(UrlPolicyError::LooksLikeOption),
+            400,
+            "URL_LOOKS_LIKE_OPTION",
+        );
+        check(
+            IngestError::LowDisk { free: 1, needed: 2 },
+            507,
+            "INSUFFICIENT_STORAGE",
+        );
+        check(
+            IngestError::RateLimited { retry_after: 3 },
+            429,
+            "RATE_LIMITED",
+        );
         check(IngestError::TooLarge { limit: 1 }, 413, "PAYLOAD_TOO_LARGE");
         check(IngestError::NotMedia, 415, "UNSUPPORTED_MEDIA_TYPE");
         check(IngestError::WrongState(JobState::Running), 409, "CONFLICT");
-        assert_eq!(IngestError::UrlRequired.client_message(), "Video URL is required");
+        assert_eq!(
+            IngestError::UrlRequired.client_message(),
+            "Video URL is required"
+        );
         assert_eq!(
             IngestError::RateLimited { retry_after: 7 }.client_message(),
             "Rate limit exceeded. Try again in 7 seconds."
@@ -335,9 +384,13 @@ mod tests {
 
     #[test]
     fn disk_full_is_recognised() {
-        assert!(mentions_disk_full("av_interleaved_write_frame(): No space left on device"));
+        assert!(mentions_disk_full(
+            "av_interleaved_write_frame(): No space left on device"
+        ));
         assert!(!mentions_disk_full("HTTP Error 404"));
         let err = std::io::Error::from_raw_os_error(rustix::io::Errno::NOSPC.raw_os_error());
-        assert!(matches!(Failure::from(err), Failure::Failed { error, .. } if error.code == "DISK_FULL"));
+        assert!(
+            matches!(Failure::from(err), Failure::Failed { error, .. } if error.code == "DISK_FULL")
+        );
     }
 }

@@ -27,7 +27,11 @@ struct Window {
 impl RateLimiter {
     /// `max` accepted requests per `window` and client; `max == 0` disables the limit.
     pub fn new(max: u32, window: Duration) -> RateLimiter {
-        RateLimiter { max, window, windows: Mutex::new(HashMap::new()) }
+        RateLimiter {
+            max,
+            window,
+            windows: Mutex::new(HashMap::new()),
+        }
     }
 
     /// `Ok` when `client` may submit now, else the whole seconds until its window ends.
@@ -60,9 +64,15 @@ impl RateLimiter {
             return;
         }
         let mut windows = self.windows.lock().unwrap_or_else(|p| p.into_inner());
-        let window = windows.entry(client).or_insert(Window { started: now, accepted: 0 });
+        let window = windows.entry(client).or_insert(Window {
+            started: now,
+            accepted: 0,
+        });
         if now.duration_since(window.started) >= self.window {
-            *window = Window { started: now, accepted: 0 };
+            *window = Window {
+                started: now,
+                accepted: 0,
+            };
         }
         window.accepted += 1;
     }
@@ -85,7 +95,10 @@ mod tests {
         limiter.record_at(a, t0);
         limiter.record_at(a, t0 + Duration::from_secs(1));
         assert_eq!(limiter.check_at(a, t0 + Duration::from_secs(10)), Err(50));
-        assert_eq!(limiter.check_at(a, t0 + Duration::from_millis(59_500)), Err(1));
+        assert_eq!(
+            limiter.check_at(a, t0 + Duration::from_millis(59_500)),
+            Err(1)
+        );
         assert_eq!(limiter.check_at(b, t0 + Duration::from_secs(10)), Ok(()));
         // A new window after the old one ended.
         assert_eq!(limiter.check_at(a, t0 + Duration::from_secs(60)), Ok(()));

@@ -168,7 +168,9 @@ impl Ingest {
                 tracing::error!(%err, "could not recover interrupted jobs");
             }
             inner.tracker.spawn(dispatch(inner.clone(), JobKind::Url));
-            inner.tracker.spawn(dispatch(inner.clone(), JobKind::Upload));
+            inner
+                .tracker
+                .spawn(dispatch(inner.clone(), JobKind::Upload));
             if inner.config.job_retention_days > 0 {
                 inner.tracker.spawn(retention(inner.clone()));
             }
@@ -181,7 +183,10 @@ impl Ingest {
         self.inner.closing.cancel();
         self.inner.shutdown.cancel();
         self.inner.tracker.close();
-        if tokio::time::timeout(SHUTDOWN_WAIT, self.inner.tracker.wait()).await.is_err() {
+        if tokio::time::timeout(SHUTDOWN_WAIT, self.inner.tracker.wait())
+            .await
+            .is_err()
+        {
             tracing::warn!("job tasks did not stop within {SHUTDOWN_WAIT:?}");
         }
     }
@@ -213,7 +218,11 @@ impl Ingest {
     /// policy's pre-flight (only when a policy is configured), then the job. The rate limit
     /// is checked first and counts only accepted submissions.
     #[tracing::instrument(skip_all, err)]
-    pub async fn submit_url(&self, request: UrlRequest, client: IpAddr) -> Result<JobRecord, IngestError> {
+    pub async fn submit_url(
+        &self,
+        request: UrlRequest,
+        client: IpAddr,
+    ) -> Result<JobRecord, IngestError> {
         self.check_rate(client)?;
         let raw = request.url.as_deref().map(str::trim).unwrap_or_default();
         if raw.is_empty() {
@@ -256,7 +265,11 @@ impl Ingest {
             metadata,
             request_id: uuid::Uuid::new_v4().to_string(),
         };
-        let job = self.inner.db.write(move |tx| jobs::insert(tx, &new)).await?;
+        let job = self
+            .inner
+            .db
+            .write(move |tx| jobs::insert(tx, &new))
+            .await?;
         self.inner.limiter.record(client);
         tracing::info!(job = %job.id, url = %url, "queued a download");
         self.inner.emit(&job);
@@ -265,12 +278,20 @@ impl Ingest {
     }
 
     /// Checks an optional category slug against the catalogue.
-    pub async fn check_category(&self, category: Option<&str>) -> Result<Option<String>, IngestError> {
+    pub async fn check_category(
+        &self,
+        category: Option<&str>,
+    ) -> Result<Option<String>, IngestError> {
         let Some(slug) = category.map(str::trim).filter(|c| !c.is_empty()) else {
             return Ok(None);
         };
         let lookup = slug.to_owned();
-        if self.inner.db.read(move |c| crate::db::categories::exists(c, &lookup)).await? {
+        if self
+            .inner
+            .db
+            .read(move |c| crate::db::categories::exists(c, &lookup))
+            .await?
+        {
             Ok(Some(slug.to_owned()))
         } else {
             Err(IngestError::UnknownCategory(slug.to_owned()))
@@ -284,8 +305,16 @@ impl Ingest {
     }
 
     /// Every job (of one kind, if given).
-    pub async fn list(&self, kind: Option<JobKind>, order: Order) -> Result<Vec<JobRecord>, IngestError> {
-        Ok(self.inner.db.read(move |c| jobs::list(c, kind, order)).await?)
+    pub async fn list(
+        &self,
+        kind: Option<JobKind>,
+        order: Order,
+    ) -> Result<Vec<JobRecord>, IngestError> {
+        Ok(self
+            .inner
+            .db
+            .read(move |c| jobs::list(c, kind, order))
+            .await?)
     }
 
     /// Jobs per state (of one kind, if given).
@@ -300,13 +329,18 @@ impl Ingest {
         let job = self.get(id).await?;
         match job.state {
             JobState::Cancelled => return Ok(Cancelled { job, already: true }),
-            JobState::Completed | JobState::Failed => return Err(IngestError::WrongState(job.state)),
+            JobState::Completed | JobState::Failed => {
+                return Err(IngestError::WrongState(job.state));
+            }
             JobState::Queued | JobState::Running => {}
         }
         self.stop(id).await?;
         let job = self.get(id).await?;
         tracing::info!(state = job.state.as_str(), "cancel requested");
-        Ok(Cancelled { job, already: false })
+        Ok(Cancelled {
+            job,
+            already: false,
+        })
     }
 
     /// Stops a job whatever it is doing and waits for its task; returns whether it was running.
@@ -315,16 +349,26 @@ impl Ingest {
             let active = self.inner.active_handle(id);
             if let Some((cancel, mut done)) = active {
                 cancel.cancel();
-                let finished = tokio::time::timeout(CANCEL_WAIT, done.wait_for(|d| *d)).await.is_ok();
+                let finished = tokio::time::timeout(CANCEL_WAIT, done.wait_for(|d| *d))
+                    .await
+                    .is_ok();
                 if !finished {
                     tracing::warn!(job = %id, "job task did not stop within {CANCEL_WAIT:?}");
                     let id = id.to_owned();
-                    self.inner.db.write(move |tx| jobs::finish(tx, &id, &jobs::Outcome::Cancelled)).await?;
+                    self.inner
+                        .db
+                        .write(move |tx| jobs::finish(tx, &id, &jobs::Outcome::Cancelled))
+                        .await?;
                 }
                 return Ok(true);
             }
             let lookup = id.to_owned();
-            if self.inner.db.write(move |tx| jobs::cancel_queued(tx, &lookup)).await? {
+            if self
+                .inner
+                .db
+                .write(move |tx| jobs::cancel_queued(tx, &lookup))
+                .await?
+            {
                 if let Ok(job) = self.get(id).await {
                     self.inner.emit(&job);
                 }
@@ -344,10 +388,31 @@ impl Ingest {
     /// Queues a failed or cancelled job again (`WrongState` otherwise).
     #[tracing::instrument(skip_all, fields(job = %id), err)]
     pub async fn retry(&self, id: &str) -> Result<JobRecord, IngestError> {
+        let current = self.get(id).await?;
+        if current.kind == JobKind::Upload && current.state.is_final() {
+            let source = current
+                .source_file
+                .as_deref()
+                .map(|f| self.inner.layout.job_dir(id).join(f));
+            let present = match source {
+                Some(path) => tokio::fs::try_exists(path).await.unwrap_or(false),
+                None => false,
+            };
+            if !present && matches!(current.state, JobState::Failed | JobState::Cancelled) {
+                return Err(IngestError::SourceGone);
+            }
+        }
         let lookup = id.to_owned();
-        let job = match self.inner.db.write(move |tx| jobs::retry(tx, &lookup)).await {
+        let job = match self
+            .inner
+            .db
+            .write(move |tx| jobs::retry(tx, &lookup))
+            .await
+        {
             Ok(job) => job,
-            Err(DbError::Conflict(_)) => return Err(IngestError::WrongState(self.get(id).await?.state)),
+            Err(DbError::Conflict(_)) => {
+                return Err(IngestError::WrongState(self.get(id).await?.state));
+            }
             Err(err) => return Err(err.into()),
         };
         self.inner.emit(&job);
@@ -357,7 +422,11 @@ impl Ingest {
 
     /// Removes finished jobs (of one kind, if given) that finished more than `max_age` ago, with
     /// their staging directories; returns how many.
-    pub async fn cleanup(&self, kind: Option<JobKind>, max_age: Duration) -> Result<usize, IngestError> {
+    pub async fn cleanup(
+        &self,
+        kind: Option<JobKind>,
+        max_age: Duration,
+    ) -> Result<usize, IngestError> {
         cleanup(&self.inner, kind, max_age).await
     }
 
@@ -372,7 +441,11 @@ impl Ingest {
                 cancelled_running += 1;
             }
         }
-        let removed = self.inner.db.write(move |tx| jobs::delete_all(tx, Some(kind))).await?;
+        let removed = self
+            .inner
+            .db
+            .write(move |tx| jobs::delete_all(tx, Some(kind)))
+            .await?;
         for job in &removed {
             remove_job_dir(&self.inner.layout, &job.id).await;
         }
@@ -388,7 +461,9 @@ impl Ingest {
 impl Inner {
     /// Announces a job on the event bus.
     pub(crate) fn emit(&self, job: &JobRecord) {
-        self.events.publish(Event::Job { job: view::job_json(job) });
+        self.events.publish(Event::Job {
+            job: view::job_json(job),
+        });
     }
 
     /// Wakes the dispatcher of `kind`.
@@ -415,7 +490,13 @@ impl Inner {
         let cancel = self.shutdown.child_token();
         let (done_tx, done_rx) = watch::channel(false);
         let mut active = self.active.lock().unwrap_or_else(|p| p.into_inner());
-        active.insert(id.to_owned(), Active { cancel: cancel.clone(), done: done_rx });
+        active.insert(
+            id.to_owned(),
+            Active {
+                cancel: cancel.clone(),
+                done: done_rx,
+            },
+        );
         (cancel, done_tx)
     }
 
@@ -439,7 +520,10 @@ pub fn check_title(title: Option<&str>) -> Result<Option<String>, IngestError> {
 fn check_disk(inner: &Inner) -> Result<(), IngestError> {
     let needed = inner.config.min_free_bytes;
     match crate::health::disk_space(&inner.layout.data) {
-        Some(disk) if disk.free < needed => Err(IngestError::LowDisk { free: disk.free, needed }),
+        Some(disk) if disk.free < needed => Err(IngestError::LowDisk {
+            free: disk.free,
+            needed,
+        }),
         _ => Ok(()),
     }
 }
@@ -450,7 +534,9 @@ pub(crate) async fn remove_job_dir(layout: &Layout, id: &str) {
     match tokio::fs::remove_dir_all(&dir).await {
         Ok(()) => {}
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
-        Err(err) => tracing::warn!(dir = %dir.display(), %err, "could not remove a job's staging directory"),
+        Err(err) => {
+            tracing::warn!(dir = %dir.display(), %err, "could not remove a job's staging directory")
+        }
     }
 }
 
@@ -465,9 +551,15 @@ async fn recover(inner: &Arc<Inner>) -> Result<(), IngestError> {
         // Give the killed processes a moment to disappear before their directories are wiped.
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    let requeued = inner.db.write(|tx| jobs::requeue_running(tx)).await?;
-    if !requeued.is_empty() {
-        tracing::info!(jobs = ?requeued, "re-queued jobs interrupted by a restart");
+    let recovered = inner.db.write(|tx| jobs::recover_running(tx)).await?;
+    if !recovered.requeued.is_empty() {
+        tracing::info!(jobs = ?recovered.requeued, "re-queued jobs interrupted by a restart");
+    }
+    if !recovered.completed.is_empty() {
+        tracing::info!(jobs = ?recovered.completed, "completed jobs whose video was published just before a restart");
+    }
+    for id in &recovered.completed {
+        remove_job_dir(&inner.layout, id).await;
     }
     let active = inner.db.read(jobs::active).await?;
     for (id, kind) in active {
@@ -479,7 +571,7 @@ async fn recover(inner: &Arc<Inner>) -> Result<(), IngestError> {
             }
         }
     }
-    for id in requeued {
+    for id in recovered.requeued.into_iter().chain(recovered.completed) {
         if let Ok(job) = inner.db.read(move |c| jobs::get(c, &id)).await {
             inner.emit(&job);
         }
@@ -497,7 +589,11 @@ async fn dispatch(inner: Arc<Inner>, kind: JobKind) {
         // Wait until there is work, then for a slot, then take the oldest job still queued.
         loop {
             let skip = inner.active_ids();
-            match inner.db.read(move |c| jobs::next_queued(c, kind, &skip)).await {
+            match inner
+                .db
+                .read(move |c| jobs::next_queued(c, kind, &skip))
+                .await
+            {
                 Ok(Some(_)) => break,
                 Ok(None) => {}
                 Err(err) => tracing::warn!(%err, "could not read the queue"),
@@ -516,7 +612,11 @@ async fn dispatch(inner: Arc<Inner>, kind: JobKind) {
             },
         };
         let skip = inner.active_ids();
-        let job = match inner.db.read(move |c| jobs::next_queued(c, kind, &skip)).await {
+        let job = match inner
+            .db
+            .read(move |c| jobs::next_queued(c, kind, &skip))
+            .await
+        {
             Ok(Some(job)) => job,
             Ok(None) => continue,
             Err(err) => {
@@ -525,7 +625,9 @@ async fn dispatch(inner: Arc<Inner>, kind: JobKind) {
             }
         };
         let (cancel, done) = inner.register(&job.id);
-        inner.tracker.spawn(pipeline::run(inner.clone(), job, cancel, permit, done));
+        inner
+            .tracker
+            .spawn(pipeline::run(inner.clone(), job, cancel, permit, done));
     }
 }
 
@@ -545,12 +647,19 @@ async fn retention(inner: Arc<Inner>) {
     }
 }
 
-async fn cleanup(inner: &Inner, kind: Option<JobKind>, max_age: Duration) -> Result<usize, IngestError> {
+async fn cleanup(
+    inner: &Inner,
+    kind: Option<JobKind>,
+    max_age: Duration,
+) -> Result<usize, IngestError> {
     let cutoff = time::OffsetDateTime::now_utc()
         .checked_sub(time::Duration::try_from(max_age).unwrap_or(time::Duration::MAX))
         .map(crate::db::format_time)
         .unwrap_or_else(|| "0000-01-01T00:00:00.000Z".into());
-    let removed = inner.db.write(move |tx| jobs::delete_finished_before(tx, kind, &cutoff)).await?;
+    let removed = inner
+        .db
+        .write(move |tx| jobs::delete_finished_before(tx, kind, &cutoff))
+        .await?;
     for job in &removed {
         remove_job_dir(&inner.layout, &job.id).await;
     }

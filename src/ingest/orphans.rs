@@ -15,10 +15,16 @@ pub fn kill_in(staging: &Path) -> Vec<u32> {
     let Ok(entries) = std::fs::read_dir("/proc") else {
         return Vec::new();
     };
-    let own_group = rustix::process::getpgid(None).ok().map(|p| p.as_raw_nonzero().get());
+    let own_group = rustix::process::getpgid(None)
+        .ok()
+        .map(|p| p.as_raw_nonzero().get());
     let mut found = Vec::new();
     for entry in entries.flatten() {
-        let Some(pid) = entry.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) else {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<u32>().ok())
+        else {
             continue;
         };
         let Ok(cwd) = std::fs::read_link(entry.path().join("cwd")) else {
@@ -30,7 +36,9 @@ pub fn kill_in(staging: &Path) -> Vec<u32> {
         if !cwd_path.starts_with(&root) {
             continue;
         }
-        let Some(pgid) = process_group(pid) else { continue };
+        let Some(pgid) = process_group(pid) else {
+            continue;
+        };
         if Some(pgid as i32) == own_group {
             continue;
         }
@@ -58,7 +66,9 @@ mod tests {
     fn own_process_group_is_read() {
         let me = std::process::id();
         let group = process_group(me);
-        let expected = rustix::process::getpgid(None).ok().map(|p| p.as_raw_nonzero().get() as u32);
+        let expected = rustix::process::getpgid(None)
+            .ok()
+            .map(|p| p.as_raw_nonzero().get() as u32);
         assert_eq!(group, expected);
     }
 

@@ -43,11 +43,18 @@ pub async fn run(
     };
     let started = if cancel.is_cancelled() {
         let lookup = id.clone();
-        let _ = inner.db.write(move |tx| jobs::cancel_queued(tx, &lookup)).await;
+        let _ = inner
+            .db
+            .write(move |tx| jobs::cancel_queued(tx, &lookup))
+            .await;
         false
     } else {
         let lookup = id.clone();
-        match inner.db.write(move |tx| jobs::start(tx, &lookup, first_stage, 0.0)).await {
+        match inner
+            .db
+            .write(move |tx| jobs::start(tx, &lookup, first_stage, 0.0))
+            .await
+        {
             Ok(started) => started,
             Err(err) => {
                 tracing::error!(%err, "could not start the job");
@@ -61,11 +68,13 @@ pub async fn run(
         let _ = done.send(true);
         return;
     }
-    let job = match inner.db.read({
-        let id = id.clone();
-        move |c| jobs::get(c, &id)
-    })
-    .await
+    let job = match inner
+        .db
+        .read({
+            let id = id.clone();
+            move |c| jobs::get(c, &id)
+        })
+        .await
     {
         Ok(job) => job,
         Err(_) => job,
@@ -88,8 +97,7 @@ pub async fn run(
         }
     };
     // Clean up before the outcome becomes visible, so a cancel that returns finds nothing left.
-    let completed = matches!(outcome, Some(Outcome::Completed { .. }));
-    let keep_source = kind == JobKind::Upload && !completed;
+    let keep_source = kind == JobKind::Upload && keeps_source(outcome.as_ref());
     let job_dir = inner.layout.job_dir(&id);
     if keep_source {
         let _ = tokio::fs::remove_dir_all(job_dir.join(WORK_DIR)).await;
@@ -102,13 +110,23 @@ pub async fn run(
         Some(Outcome::Cancelled) => "cancelled",
         None => "interrupted",
     };
-    inner.metrics.observe_job(kind.as_str(), label, began.elapsed());
+    inner
+        .metrics
+        .observe_job(kind.as_str(), label, began.elapsed());
     let finish_id = id.clone();
     let stored = match outcome {
-        Some(outcome) => inner.db.write(move |tx| jobs::finish(tx, &finish_id, &outcome)).await,
+        Some(outcome) => {
+            inner
+                .db
+                .write(move |tx| jobs::finish(tx, &finish_id, &outcome))
+                .await
+        }
         None => {
             tracing::info!("job interrupted by shutdown, back in the queue");
-            inner.db.write(move |tx| jobs::requeue(tx, &finish_id)).await
+            inner
+                .db
+                .write(move |tx| jobs::requeue(tx, &finish_id))
+                .await
         }
     };
     if let Err(err) = stored {
@@ -118,6 +136,20 @@ pub async fn run(
     inner.unregister(&id);
     let _ = done.send(true);
 }
+
+/// Whether an upload's received file stays for a retry: after an interruption or a failure
+/// that another attempt may overcome; not after completion, cancellation or a failure that
+/// would repeat (not media, blocked, conversion failed).
+fn keeps_source(outcome: Option<&Outcome>) -> bool {
+    match outcome {
+        None => true,
+        Some(Outcome::Failed(error)) => RETRYABLE.contains(&error.code.as_str()),
+        Some(Outcome::Completed { .. } | Outcome::Cancelled) => false,
+    }
+}
+
+/// Failure codes after which a retry can succeed.
+const RETRYABLE: &[&str] = &["DISK_FULL", "TIMEOUT", "TOOL_MISSING", "INTERNAL"];
 
 /// Publishes the stored job (and the new video) on the event bus.
 async fn announce(inner: &Inner, id: &str) {
@@ -134,7 +166,11 @@ async fn announce(inner: &Inner, id: &str) {
 
 /// Fails with `Cancelled` once the job was cancelled.
 fn check_cancel(cancel: &CancellationToken) -> Result<(), Failure> {
-    if cancel.is_cancelled() { Err(Failure::Cancelled) } else { Ok(()) }
+    if cancel.is_cancelled() {
+        Err(Failure::Cancelled)
+    } else {
+        Ok(())
+    }
 }
 
 /// Creates an empty work directory.
@@ -146,6 +182,24 @@ async fn fresh_dir(dir: &Path) -> Result<(), Failure> {
     }
     tokio::fs::create_dir_all(dir).await?;
     Ok(())
+}
+
+/// A file to publish from the work directory: `path` itself when it is inside `work`, else a
+/// hard link named `name` (an upload's received file stays in place, so the job can run again
+/// if the server dies while publishing).
+async fn in_work(path: &Path, work: &Path, name: &str) -> Result<PathBuf, Failure> {
+    if path.parent() == Some(work) {
+        return Ok(path.to_path_buf());
+    }
+    let link = work.join(name);
+    match tokio::fs::hard_link(path, &link).await {
+        Ok(()) => Ok(link),
+        Err(err) => {
+            tracing::debug!(%err, "hard link failed, copying");
+            tokio::fs::copy(path, &link).await?;
+            Ok(link)
+        }
+    }
 }
 
 /// What the source step produced.
@@ -202,23 +256,42 @@ async fn execute(
     reporter.stage(Stage::Converting).await;
     let ext = plan.container().ext();
     let video_path = match plan {
-        Plan::Keep { .. } => source.path.clone(),
+        Plan::Keep { .. } => in_work(&source.path, &work, &format!("keep.{ext}")).await?,
         Plan::Remux { .. } | Plan::Transcode { .. } => {
             let output = work.join(format!("playable.{ext}"));
-            let duration = probed.info.duration.or_else(|| source.meta.as_ref().and_then(|m| m.duration));
-            convert::convert(config, plan, &source.path, &output, duration, cancel, reporter).await?;
+            let duration = probed
+                .info
+                .duration
+                .or_else(|| source.meta.as_ref().and_then(|m| m.duration));
+            convert::convert(
+                config,
+                plan,
+                &source.path,
+                &output,
+                duration,
+                cancel,
+                reporter,
+            )
+            .await?;
             output
         }
     };
     let final_info = if matches!(plan, Plan::Keep { .. }) {
         probed.info.clone()
     } else {
-        convert::probe_for_job(config, &video_path, cancel, &job.id).await?.info
+        convert::probe_for_job(config, &video_path, cancel, &job.id)
+            .await?
+            .info
     };
-    let mut products = vec![Product { path: video_path.clone(), kind: FileKind::Video, language: None, ext: ext.into() }];
+    let mut products = vec![Product {
+        path: video_path.clone(),
+        kind: FileKind::Video,
+        language: None,
+        ext: ext.into(),
+    }];
     if config.keep_originals && !matches!(plan, Plan::Keep { .. }) {
         products.push(Product {
-            path: source.path.clone(),
+            path: in_work(&source.path, &work, &format!("original.{}", source.ext)).await?,
             kind: FileKind::Original,
             language: None,
             ext: format!("original.{}", source.ext),
@@ -227,17 +300,34 @@ async fn execute(
     if job.audio && final_info.primary_audio().is_some() {
         let mp3 = work.join("audio.mp3");
         if let Some(path) = convert::mp3(config, &video_path, &mp3, cancel, &job.id).await? {
-            products.push(Product { path, kind: FileKind::Audio, language: None, ext: "mp3".into() });
+            products.push(Product {
+                path,
+                kind: FileKind::Audio,
+                language: None,
+                ext: "mp3".into(),
+            });
         }
     }
     for (lang, path) in &source.subtitles {
         let vtt = if path.extension().is_some_and(|e| e == "vtt") {
             Some(path.clone())
         } else {
-            convert::subtitle_to_vtt(config, path, &work.join(format!("sub.{lang}.vtt")), cancel, &job.id).await?
+            convert::subtitle_to_vtt(
+                config,
+                path,
+                &work.join(format!("sub.{lang}.vtt")),
+                cancel,
+                &job.id,
+            )
+            .await?
         };
         if let Some(path) = vtt {
-            products.push(Product { path, kind: FileKind::Subtitle, language: Some(lang.clone()), ext: "vtt".into() });
+            products.push(Product {
+                path,
+                kind: FileKind::Subtitle,
+                language: Some(lang.clone()),
+                ext: "vtt".into(),
+            });
         }
     }
     check_cancel(cancel)?;
@@ -256,14 +346,23 @@ async fn execute(
     )
     .await?;
     if let Some(path) = made {
-        products.push(Product { path, kind: FileKind::Thumbnail, language: None, ext: "webp".into() });
+        products.push(Product {
+            path,
+            kind: FileKind::Thumbnail,
+            language: None,
+            ext: "webp".into(),
+        });
     }
     check_cancel(cancel)?;
 
     // Publish.
     reporter.stage(Stage::Publishing).await;
-    let title = job.title.clone().unwrap_or_else(|| source.fallback_title.clone());
-    let stem = publish::choose_stem(&inner.db, &inner.layout, &source.fallback_title, &job.id).await?;
+    let title = job
+        .title
+        .clone()
+        .unwrap_or_else(|| source.fallback_title.clone());
+    let stem =
+        publish::choose_stem(&inner.db, &inner.layout, &source.fallback_title, &job.id).await?;
     let record = publish::record(RecordParts {
         id: &stem,
         title,
@@ -278,6 +377,14 @@ async fn execute(
         container_ext: ext,
     });
     check_cancel(cancel)?;
+    let planned = (job.id.clone(), stem.clone());
+    let still_running = inner
+        .db
+        .write(move |tx| jobs::plan_video(tx, &planned.0, &planned.1))
+        .await?;
+    if !still_running {
+        return Err(Failure::Cancelled);
+    }
     let files = publish::stage_files(&stem, &products);
     publish::publish(&inner.db, &inner.layout, record, files).await
 }
@@ -292,18 +399,20 @@ async fn fetch(
 ) -> Result<Source, Failure> {
     let config = &inner.config;
     let raw = job.url.clone().unwrap_or_default();
-    let url = crate::urlpolicy::check(&raw, config.allow_private_urls).await.map_err(|err| {
-        Failure::Failed {
+    let url = crate::urlpolicy::check(&raw, config.allow_private_urls)
+        .await
+        .map_err(|err| Failure::Failed {
             error: jobs::JobError {
                 code: err.code().into(),
                 message: "This video URL cannot be downloaded.".into(),
                 suggestion: "Please check the URL and try again.".into(),
             },
             detail: err.to_string(),
-        }
-    })?;
+        })?;
     if super::check_disk(inner).is_err() {
-        return Err(Failure::disk_full("free space is below SOFATHEK_MIN_FREE_BYTES"));
+        return Err(Failure::disk_full(
+            "free space is below SOFATHEK_MIN_FREE_BYTES",
+        ));
     }
     if !inner.policy.is_empty() {
         let meta = match &job.metadata {
@@ -324,7 +433,10 @@ async fn fetch(
         let value = url_source::meta_json(meta);
         let id = job.id.clone();
         let stored = value.clone();
-        inner.db.write(move |tx| jobs::set_metadata(tx, &id, &stored)).await?;
+        inner
+            .db
+            .write(move |tx| jobs::set_metadata(tx, &id, &stored))
+            .await?;
         reporter.set_metadata(value);
     }
     let ext = fetched
@@ -355,13 +467,51 @@ async fn received(job: &JobRecord, job_dir: &Path) -> Result<Source, Failure> {
     };
     let path = job_dir.join(file);
     if !tokio::fs::try_exists(&path).await.unwrap_or(false) {
-        return Err(Failure::source_missing(format!("{} is gone", path.display())));
+        return Err(Failure::source_missing(format!(
+            "{} is gone",
+            path.display()
+        )));
     }
     let ext = crate::library::extension(file).unwrap_or_else(|| "bin".into());
     let fallback_title = job
         .title
         .clone()
-        .or_else(|| job.source_name.as_deref().map(super::upload::title_from_name))
+        .or_else(|| {
+            job.source_name
+                .as_deref()
+                .map(super::upload::title_from_name)
+        })
         .unwrap_or_else(|| crate::ytdlp::info::UNKNOWN_TITLE.to_owned());
-    Ok(Source { path, ext, meta: None, site_thumbnail: None, subtitles: Vec::new(), fallback_title })
+    Ok(Source {
+        path,
+        ext,
+        meta: None,
+        site_thumbnail: None,
+        subtitles: Vec::new(),
+        fallback_title,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::jobs::JobError;
+
+    #[test]
+    fn uploads_keep_their_file_only_when_a_retry_can_help() {
+        let failed = |code: &str| {
+            Outcome::Failed(JobError {
+                code: code.into(),
+                message: String::new(),
+                suggestion: String::new(),
+            })
+        };
+        assert!(keeps_source(None));
+        assert!(keeps_source(Some(&failed("DISK_FULL"))));
+        assert!(!keeps_source(Some(&failed("NOT_MEDIA"))));
+        assert!(!keeps_source(Some(&Outcome::Cancelled)));
+        assert!(!keeps_source(Some(&Outcome::Completed {
+            video_id: "v".into()
+        })));
+    }
 }

@@ -17,7 +17,11 @@ const SHORT_ID_LENGTHS: &[usize] = &[8, 12, 32];
 
 /// The hex digits of a uuid, without dashes.
 fn hex_digits(job_id: &str) -> String {
-    job_id.chars().filter(char::is_ascii_hexdigit).map(|c| c.to_ascii_lowercase()).collect()
+    job_id
+        .chars()
+        .filter(char::is_ascii_hexdigit)
+        .map(|c| c.to_ascii_lowercase())
+        .collect()
 }
 
 /// Candidate stems for a title and a job, shortest first.
@@ -33,7 +37,12 @@ pub fn stem_candidates(title: &str, job_id: &str) -> Vec<String> {
 }
 
 /// Picks the first stem no video and no library file uses yet.
-pub async fn choose_stem(db: &Db, layout: &Layout, title: &str, job_id: &str) -> Result<String, Failure> {
+pub async fn choose_stem(
+    db: &Db,
+    layout: &Layout,
+    title: &str,
+    job_id: &str,
+) -> Result<String, Failure> {
     let candidates = stem_candidates(title, job_id);
     for stem in &candidates {
         let id = stem.clone();
@@ -46,7 +55,9 @@ pub async fn choose_stem(db: &Db, layout: &Layout, title: &str, job_id: &str) ->
             return Ok(stem.clone());
         }
     }
-    Err(Failure::internal(format!("no free name for the video of job {job_id}")))
+    Err(Failure::internal(format!(
+        "no free name for the video of job {job_id}"
+    )))
 }
 
 /// One file the job made, before it gets its library name.
@@ -69,7 +80,12 @@ pub fn stage_files(stem: &str, products: &[Product]) -> Vec<StagedFile> {
                 Some(lang) => format!("{stem}.{lang}.{}", p.ext),
                 None => format!("{stem}.{}", p.ext),
             };
-            StagedFile { source: p.path.clone(), name, kind: p.kind, language: p.language.clone() }
+            StagedFile {
+                source: p.path.clone(),
+                name,
+                kind: p.kind,
+                language: p.language.clone(),
+            }
         })
         .collect()
 }
@@ -98,22 +114,30 @@ pub fn record(parts: RecordParts<'_>) -> VideoRecord {
         title: parts.title,
         category: parts.category,
         channel: meta.and_then(|m| m.uploader.clone().or_else(|| m.channel.clone())),
-        description: meta.and_then(|m| m.description.clone()).filter(|d| !d.trim().is_empty()),
+        description: meta
+            .and_then(|m| m.description.clone())
+            .filter(|d| !d.trim().is_empty()),
         tags: meta.map(|m| m.tags.clone()).unwrap_or_default(),
-        duration: parts.info.duration.or_else(|| meta.and_then(|m| m.duration)),
+        duration: parts
+            .info
+            .duration
+            .or_else(|| meta.and_then(|m| m.duration)),
         width: video.and_then(|v| v.width).map(i64::from),
         height: video.and_then(|v| v.height).map(i64::from),
         video_codec: video.and_then(|v| v.codec_name.clone()),
         audio_codec: audio.and_then(|a| a.codec_name.clone()),
-        bitrate: parts.info.bit_rate.map(|b| i64::try_from(b).unwrap_or(i64::MAX)),
+        bitrate: parts
+            .info
+            .bit_rate
+            .map(|b| i64::try_from(b).unwrap_or(i64::MAX)),
         format: Some(parts.container_ext.to_ascii_uppercase()),
         file_name: format!("{}.{}", parts.id, parts.container_ext),
         size: 0,
         modified_at: now.clone(),
         added_at: now,
-        upload_date: meta.and_then(|m| m.upload_date).map(|d| {
-            format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
-        }),
+        upload_date: meta
+            .and_then(|m| m.upload_date)
+            .map(|d| format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())),
         source_url: parts.source_url,
         view_count: 0,
         files: Vec::new(),
@@ -122,9 +146,16 @@ pub fn record(parts: RecordParts<'_>) -> VideoRecord {
 
 /// Moves the files into the library and commits the record; a category deleted while the job
 /// ran is dropped rather than failing the job.
-pub async fn publish(db: &Db, layout: &Layout, mut video: VideoRecord, files: Vec<StagedFile>) -> Result<VideoRecord, Failure> {
+pub async fn publish(
+    db: &Db,
+    layout: &Layout,
+    mut video: VideoRecord,
+    files: Vec<StagedFile>,
+) -> Result<VideoRecord, Failure> {
     if let Some(slug) = video.category.clone() {
-        let exists = db.read(move |c| crate::db::categories::exists(c, &slug)).await?;
+        let exists = db
+            .read(move |c| crate::db::categories::exists(c, &slug))
+            .await?;
         if !exists {
             video.category = None;
         }
@@ -132,9 +163,9 @@ pub async fn publish(db: &Db, layout: &Layout, mut video: VideoRecord, files: Ve
     match library::publish(db, layout, video, files).await {
         Ok(video) => Ok(video),
         Err(library::LibraryError::Io(err)) => Err(err.into()),
-        Err(library::LibraryError::Db(DbError::Conflict(what))) => {
-            Err(Failure::internal(format!("the library already has a file of this name: {what}")))
-        }
+        Err(library::LibraryError::Db(DbError::Conflict(what))) => Err(Failure::internal(format!(
+            "the library already has a file of this name: {what}"
+        ))),
         Err(library::LibraryError::Db(err)) => Err(err.into()),
     }
 }
@@ -148,14 +179,31 @@ mod tests {
         let id = "0f8e2c1a-9b3d-4e5f-8a7b-6c5d4e3f2a1b";
         assert_eq!(
             stem_candidates("My Holiday: \"Day 1\"", id),
-            ["My_Holiday_Day_1-0f8e2c1a", "My_Holiday_Day_1-0f8e2c1a9b3d", "My_Holiday_Day_1-0f8e2c1a9b3d4e5f8a7b6c5d4e3f2a1b"]
+            [
+                "My_Holiday_Day_1-0f8e2c1a",
+                "My_Holiday_Day_1-0f8e2c1a9b3d",
+                "My_Holiday_Day_1-0f8e2c1a9b3d4e5f8a7b6c5d4e3f2a1b"
+            ]
         );
         assert_eq!(stem_candidates("", id)[0], "Unknown_Title-0f8e2c1a");
         let products = [
-            Product { path: "/s/out.mp4".into(), kind: FileKind::Video, language: None, ext: "mp4".into() },
-            Product { path: "/s/media.en.vtt".into(), kind: FileKind::Subtitle, language: Some("en".into()), ext: "vtt".into() },
+            Product {
+                path: "/s/out.mp4".into(),
+                kind: FileKind::Video,
+                language: None,
+                ext: "mp4".into(),
+            },
+            Product {
+                path: "/s/media.en.vtt".into(),
+                kind: FileKind::Subtitle,
+                language: Some("en".into()),
+                ext: "vtt".into(),
+            },
         ];
-        let names: Vec<String> = stage_files("T-1", &products).into_iter().map(|f| f.name).collect();
+        let names: Vec<String> = stage_files("T-1", &products)
+            .into_iter()
+            .map(|f| f.name)
+            .collect();
         assert_eq!(names, ["T-1.mp4", "T-1.en.vtt"]);
     }
 }

@@ -52,7 +52,12 @@ pub struct Reporter {
 impl Reporter {
     /// A reporter for a job that was just started.
     pub fn new(inner: Arc<Inner>, job: JobRecord) -> Reporter {
-        Reporter { inner, job, last_report: None, dirty: false }
+        Reporter {
+            inner,
+            job,
+            last_report: None,
+            dirty: false,
+        }
     }
 
     /// The live view of the job.
@@ -116,7 +121,12 @@ impl Reporter {
             eta: self.job.eta,
         };
         let id = self.job.id.clone();
-        match self.inner.db.write(move |tx| jobs::update_progress(tx, &id, &update)).await {
+        match self
+            .inner
+            .db
+            .write(move |tx| jobs::update_progress(tx, &id, &update))
+            .await
+        {
             Ok(true) => self.inner.emit(&self.job),
             Ok(false) => {}
             Err(err) => tracing::warn!(%err, "could not store job progress"),
@@ -131,7 +141,12 @@ mod tests {
     #[test]
     fn ranges_cover_everything_in_order() {
         for kind in [JobKind::Url, JobKind::Upload] {
-            let stages = [Stage::Probing, Stage::Converting, Stage::Thumbnailing, Stage::Publishing];
+            let stages = [
+                Stage::Probing,
+                Stage::Converting,
+                Stage::Thumbnailing,
+                Stage::Publishing,
+            ];
             let mut last_end = stage_range(kind, Stage::Probing).0;
             for stage in stages {
                 let (start, end) = stage_range(kind, stage);

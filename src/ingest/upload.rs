@@ -49,7 +49,11 @@ struct Options {
 impl Ingest {
     /// Receives an upload and queues its job (202); see the module documentation.
     #[tracing::instrument(skip_all, err)]
-    pub async fn submit_upload(&self, mut multipart: Multipart, _client: IpAddr) -> Result<JobRecord, IngestError> {
+    pub async fn submit_upload(
+        &self,
+        mut multipart: Multipart,
+        _client: IpAddr,
+    ) -> Result<JobRecord, IngestError> {
         self.check_disk()?;
         let inner = self.inner();
         let limit = inner.config.max_upload_bytes;
@@ -70,7 +74,11 @@ impl Ingest {
                     options.audio = match value.trim().to_ascii_lowercase().as_str() {
                         "" | "0" | "false" | "off" | "no" => false,
                         "1" | "true" | "on" | "yes" => true,
-                        _ => return Err(IngestError::BadUpload("audio must be true or false".into())),
+                        _ => {
+                            return Err(IngestError::BadUpload(
+                                "audio must be true or false".into(),
+                            ));
+                        }
                     };
                 }
                 _ => {}
@@ -101,9 +109,10 @@ impl Ingest {
         let job_dir = inner.layout.job_dir(&id);
         tokio::fs::create_dir_all(&job_dir).await?;
         let target = job_dir.join(&source_file);
-        let persisted = tokio::task::spawn_blocking(move || received.file.persist(&target).map(drop))
-            .await
-            .map_err(|e| IngestError::Io(std::io::Error::other(e)))?;
+        let persisted =
+            tokio::task::spawn_blocking(move || received.file.persist(&target).map(drop))
+                .await
+                .map_err(|e| IngestError::Io(std::io::Error::other(e)))?;
         if let Err(err) = persisted {
             super::remove_job_dir(&inner.layout, &id).await;
             return Err(IngestError::Io(err.error));
@@ -144,7 +153,11 @@ async fn next_field(multipart: &mut Multipart) -> Result<Option<Field<'_>>, Inge
 /// Reads a small text field.
 async fn text(mut field: Field<'_>) -> Result<String, IngestError> {
     let mut bytes = Vec::new();
-    while let Some(chunk) = field.chunk().await.map_err(|e| IngestError::BadUpload(e.body_text()))? {
+    while let Some(chunk) = field
+        .chunk()
+        .await
+        .map_err(|e| IngestError::BadUpload(e.body_text()))?
+    {
         if bytes.len() + chunk.len() > MAX_TEXT_FIELD {
             return Err(IngestError::BadUpload("a text field is too long".into()));
         }
@@ -154,16 +167,27 @@ async fn text(mut field: Field<'_>) -> Result<String, IngestError> {
 }
 
 /// Streams the file field into a temporary file in `staging`, refusing it past `limit`.
-async fn receive(mut field: Field<'_>, staging: &std::path::Path, limit: u64) -> Result<Received, IngestError> {
+async fn receive(
+    mut field: Field<'_>,
+    staging: &std::path::Path,
+    limit: u64,
+) -> Result<Received, IngestError> {
     let name = field.file_name().map(str::to_owned);
     let dir = staging.to_path_buf();
-    let file = tokio::task::spawn_blocking(move || tempfile::Builder::new().prefix(".upload-").tempfile_in(dir))
-        .await
-        .map_err(|e| IngestError::Io(std::io::Error::other(e)))??;
+    let file = tokio::task::spawn_blocking(move || {
+        tempfile::Builder::new().prefix(".upload-").tempfile_in(dir)
+    })
+    .await
+    .map_err(|e| IngestError::Io(std::io::Error::other(e)))??;
     let std_file = file.as_file().try_clone()?;
-    let mut writer = tokio::io::BufWriter::with_capacity(WRITE_BUFFER, tokio::fs::File::from_std(std_file));
+    let mut writer =
+        tokio::io::BufWriter::with_capacity(WRITE_BUFFER, tokio::fs::File::from_std(std_file));
     let mut size: u64 = 0;
-    while let Some(chunk) = field.chunk().await.map_err(|e| IngestError::BadUpload(e.body_text()))? {
+    while let Some(chunk) = field
+        .chunk()
+        .await
+        .map_err(|e| IngestError::BadUpload(e.body_text()))?
+    {
         size += chunk.len() as u64;
         if size > limit {
             drop(writer);
@@ -210,11 +234,15 @@ fn source_extension(name: Option<&str>, format_name: Option<&str>) -> String {
     if let Some(ext) = from_name {
         return ext;
     }
-    let first = format_name.and_then(|f| f.split(',').next()).unwrap_or_default();
+    let first = format_name
+        .and_then(|f| f.split(',').next())
+        .unwrap_or_default();
     match first {
         "mov" => "mp4".into(),
         "matroska" => "mkv".into(),
-        f if !f.is_empty() && f.len() <= 8 && f.bytes().all(|b| b.is_ascii_alphanumeric()) => f.into(),
+        f if !f.is_empty() && f.len() <= 8 && f.bytes().all(|b| b.is_ascii_alphanumeric()) => {
+            f.into()
+        }
         _ => "bin".into(),
     }
 }
@@ -229,7 +257,11 @@ pub fn title_from_name(name: &str) -> String {
     };
     let title = stem.replace('_', " ");
     let title = title.trim();
-    if title.is_empty() { crate::ytdlp::info::UNKNOWN_TITLE.into() } else { title.into() }
+    if title.is_empty() {
+        crate::ytdlp::info::UNKNOWN_TITLE.into()
+    } else {
+        title.into()
+    }
 }
 
 #[cfg(test)]
@@ -239,7 +271,11 @@ mod tests {
     #[test]
     fn extensions() {
         let check = |name: Option<&str>, format: Option<&str>, expected: &str| {
-            assert_eq!(source_extension(name, format), expected, "{name:?} {format:?}");
+            assert_eq!(
+                source_extension(name, format),
+                expected,
+                "{name:?} {format:?}"
+            );
         };
         check(Some("clip.MKV"), None, "mkv");
         check(Some("clip.mp4"), Some("matroska,webm"), "mp4");

@@ -47,7 +47,9 @@ fn ffmpeg_location(configured: &Path) -> Option<PathBuf> {
         return std::path::absolute(configured).ok();
     }
     let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path).map(|dir| dir.join(configured)).find(|candidate| candidate.is_file())
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(configured))
+        .find(|candidate| candidate.is_file())
 }
 
 /// yt-dlp options from the configuration.
@@ -55,7 +57,11 @@ pub fn download_options(config: &Config) -> DownloadOptions {
     DownloadOptions {
         ffmpeg_location: ffmpeg_location(&config.ffmpeg),
         max_filesize: Some(config.max_download_bytes),
-        subtitle_languages: config.subtitle_langs.iter().filter_map(|l| SubtitleLang::new(l)).collect(),
+        subtitle_languages: config
+            .subtitle_langs
+            .iter()
+            .filter_map(|l| SubtitleLang::new(l))
+            .collect(),
         cache_dir: Some(config.data_path.join("cache").join("yt-dlp")),
         ..DownloadOptions::default()
     }
@@ -93,7 +99,13 @@ pub fn meta_from_json(value: &Value) -> VideoMeta {
         value
             .get(key)
             .and_then(Value::as_array)
-            .map(|items| items.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+            .map(|items| {
+                items
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect()
+            })
             .unwrap_or_default()
     };
     VideoMeta {
@@ -111,13 +123,20 @@ pub fn meta_from_json(value: &Value) -> VideoMeta {
 }
 
 /// Asks yt-dlp for the video's metadata without downloading (the original's pre-flight).
-pub async fn metadata(config: &Config, url: &Url, cancel: &CancellationToken, label: &str) -> Result<VideoMeta, Failure> {
+pub async fn metadata(
+    config: &Config,
+    url: &Url,
+    cancel: &CancellationToken,
+    label: &str,
+) -> Result<VideoMeta, Failure> {
     let spec = Spec::new(Tool::yt_dlp(&config.ytdlp), METADATA_TIMEOUT)
         .args(args::metadata_args(&download_options(config), url))
         .label(label)
         .cancel_on(cancel.clone());
     let output = process::run(spec).await.map_err(|e| {
-        Failure::process(e, |e| Failure::ytdlp(classify(e.stderr_tail().unwrap_or_default()), e))
+        Failure::process(e, |e| {
+            Failure::ytdlp(classify(e.stderr_tail().unwrap_or_default()), e)
+        })
     })?;
     parse_info_json(&String::from_utf8_lossy(&output.stdout))
         .map_err(|e| Failure::ytdlp(crate::ytdlp::errors::DOWNLOAD_FAILED, e))
@@ -131,7 +150,8 @@ pub async fn fetch(
     cancel: &CancellationToken,
     reporter: &mut Reporter,
 ) -> Result<Fetched, Failure> {
-    let args = args::download_args(&download_options(config), url, work).map_err(Failure::internal)?;
+    let args =
+        args::download_args(&download_options(config), url, work).map_err(Failure::internal)?;
     let spec = Spec::new(Tool::yt_dlp(&config.ytdlp), DOWNLOAD_TIMEOUT)
         .args(args)
         .current_dir(work)
@@ -171,7 +191,10 @@ pub async fn fetch(
     reporter.flush().await;
     let result = running.wait().await;
     if too_large {
-        return Err(Failure::ytdlp(classify("file is larger than max-filesize"), "--max-filesize stopped the download"));
+        return Err(Failure::ytdlp(
+            classify("file is larger than max-filesize"),
+            "--max-filesize stopped the download",
+        ));
     }
     let outputs = scan(work).await?;
     match (result, outputs) {
@@ -181,7 +204,10 @@ pub async fn fetch(
             if mentions_disk_full(&tail) {
                 return Err(Failure::disk_full(tail));
             }
-            Err(Failure::ytdlp(classify(&tail), format!("yt-dlp left no video: {tail}")))
+            Err(Failure::ytdlp(
+                classify(&tail),
+                format!("yt-dlp left no video: {tail}"),
+            ))
         }
         (Err(err @ ProcessError::Exited { .. }), None) => {
             let tail = err.stderr_tail().unwrap_or_default().to_owned();
@@ -238,12 +264,18 @@ async fn scan(work: &Path) -> Result<Option<Fetched>, Failure> {
         None => None,
     };
     // One subtitle per language, WebVTT preferred.
-    subtitles.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| (a.1 != "vtt").cmp(&(b.1 != "vtt"))));
+    subtitles.sort_by(|a, b| {
+        a.0.cmp(&b.0)
+            .then_with(|| (a.1 != "vtt").cmp(&(b.1 != "vtt")))
+    });
     subtitles.dedup_by(|a, b| a.0 == b.0);
     Ok(Some(Fetched {
         media,
         thumbnail: thumbnails.into_iter().next().map(|(_, p)| p),
-        subtitles: subtitles.into_iter().map(|(lang, _, path)| (lang, path)).collect(),
+        subtitles: subtitles
+            .into_iter()
+            .map(|(lang, _, path)| (lang, path))
+            .collect(),
         meta,
     }))
 }
@@ -266,12 +298,18 @@ mod tests {
         assert_eq!(value["title"], json!("A title"));
         assert!(value.get("duration").is_none());
         let back = meta_from_json(&value);
-        assert_eq!((back.title, back.uploader, back.tags, back.categories), (meta.title, meta.uploader, meta.tags, meta.categories));
+        assert_eq!(
+            (back.title, back.uploader, back.tags, back.categories),
+            (meta.title, meta.uploader, meta.tags, meta.categories)
+        );
     }
 
     #[test]
     fn bare_ffmpeg_is_looked_up() {
-        assert_eq!(ffmpeg_location(Path::new("/opt/ff/bin/ffmpeg")), Some(PathBuf::from("/opt/ff/bin/ffmpeg")));
+        assert_eq!(
+            ffmpeg_location(Path::new("/opt/ff/bin/ffmpeg")),
+            Some(PathBuf::from("/opt/ff/bin/ffmpeg"))
+        );
         assert_eq!(ffmpeg_location(Path::new("surely-not-a-program-xyz")), None);
     }
 }

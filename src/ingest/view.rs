@@ -27,7 +27,7 @@ pub fn job_json(job: &JobRecord) -> Value {
         "startedAt": job.started_at,
         "finishedAt": job.finished_at,
         "updatedAt": job.updated_at,
-        "videoId": job.video_id,
+        "videoId": if job.state == JobState::Completed { job.video_id.clone() } else { None },
     })
 }
 
@@ -81,7 +81,9 @@ pub fn current_step(job: &JobRecord) -> String {
     let percent = job.progress.clamp(0.0, 100.0).round();
     match (job.state, job.stage) {
         (JobState::Queued, _) => "Queued for processing".into(),
-        (JobState::Running, Some(Stage::Fetching) | None) => format!("Downloading video ({percent}%)"),
+        (JobState::Running, Some(Stage::Fetching) | None) => {
+            format!("Downloading video ({percent}%)")
+        }
         (JobState::Running, Some(Stage::Probing)) => "Analysing video".into(),
         (JobState::Running, Some(Stage::Converting)) => format!("Converting video ({percent}%)"),
         (JobState::Running, Some(Stage::Thumbnailing)) => "Generating thumbnail".into(),
@@ -139,7 +141,7 @@ pub fn queue_item(job: &JobRecord) -> Value {
             item["completedAt"] = json!(finished);
         }
         item["result"] = json!({
-            "id": job.video_id,
+            "id": if job.state == JobState::Completed { job.video_id.clone() } else { None },
             "status": match job.state {
                 JobState::Completed => "success",
                 JobState::Cancelled => "cancelled",
@@ -219,10 +221,31 @@ mod tests {
     #[test]
     fn job_shape() {
         let value = job_json(&job(JobState::Running));
-        let keys: Vec<&str> = value.as_object().map(|o| o.keys().map(String::as_str).collect()).unwrap_or_default();
+        let keys: Vec<&str> = value
+            .as_object()
+            .map(|o| o.keys().map(String::as_str).collect())
+            .unwrap_or_default();
         for key in [
-            "id", "kind", "state", "stage", "progress", "bytes", "totalBytes", "speed", "eta", "error", "attempts",
-            "url", "title", "category", "audio", "createdAt", "startedAt", "finishedAt", "updatedAt", "videoId",
+            "id",
+            "kind",
+            "state",
+            "stage",
+            "progress",
+            "bytes",
+            "totalBytes",
+            "speed",
+            "eta",
+            "error",
+            "attempts",
+            "url",
+            "title",
+            "category",
+            "audio",
+            "createdAt",
+            "startedAt",
+            "finishedAt",
+            "updatedAt",
+            "videoId",
         ] {
             assert!(keys.contains(&key), "{key} missing");
         }
@@ -235,7 +258,11 @@ mod tests {
     #[test]
     fn original_item_shapes() {
         let mut failed = job(JobState::Failed);
-        failed.error = Some(JobError { code: "VIDEO_UNAVAILABLE".into(), message: "Gone.".into(), suggestion: "Try another.".into() });
+        failed.error = Some(JobError {
+            code: "VIDEO_UNAVAILABLE".into(),
+            message: "Gone.".into(),
+            suggestion: "Try another.".into(),
+        });
         failed.finished_at = Some("2026-01-01T00:00:03.000Z".into());
         let status = status_item(&failed);
         assert_eq!(status["status"], json!("failed"));

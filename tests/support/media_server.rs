@@ -36,18 +36,34 @@ pub fn ffmpeg(args: &[&str]) {
         .args(args)
         .output()
         .expect("ffmpeg must be installed for the ingest tests (apt-get install ffmpeg)");
-    assert!(out.status.success(), "ffmpeg {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "ffmpeg {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// Runs ffprobe and returns its JSON (format and streams).
 #[allow(clippy::disallowed_methods)]
 pub fn ffprobe(path: &Path) -> serde_json::Value {
     let out = std::process::Command::new("ffprobe")
-        .args(["-v", "error", "-print_format", "json", "-show_format", "-show_streams"])
+        .args([
+            "-v",
+            "error",
+            "-print_format",
+            "json",
+            "-show_format",
+            "-show_streams",
+        ])
         .arg(path)
         .output()
         .expect("ffprobe must be installed for the ingest tests (apt-get install ffmpeg)");
-    assert!(out.status.success(), "ffprobe {} failed: {}", path.display(), String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "ffprobe {} failed: {}",
+        path.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).expect("ffprobe json")
 }
 
@@ -82,9 +98,23 @@ const SINE: &str = "sine=frequency=440:duration=2";
 pub fn fixtures() -> &'static Fixtures {
     static FIXTURES: OnceLock<Fixtures> = OnceLock::new();
     FIXTURES.get_or_init(|| {
-        let dir = tempfile::Builder::new().prefix("sofathek-fixtures-").tempdir().expect("tempdir").keep();
+        let dir = tempfile::Builder::new()
+            .prefix("sofathek-fixtures-")
+            .tempdir()
+            .expect("tempdir")
+            .keep();
         let out = |name: &str| dir.join(name).to_string_lossy().into_owned();
-        let h264 = ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest"];
+        let h264 = [
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:a",
+            "aac",
+            "-shortest",
+        ];
         let mut args = vec!["-f", "lavfi", "-i", SOURCE, "-f", "lavfi", "-i", SINE];
         args.extend_from_slice(&h264);
         let with = |extra: &[&str], name: &str| {
@@ -97,20 +127,72 @@ pub fn fixtures() -> &'static Fixtures {
         with(&["-movflags", "+faststart"], "h264.mp4");
         with(&[], "nofaststart.mp4");
         ffmpeg(&[
-            "-f", "lavfi", "-i", SOURCE, "-f", "lavfi", "-i", SINE, "-c:v", "libvpx-vp9", "-deadline", "realtime",
-            "-cpu-used", "8", "-b:v", "200k", "-c:a", "libopus", "-shortest", &out("vp9.webm"),
+            "-f",
+            "lavfi",
+            "-i",
+            SOURCE,
+            "-f",
+            "lavfi",
+            "-i",
+            SINE,
+            "-c:v",
+            "libvpx-vp9",
+            "-deadline",
+            "realtime",
+            "-cpu-used",
+            "8",
+            "-b:v",
+            "200k",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:a",
+            "libopus",
+            "-shortest",
+            &out("vp9.webm"),
         ]);
         ffmpeg(&[
-            "-f", "lavfi", "-i", SOURCE, "-f", "lavfi", "-i", SINE, "-c:v", "libx265", "-preset", "ultrafast",
-            "-x265-params", "log-level=error", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", &out("hevc.mkv"),
+            "-f",
+            "lavfi",
+            "-i",
+            SOURCE,
+            "-f",
+            "lavfi",
+            "-i",
+            SINE,
+            "-c:v",
+            "libx265",
+            "-preset",
+            "ultrafast",
+            "-x265-params",
+            "log-level=error",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:a",
+            "aac",
+            "-shortest",
+            &out("hevc.mkv"),
         ]);
         std::fs::create_dir_all(dir.join("hls")).expect("hls dir");
         ffmpeg(&[
-            "-i", &out("h264.mp4"), "-c", "copy", "-f", "hls", "-hls_time", "1", "-hls_playlist_type", "vod",
-            "-hls_segment_filename", &out("hls/seg%03d.ts"), &out("hls/playlist.m3u8"),
+            "-i",
+            &out("h264.mp4"),
+            "-c",
+            "copy",
+            "-f",
+            "hls",
+            "-hls_time",
+            "1",
+            "-hls_playlist_type",
+            "vod",
+            "-hls_segment_filename",
+            &out("hls/seg%03d.ts"),
+            &out("hls/playlist.m3u8"),
         ]);
-        std::fs::write(dir.join("notmedia.bin"), b"this is not a video, just some text\n".repeat(100))
-            .expect("notmedia");
+        std::fs::write(
+            dir.join("notmedia.bin"),
+            b"this is not a video, just some text\n".repeat(100),
+        )
+        .expect("notmedia");
         Fixtures { dir }
     })
 }
@@ -144,7 +226,9 @@ impl MediaServer {
             .route("/slow/{name}", get(slow))
             .route("/page.html", get(page))
             .with_state(state.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
         let addr = listener.local_addr().expect("addr");
         tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
@@ -179,15 +263,28 @@ fn content_type(name: &str) -> &'static str {
 
 /// A single `bytes=a-b` / `bytes=a-` range within `len`.
 fn range(headers: &HeaderMap, len: u64) -> Option<(u64, u64)> {
-    let spec = headers.get(header::RANGE)?.to_str().ok()?.strip_prefix("bytes=")?;
+    let spec = headers
+        .get(header::RANGE)?
+        .to_str()
+        .ok()?
+        .strip_prefix("bytes=")?;
     let (start, end) = spec.split_once('-')?;
     let start: u64 = start.parse().ok()?;
-    let end: u64 = if end.is_empty() { len.checked_sub(1)? } else { end.parse::<u64>().ok()?.min(len.checked_sub(1)?) };
+    let end: u64 = if end.is_empty() {
+        len.checked_sub(1)?
+    } else {
+        end.parse::<u64>().ok()?.min(len.checked_sub(1)?)
+    };
     (start <= end).then_some((start, end))
 }
 
 /// Serves `bytes` honouring a Range header; the body comes from `body_for(start, end)`.
-fn respond(name: &str, bytes: Vec<u8>, headers: &HeaderMap, body_for: impl FnOnce(Vec<u8>) -> Body) -> Response {
+fn respond(
+    name: &str,
+    bytes: Vec<u8>,
+    headers: &HeaderMap,
+    body_for: impl FnOnce(Vec<u8>) -> Body,
+) -> Response {
     let len = bytes.len() as u64;
     let mut response = match range(headers, len) {
         Some((start, end)) => {
@@ -209,8 +306,13 @@ fn respond(name: &str, bytes: Vec<u8>, headers: &HeaderMap, body_for: impl FnOnc
             r
         }
     };
-    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type(name)));
-    response.headers_mut().insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(content_type(name)),
+    );
+    response
+        .headers_mut()
+        .insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
     response
 }
 
@@ -221,14 +323,22 @@ fn read(dir: &Path, name: &str) -> Option<Vec<u8>> {
     std::fs::read(dir.join(name)).ok()
 }
 
-async fn file(State(state): State<Arc<ServerState>>, UrlPath(name): UrlPath<String>, headers: HeaderMap) -> Response {
+async fn file(
+    State(state): State<Arc<ServerState>>,
+    UrlPath(name): UrlPath<String>,
+    headers: HeaderMap,
+) -> Response {
     match read(&state.dir, &name) {
         Some(bytes) => respond(&name, bytes, &headers, Body::from),
         None => StatusCode::NOT_FOUND.into_response(),
     }
 }
 
-async fn hls(State(state): State<Arc<ServerState>>, UrlPath(name): UrlPath<String>, headers: HeaderMap) -> Response {
+async fn hls(
+    State(state): State<Arc<ServerState>>,
+    UrlPath(name): UrlPath<String>,
+    headers: HeaderMap,
+) -> Response {
     match read(&state.dir.join("hls"), &name) {
         Some(bytes) => respond(&name, bytes, &headers, Body::from),
         None => StatusCode::NOT_FOUND.into_response(),
@@ -236,7 +346,11 @@ async fn hls(State(state): State<Arc<ServerState>>, UrlPath(name): UrlPath<Strin
 }
 
 /// Trickles 2 KiB every 250 ms until released, then sends the rest at once.
-async fn slow(State(state): State<Arc<ServerState>>, UrlPath(name): UrlPath<String>, headers: HeaderMap) -> Response {
+async fn slow(
+    State(state): State<Arc<ServerState>>,
+    UrlPath(name): UrlPath<String>,
+    headers: HeaderMap,
+) -> Response {
     state.slow_hits.fetch_add(1, Ordering::SeqCst);
     let Some(bytes) = read(&state.dir, &name) else {
         return StatusCode::NOT_FOUND.into_response();
@@ -250,7 +364,11 @@ async fn slow(State(state): State<Arc<ServerState>>, UrlPath(name): UrlPath<Stri
                     return None;
                 }
                 let released = shared.released.load(Ordering::SeqCst);
-                let step = if released { body.len() - at } else { 2048.min(body.len() - at) };
+                let step = if released {
+                    body.len() - at
+                } else {
+                    2048.min(body.len() - at)
+                };
                 if !released {
                     tokio::time::sleep(Duration::from_millis(250)).await;
                 }

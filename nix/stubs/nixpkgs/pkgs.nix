@@ -946,6 +946,7 @@ let
     gnutar = simple "gnutar" "tar" lib.platforms.all;
     diffutils = simple "diffutils" "diff" lib.platforms.all;
     less = tool "less";
+    procps = simple "procps" "ps" lib.platforms.all;
     git = tool "git";
     gdb = tool "gdb";
     bashInteractive = simple "bash-interactive" "bash" lib.platforms.all;

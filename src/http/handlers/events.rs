@@ -18,12 +18,18 @@ pub const HEARTBEAT: Duration = Duration::from_secs(15);
 /// The event stream; a client that falls behind misses events (and should reload the jobs).
 #[utoipa::path(get, path = "/api/events", tag = "jobs",
     responses((status = 200, description = "text/event-stream: `event: job` with `{type:\"job\", job}`, `event: library.added|library.updated|library.removed` with `{type, id}`", content_type = "text/event-stream", body = String)))]
-pub async fn stream(State(state): State<AppState>) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>>> {
+pub async fn stream(
+    State(state): State<AppState>,
+) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>>> {
     let events = BroadcastStream::new(state.events.subscribe()).filter_map(|message| {
         let event = message.ok()?;
-        let data = serde_json::to_string(&event).ok()?;
+        // `type` repeats the SSE event name (`job`, `library.added`, ...).
+        let mut value = serde_json::to_value(&event).ok()?;
+        value["type"] = serde_json::Value::from(event.name());
+        let data = value.to_string();
         Some(Ok(SseEvent::default().event(event.name()).data(data)))
     });
-    let events = futures_util::StreamExt::take_until(events, state.ingest.closing().cancelled_owned());
+    let events =
+        futures_util::StreamExt::take_until(events, state.ingest.closing().cancelled_owned());
     Sse::new(events).keep_alive(KeepAlive::new().interval(HEARTBEAT).text("heartbeat"))
 }

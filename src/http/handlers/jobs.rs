@@ -113,7 +113,12 @@ pub async fn create(
     ClientIp(client): ClientIp,
     JsonBody(body): JsonBody<NewUrlJob>,
 ) -> Response {
-    let request = UrlRequest { url: body.url, title: body.title, category: body.category, audio: body.audio };
+    let request = UrlRequest {
+        url: body.url,
+        title: body.title,
+        category: body.category,
+        audio: body.audio,
+    };
     match state.ingest.submit_url(request, client).await {
         Ok(job) => ok_with(StatusCode::ACCEPTED, job_json(&job)),
         Err(err) => refusal(err),

@@ -38,9 +38,15 @@ pub async fn create(
     let multipart = match multipart {
         Ok(multipart) => multipart,
         Err(rejection) => {
-            return ApiError::new(StatusCode::BAD_REQUEST, format!("Expected a multipart/form-data upload: {}", rejection.body_text()))
-                .with_code("BAD_UPLOAD")
-                .into_response();
+            return ApiError::new(
+                StatusCode::BAD_REQUEST,
+                format!(
+                    "Expected a multipart/form-data upload: {}",
+                    rejection.body_text()
+                ),
+            )
+            .with_code("BAD_UPLOAD")
+            .into_response();
         }
     };
     match state.ingest.submit_upload(multipart, client).await {

@@ -28,8 +28,14 @@ fn json_object(body: &Bytes) -> Result<serde_json::Map<String, Value>, ApiError>
     }
     match serde_json::from_slice::<Value>(body) {
         Ok(Value::Object(map)) => Ok(map),
-        Ok(_) => Err(ApiError::bad_request("Invalid JSON body: expected an object").with_code("INVALID_JSON")),
-        Err(err) => Err(ApiError::bad_request(format!("Malformed JSON body: {err}")).with_code("INVALID_JSON")),
+        Ok(_) => Err(
+            ApiError::bad_request("Invalid JSON body: expected an object")
+                .with_code("INVALID_JSON"),
+        ),
+        Err(err) => {
+            Err(ApiError::bad_request(format!("Malformed JSON body: {err}"))
+                .with_code("INVALID_JSON"))
+        }
     }
 }
 
@@ -40,7 +46,11 @@ fn json_object(body: &Bytes) -> Result<serde_json::Map<String, Value>, ApiError>
               (status = 400, description = "Video URL is required / Invalid video URL format", body = serde_json::Value),
               (status = 422, description = "blocked by the content policy", body = serde_json::Value),
               (status = 429, description = "rate limited (Retry-After)", body = serde_json::Value)))]
-pub async fn download(State(state): State<AppState>, ClientIp(client): ClientIp, body: Bytes) -> Response {
+pub async fn download(
+    State(state): State<AppState>,
+    ClientIp(client): ClientIp,
+    body: Bytes,
+) -> Response {
     let fields = match json_object(&body) {
         Ok(fields) => fields,
         Err(err) => return err.into_response(),
@@ -51,15 +61,31 @@ pub async fn download(State(state): State<AppState>, ClientIp(client): ClientIp,
         // A non-string URL is not a URL (the original's validator refused it).
         Some(_) => {
             return match state.ingest.check_rate(client) {
-                Ok(()) => ApiError::bad_request("Invalid video URL format").with_code("URL_MALFORMED").into_response(),
+                Ok(()) => ApiError::bad_request("Invalid video URL format")
+                    .with_code("URL_MALFORMED")
+                    .into_response(),
                 Err(err) => refusal(err),
             };
         }
     };
-    let title = fields.get("title").and_then(Value::as_str).map(str::to_owned);
-    let category = fields.get("category").and_then(Value::as_str).map(str::to_owned);
-    let audio = fields.get("audio").and_then(Value::as_bool).unwrap_or(false);
-    let request = UrlRequest { url, title, category, audio };
+    let title = fields
+        .get("title")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    let category = fields
+        .get("category")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    let audio = fields
+        .get("audio")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    let request = UrlRequest {
+        url,
+        title,
+        category,
+        audio,
+    };
     match state.ingest.submit_url(request, client).await {
         Ok(job) => ok_with(
             StatusCode::CREATED,
@@ -73,9 +99,17 @@ pub async fn download(State(state): State<AppState>, ClientIp(client): ClientIp,
 #[utoipa::path(get, path = "/api/youtube/queue", tag = "youtube",
     responses((status = 200, description = "`{totalItems, processing, completed, failed, cancelled, pending, items, lastUpdated}`", body = serde_json::Value)))]
 pub async fn queue(State(state): State<AppState>) -> Result<Response, ApiError> {
-    let jobs = state.ingest.list(Some(JobKind::Url), Order::OldestFirst).await?;
+    let jobs = state
+        .ingest
+        .list(Some(JobKind::Url), Order::OldestFirst)
+        .await?;
     let counts = state.ingest.counts(Some(JobKind::Url)).await?;
-    let last_updated = jobs.iter().map(|j| j.updated_at.as_str()).max().map(str::to_owned).unwrap_or_else(crate::db::now);
+    let last_updated = jobs
+        .iter()
+        .map(|j| j.updated_at.as_str())
+        .max()
+        .map(str::to_owned)
+        .unwrap_or_else(crate::db::now);
     Ok(ok(json!({
         "totalItems": counts.total(),
         "processing": counts.running,
@@ -94,10 +128,15 @@ pub async fn queue(State(state): State<AppState>) -> Result<Response, ApiError> 
     params(("id" = String, Path, description = "queue item (job) id")),
     responses((status = 200, description = "the queue item", body = serde_json::Value),
               (status = 404, description = "Download with ID '<id>' not found", body = serde_json::Value)))]
-pub async fn status(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiError> {
+pub async fn status(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
     match state.ingest.get(&id).await {
         Ok(job) if job.kind == JobKind::Url => Ok(ok(status_item(&job)).into_response()),
-        Ok(_) | Err(IngestError::NotFound) => Err(ApiError::not_found(format!("Download with ID '{id}' not found"))),
+        Ok(_) | Err(IngestError::NotFound) => Err(ApiError::not_found(format!(
+            "Download with ID '{id}' not found"
+        ))),
         Err(err) => Err(err.into()),
     }
 }
@@ -109,7 +148,10 @@ pub async fn status(State(state): State<AppState>, Path(id): Path<String>) -> Re
               (status = 400, description = "the download failed", body = serde_json::Value),
               (status = 404, description = "not in the queue", body = serde_json::Value),
               (status = 409, description = "the download already completed", body = serde_json::Value)))]
-pub async fn cancel(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiError> {
+pub async fn cancel(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
     let not_found = || ApiError::not_found(format!("Download with ID '{id}' not found in queue."));
     match state.ingest.get(&id).await {
         Ok(job) if job.kind == JobKind::Url => {}
@@ -156,7 +198,11 @@ pub async fn cleanup(State(state): State<AppState>, body: Bytes) -> Result<Respo
         .ingest
         .cleanup(Some(JobKind::Url), Duration::from_secs_f64(hours * 3600.0))
         .await?;
-    let shown = fields.get("maxAgeHours").filter(|v| v.is_number()).cloned().unwrap_or(json!(DEFAULT_MAX_AGE_HOURS as u64));
+    let shown = fields
+        .get("maxAgeHours")
+        .filter(|v| v.is_number())
+        .cloned()
+        .unwrap_or(json!(DEFAULT_MAX_AGE_HOURS as u64));
     Ok(ok(json!({
         "message": format!("Cleaned up {cleaned} old queue items"),
         "cleanedCount": cleaned,
