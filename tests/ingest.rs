@@ -215,6 +215,17 @@ fn processes_mentioning(needle: &str) -> Vec<u32> {
     found
 }
 
+/// Whether `pid` exists and is not a zombie.
+fn is_alive(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().next())
+            .is_some_and(|state| state != "Z" && state != "X"),
+        Err(_) => false,
+    }
+}
+
 /// Asserts that a completed job's video is in the library as a browser-playable file.
 async fn check_published(
     srv: &Srv,
@@ -1143,10 +1154,32 @@ async fn kill_9_mid_job_then_restart_resumes_the_job() {
     }
     first.kill().expect("kill -9");
     first.wait().expect("reap");
-    media.release();
+    // The first run's yt-dlp outlives the server (it has its own process group).
+    let left_over = processes_mentioning(&id);
+    assert!(
+        !left_over.is_empty(),
+        "expected yt-dlp to outlive the killed server"
+    );
 
     let mut second = spawn("second.log");
     wait_up(base.clone()).await;
+    // The restart kills it and runs the job again from a clean work directory.
+    let began = Instant::now();
+    loop {
+        let job = get_job(base.clone(), id.clone()).await;
+        if job["attempts"] == 2 && job["state"] == "running" {
+            break;
+        }
+        assert!(began.elapsed() < JOB_TIMEOUT, "{job}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    for pid in &left_over {
+        assert!(
+            !is_alive(*pid),
+            "process {pid} of the first run survived the restart"
+        );
+    }
+    media.release();
     let began = Instant::now();
     let job = loop {
         let job = get_job(base.clone(), id.clone()).await;

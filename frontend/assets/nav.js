@@ -16,8 +16,9 @@ export const KEY_DIRECTIONS = {
 /**
  * The index of the box to move to from `from` in `direction`, or -1 when there is none.
  *
- * Left and right stay within the same line (boxes overlapping `from` vertically); up and down
- * take the nearest box below or above, preferring one straight in line.
+ * Left and right stay on the same line (boxes overlapping `from` vertically) and take the
+ * nearest. Up and down first find the nearest line of boxes in that direction, then the box
+ * on it closest to `from` horizontally — grid semantics that also suit rows of cards.
  * @param {Box} from
  * @param {Box[]} boxes
  * @param {Direction} direction
@@ -26,32 +27,39 @@ export const KEY_DIRECTIONS = {
 export function pickTarget(from, boxes, direction) {
   const fx = (from.left + from.right) / 2;
   const fy = (from.top + from.bottom) / 2;
-  let best = -1;
-  let bestScore = Infinity;
+  const height = from.bottom - from.top;
+  /** @type {{index: number, primary: number, secondary: number}[]} */
+  const candidates = [];
   boxes.forEach((box, index) => {
     const cx = (box.left + box.right) / 2;
     const cy = (box.top + box.bottom) / 2;
-    let primary;
-    let secondary;
     if (direction === "left" || direction === "right") {
       const overlap = Math.min(box.bottom, from.bottom) - Math.max(box.top, from.top);
-      if (overlap <= Math.min(box.bottom - box.top, from.bottom - from.top) / 3) return;
-      primary = direction === "right" ? cx - fx : fx - cx;
-      secondary = Math.abs(cy - fy);
+      if (overlap <= Math.min(box.bottom - box.top, height) / 3) return;
+      const primary = direction === "right" ? cx - fx : fx - cx;
+      if (primary > 1) candidates.push({ index, primary, secondary: Math.abs(cy - fy) });
     } else {
-      primary = direction === "down" ? cy - fy : fy - cy;
-      // Horizontal distance between the boxes' edges (0 when they overlap).
-      secondary = Math.max(0, box.left - from.right, from.left - box.right);
-      if (primary <= Math.max(1, (from.bottom - from.top) / 4)) return;
-    }
-    if (primary <= 1) return;
-    const score = primary + secondary * 4;
-    if (score < bestScore) {
-      bestScore = score;
-      best = index;
+      const primary = direction === "down" ? cy - fy : fy - cy;
+      if (primary <= Math.max(1, height / 4)) return;
+      // Horizontal distance between the edges (0 when they overlap), then between centres.
+      const gap = Math.max(0, box.left - from.right, from.left - box.right);
+      candidates.push({ index, primary, secondary: gap * 10000 + Math.abs(cx - fx) });
     }
   });
-  return best;
+  if (candidates.length === 0) return -1;
+  const nearest = Math.min(...candidates.map((c) => c.primary));
+  const line = direction === "left" || direction === "right" ? Infinity : nearest + Math.max(height / 2, 8);
+  let best = null;
+  for (const candidate of candidates) {
+    if (candidate.primary > line) continue;
+    const better =
+      !best ||
+      (direction === "left" || direction === "right"
+        ? candidate.primary < best.primary || (candidate.primary === best.primary && candidate.secondary < best.secondary)
+        : candidate.secondary < best.secondary || (candidate.secondary === best.secondary && candidate.primary < best.primary));
+    if (better) best = candidate;
+  }
+  return best ? best.index : -1;
 }
 
 const FOCUSABLE =

@@ -2,7 +2,7 @@
 // "up next" when the video ends, and Escape back to the library.
 
 import { formatDuration } from "./format.js";
-import { isFinished, localProgressStore, mediaErrorMessage, resumePoint } from "./resume.js";
+import { isFinished, localProgressStore, mediaErrorMessage, NO_PICTURE_MESSAGE, resumePoint } from "./resume.js";
 
 const SAVE_EVERY_MS = 4000;
 const UP_NEXT_SECONDS = 10;
@@ -69,15 +69,23 @@ export function initPlayer() {
   video.addEventListener("seeked", save);
   window.addEventListener("pagehide", save);
 
-  const showError = () => {
-    const code = video.error ? video.error.code : undefined;
+  const showMessage = (/** @type {string} */ text) => {
     if (errorBox && errorText) {
-      errorText.textContent = mediaErrorMessage(code);
+      errorText.textContent = text;
       errorBox.hidden = false;
     }
   };
+  const showError = () => showMessage(mediaErrorMessage(video.error ? video.error.code : undefined));
   video.addEventListener("error", showError);
   if (video.error) showError();
+  // A file the browser can open but whose picture it cannot decode reports no error: it
+  // plays sound over a black box with a 0×0 picture. Say so instead.
+  const checkPicture = () => {
+    if (video.readyState >= 1 && video.videoWidth === 0 && video.videoHeight === 0) showMessage(NO_PICTURE_MESSAGE);
+  };
+  video.addEventListener("loadedmetadata", checkPicture);
+  video.addEventListener("loadeddata", checkPicture);
+  checkPicture();
   byId("player-retry")?.addEventListener("click", () => {
     if (errorBox) errorBox.hidden = true;
     const position = video.currentTime;

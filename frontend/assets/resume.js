@@ -53,6 +53,10 @@ export function mediaErrorMessage(code) {
   }
 }
 
+/** When the browser reads the file but cannot decode its picture (for example HEVC). */
+export const NO_PICTURE_MESSAGE =
+  "This browser cannot show the picture of this video (its format is not supported here); only the sound may play. You can still download it.";
+
 /**
  * @typedef {object} ProgressStore
  * @property {(id: string) => SavedPosition | null} load

@@ -80,6 +80,8 @@ pub const SUBTITLE_FILE: &str = "clip.en.vtt";
 pub const VIDEO_ID: &str = "clip";
 /// Size of the harness video file in bytes.
 pub const VIDEO_SIZE: usize = 4096;
+/// The harness's `SOFATHEK_MAX_UPLOAD_BYTES`, small so the limit is reachable.
+pub const MAX_UPLOAD_BYTES: u64 = 64 * 1024;
 
 /// A server state on a temporary data directory holding one catalogued video, and a runtime to
 /// drive the router. Built once per fuzzing process.
@@ -143,16 +145,16 @@ impl Harness {
     }
 }
 
-/// Checks what every answer must satisfy: no 5xx, and an error answer (4xx) from the API is
-/// the JSON envelope `{status:"error",message}`.
-pub fn check_answer(what: &str, answer: &Answer) {
+/// Checks what every answer must satisfy: no 5xx, and an error answer (4xx) to a request under
+/// `/api/` is the JSON envelope `{status:"error",message}` (pages answer errors in HTML).
+pub fn check_answer(what: &str, path: &str, answer: &Answer) {
     assert!(
         !answer.status.is_server_error(),
         "{what}: server error {} {}",
         answer.status,
         String::from_utf8_lossy(&answer.body)
     );
-    if answer.status.is_client_error() && !answer.body.is_empty() {
+    if path.starts_with("/api/") && answer.status.is_client_error() && !answer.body.is_empty() {
         let json: serde_json::Value = serde_json::from_slice(&answer.body).unwrap_or_else(|err| {
             panic!(
                 "{what}: {} body is not JSON ({err}): {}",
@@ -166,7 +168,8 @@ pub fn check_answer(what: &str, answer: &Answer) {
 }
 
 /// The configuration a test server would use: the given data and web directories, private
-/// URLs allowed, no free-space floor.
+/// URLs allowed, no free-space floor, a small upload limit, and `/bin/false` for every tool
+/// (ffprobe refuses every upload as not media; nothing slow or networked is ever started).
 fn config(data: &Path, web: &Path) -> sofathek::config::Config {
     #[derive(clap::Parser)]
     struct Args {
@@ -175,6 +178,7 @@ fn config(data: &Path, web: &Path) -> sofathek::config::Config {
     }
     let data = data.to_string_lossy().into_owned();
     let web = web.to_string_lossy().into_owned();
+    let max_upload = MAX_UPLOAD_BYTES.to_string();
     let argv = [
         "sofathek",
         "--bind",
@@ -189,12 +193,14 @@ fn config(data: &Path, web: &Path) -> sofathek::config::Config {
         "0",
         "--env",
         "production",
+        "--max-upload-bytes",
+        &max_upload,
         "--ffmpeg",
-        "/nonexistent/ffmpeg",
+        "/bin/false",
         "--ffprobe",
-        "/nonexistent/ffprobe",
+        "/bin/false",
         "--ytdlp",
-        "/nonexistent/yt-dlp",
+        "/bin/false",
     ];
     let args = <Args as clap::Parser>::try_parse_from(argv).expect("harness flags parse");
     args.config.validate().expect("harness configuration is valid")

@@ -11,9 +11,10 @@
 //!   jobs to tasks in FIFO order: URL jobs when a download slot is free
 //!   (`SOFATHEK_DOWNLOAD_WORKERS`), uploads when a conversion slot is free
 //!   (`SOFATHEK_CONVERT_WORKERS`); a URL job takes a conversion slot after its download.
-//! - Every job works in `staging/<job-id>/work/`, which is wiped when the job ends; an upload's
-//!   received file stays in `staging/<job-id>/` until the job completes or is removed, so a
-//!   failed upload can be retried and an interrupted one re-run.
+//! - Every job works in `staging/<job-id>/work/`, which is wiped when the job ends. An upload's
+//!   received file waits in `staging/<job-id>/`; it is removed when the job completes, is
+//!   cancelled or fails for a reason a retry would not fix, and kept after an interruption or a
+//!   failure another attempt may overcome (disk full, timeout), so the job can run again.
 //! - Start-up ([`Ingest::start`]) kills children left by a killed server, puts jobs that were
 //!   running back in the queue with a clean work directory, and starts the dispatchers.
 //! - Cancel kills the job's process group (yt-dlp and its ffmpeg) and waits until the job's
@@ -217,7 +218,7 @@ impl Ingest {
     /// Queues a URL download: URL policy, title and category checks, disk guard, the content
     /// policy's pre-flight (only when a policy is configured), then the job. The rate limit
     /// is checked first and counts only accepted submissions.
-    #[tracing::instrument(skip_all, err)]
+    #[tracing::instrument(skip_all, err(level = "info"))]
     pub async fn submit_url(
         &self,
         request: UrlRequest,
@@ -324,7 +325,7 @@ impl Ingest {
 
     /// Cancels a queued or running job: a running job's processes are killed and its task has
     /// cleaned up when this returns. Completed and failed jobs are `WrongState`.
-    #[tracing::instrument(skip_all, fields(job = %id), err)]
+    #[tracing::instrument(skip_all, fields(job = %id), err(level = "info"))]
     pub async fn cancel(&self, id: &str) -> Result<Cancelled, IngestError> {
         let job = self.get(id).await?;
         match job.state {
@@ -386,7 +387,7 @@ impl Ingest {
     }
 
     /// Queues a failed or cancelled job again (`WrongState` otherwise).
-    #[tracing::instrument(skip_all, fields(job = %id), err)]
+    #[tracing::instrument(skip_all, fields(job = %id), err(level = "info"))]
     pub async fn retry(&self, id: &str) -> Result<JobRecord, IngestError> {
         let current = self.get(id).await?;
         if current.kind == JobKind::Upload && current.state.is_final() {
@@ -435,9 +436,13 @@ impl Ingest {
     /// files are not touched.
     pub async fn clear(&self, kind: JobKind) -> Result<(usize, usize), IngestError> {
         let jobs = self.list(Some(kind), Order::OldestFirst).await?;
+        let stops = jobs
+            .iter()
+            .filter(|j| !j.state.is_final())
+            .map(|j| self.stop(&j.id));
         let mut cancelled_running = 0;
-        for job in jobs.iter().filter(|j| !j.state.is_final()) {
-            if self.stop(&job.id).await? {
+        for stopped in futures_util::future::join_all(stops).await {
+            if stopped? {
                 cancelled_running += 1;
             }
         }
@@ -452,7 +457,7 @@ impl Ingest {
         Ok((removed.len(), cancelled_running))
     }
 
-    /// Queues a received upload (see [`upload`]).
+    /// The shared state (for the upload receiver).
     pub(crate) fn inner(&self) -> &Arc<Inner> {
         &self.inner
     }

@@ -7,8 +7,6 @@
 //! file is gone; a file ffprobe does not read as a video is refused with 415. An accepted file
 //! is moved to `staging/<job-id>/source.<ext>` before the job row is committed.
 
-use std::net::IpAddr;
-
 use axum::extract::Multipart;
 use axum::extract::multipart::Field;
 use tokio::io::AsyncWriteExt;
@@ -48,12 +46,8 @@ struct Options {
 
 impl Ingest {
     /// Receives an upload and queues its job (202); see the module documentation.
-    #[tracing::instrument(skip_all, err)]
-    pub async fn submit_upload(
-        &self,
-        mut multipart: Multipart,
-        _client: IpAddr,
-    ) -> Result<JobRecord, IngestError> {
+    #[tracing::instrument(skip_all, err(level = "info"))]
+    pub async fn submit_upload(&self, mut multipart: Multipart) -> Result<JobRecord, IngestError> {
         self.check_disk()?;
         let inner = self.inner();
         let limit = inner.config.max_upload_bytes;

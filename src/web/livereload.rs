@@ -3,7 +3,8 @@
 //! changes.
 //!
 //! A poller compares a stamp of those files every [`POLL`] while at least one browser
-//! listens, and stops when the last one leaves. Every stream starts with a `hello` event
+//! listens (a change is announced once two polls agree, at most 2 × `POLL` after the last
+//! write), and stops when the last one leaves. Every stream starts with a `hello` event
 //! carrying this process's boot id: a page that sees a different id after reconnecting knows
 //! the server was restarted (a Rust change) and reloads too. In staging and production the
 //! route answers 404 like any unknown path.
@@ -57,6 +58,7 @@ fn ensure_polling(site: &Arc<Site>) {
                 .unwrap_or_default()
         };
         let mut last = stamp_of(site.clone()).await;
+        let mut previous = last;
         let mut ticker = tokio::time::interval(POLL);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
@@ -70,12 +72,15 @@ fn ensure_polling(site: &Arc<Site>) {
                     return;
                 }
             }
+            // Fire once the files are the same on two polls in a row, so a build that
+            // rewrites several files reloads the browsers once, after it finished.
             let now = stamp_of(site.clone()).await;
-            if now != last {
+            if now == previous && now != last {
                 last = now;
                 tracing::debug!(web_dir = %site.web_dir.display(), "web files changed: reloading browsers");
                 site.reload.generation.send_modify(|g| *g += 1);
             }
+            previous = now;
         }
     });
 }

@@ -17,6 +17,7 @@ import json
 import os
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import threading
@@ -492,8 +493,24 @@ def check_no_shell_in_image():
         for dirpath, dirs, files in os.walk(root):
             shells += [os.path.join(dirpath, n)[len(mount):] for n in files + dirs if n in names]
         managers = [n for n in ("apt", "apt-get", "dpkg", "pip", "pip3", "nix", "cc", "gcc", "cargo") if (root / "bin" / n).exists()]
+        data = os.stat(root / CONTRACT["dataPath"].lstrip("/"))
+        tmp = os.stat(root / "tmp")
+        passwd = (root / "etc/passwd").read_text().splitlines()
+        group = (root / "etc/group").read_text().splitlines()
     finally:
         podman("image", "unmount", IMAGE, check=False)
+    user = CONTRACT["user"]
+    layout = []
+    if (data.st_uid, data.st_gid) != (user["uid"], user["gid"]):
+        layout.append(f"{CONTRACT['dataPath']} owned by {data.st_uid}:{data.st_gid}")
+    if stat.S_IMODE(tmp.st_mode) != 0o1777:
+        layout.append(f"/tmp mode {oct(stat.S_IMODE(tmp.st_mode))}")
+    if not any(l.split(":")[:4] == [user["name"], "x", str(user["uid"]), str(user["gid"])] for l in passwd):
+        layout.append(f"/etc/passwd lacks {user['name']} {user['uid']}:{user['gid']}")
+    if not any(l.split(":")[:3] == [user["name"], "x", str(user["gid"])] for l in group):
+        layout.append(f"/etc/group lacks {user['name']} {user['gid']}")
+    record(f"image: {user['name']} {user['uid']}:{user['gid']} in /etc/passwd and /etc/group, {CONTRACT['dataPath']} owned by it, /tmp 1777",
+           not layout, "; ".join(layout) or f"{CONTRACT['dataPath']} mode {oct(stat.S_IMODE(data.st_mode))}")
     expected = ["ffmpeg", "ffprobe", "sofathek", "tini", "yt-dlp"]
     record("image: PATH (/bin) holds exactly sofathek, tini, ffmpeg, ffprobe, yt-dlp; no shell anywhere",
            on_path == expected and not shells and not managers,

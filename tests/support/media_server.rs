@@ -93,16 +93,44 @@ pub fn require_ytdlp() {
 const SOURCE: &str = "testsrc=duration=2:size=320x240:rate=25";
 const SINE: &str = "sine=frequency=440:duration=2";
 
-/// Generates every fixture once: `h264.mp4` (faststart), `nofaststart.mp4`, `vp9.webm`,
-/// `hevc.mkv`, `hls/playlist.m3u8` with segments, `notmedia.bin`.
+/// Bump when the fixture recipes change.
+const FIXTURES_VERSION: &str = "v1";
+
+/// The fixtures, generated once per build directory (test processes share them): `h264.mp4`
+/// (faststart), `nofaststart.mp4`, `vp9.webm`, `hevc.mkv`, `hls/playlist.m3u8` with segments,
+/// `notmedia.bin`.
 pub fn fixtures() -> &'static Fixtures {
     static FIXTURES: OnceLock<Fixtures> = OnceLock::new();
     FIXTURES.get_or_init(|| {
-        let dir = tempfile::Builder::new()
-            .prefix("sofathek-fixtures-")
-            .tempdir()
-            .expect("tempdir")
-            .keep();
+        let root = Path::new(env!("CARGO_TARGET_TMPDIR"));
+        let dir = root.join(format!("ingest-fixtures-{FIXTURES_VERSION}"));
+        if !dir.join("complete").exists() {
+            // Generate next to the final place, then rename: concurrent test processes either
+            // win the rename or find the other's complete directory.
+            let scratch = tempfile::Builder::new()
+                .prefix(".ingest-fixtures-")
+                .tempdir_in(root)
+                .expect("tempdir");
+            generate(scratch.path());
+            std::fs::write(scratch.path().join("complete"), b"").expect("marker");
+            let scratch = scratch.keep();
+            if std::fs::rename(&scratch, &dir).is_err() {
+                let _ = std::fs::remove_dir_all(&scratch);
+            }
+        }
+        assert!(
+            dir.join("complete").exists(),
+            "fixtures missing in {}",
+            dir.display()
+        );
+        Fixtures { dir }
+    })
+}
+
+/// Writes every fixture into `dir`.
+fn generate(dir: &Path) {
+    {
+        let dir = dir.to_path_buf();
         let out = |name: &str| dir.join(name).to_string_lossy().into_owned();
         let h264 = [
             "-c:v",
@@ -193,8 +221,7 @@ pub fn fixtures() -> &'static Fixtures {
             b"this is not a video, just some text\n".repeat(100),
         )
         .expect("notmedia");
-        Fixtures { dir }
-    })
+    }
 }
 
 /// A running media server.

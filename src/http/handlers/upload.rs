@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 
 use crate::error::{ApiError, ok_with};
 use crate::http::AppState;
-use crate::http::handlers::jobs::{ClientIp, refusal};
+use crate::http::handlers::jobs::refusal;
 use crate::ingest::IngestError;
 use crate::ingest::upload::MULTIPART_OVERHEAD;
 use crate::ingest::view::job_json;
@@ -23,7 +23,6 @@ use crate::ingest::view::job_json;
               (status = 507, description = "not enough free disk space", body = serde_json::Value)))]
 pub async fn create(
     State(state): State<AppState>,
-    ClientIp(client): ClientIp,
     headers: HeaderMap,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Response {
@@ -49,7 +48,7 @@ pub async fn create(
             .into_response();
         }
     };
-    match state.ingest.submit_upload(multipart, client).await {
+    match state.ingest.submit_upload(multipart).await {
         Ok(job) => ok_with(StatusCode::ACCEPTED, job_json(&job)),
         Err(err) => refusal(err),
     }
