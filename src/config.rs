@@ -462,6 +462,7 @@ mod tests {
         check(&["--subtitle-langs", "en,d e"], "SOFATHEK_SUBTITLE_LANGS");
         check(&["--log-level", "loud"], "LOG_LEVEL");
         check(&["--max-upload-bytes", "0"], "SOFATHEK_MAX_UPLOAD_BYTES");
+        check(&["--x264-preset", "turbo"], "SOFATHEK_X264_PRESET");
     }
 
     #[test]

@@ -408,7 +408,7 @@ mod tests {
             title: title.into(),
             category: category.map(Into::into),
             channel: Some(channel.into()),
-            description: Some(format!("all about {title}")),
+            description: Some(format!("about {id}")),
             tags: vec!["tag-one".into()],
             duration: Some(10.0),
             width: Some(640),

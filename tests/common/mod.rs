@@ -63,8 +63,8 @@ impl TestServer {
         let config = test_config(&dir.path().join("data"), extra);
         config.prepare_data_dir().expect("data dir");
         let state = AppState::open(config).expect("state");
-        sofathek::library::reconcile(&state.db, &state.layout, &Default::default())
-            .expect("reconcile");
+        let keep = state.ingest.staging_to_keep().expect("active jobs");
+        sofathek::library::reconcile(&state.db, &state.layout, &keep).expect("reconcile");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
