@@ -322,6 +322,29 @@ pub struct Reconciled {
     pub missing_files: Vec<String>,
 }
 
+/// The entries of a directory as (name, path, is a directory).
+fn entries(dir: &Path) -> io::Result<Vec<(String, PathBuf, bool)>> {
+    std::fs::read_dir(dir)?
+        .map(|entry| {
+            let entry = entry?;
+            let is_dir = entry.file_type()?.is_dir();
+            Ok((
+                entry.file_name().to_string_lossy().into_owned(),
+                entry.path(),
+                is_dir,
+            ))
+        })
+        .collect()
+}
+
+fn remove_entry(path: &Path, is_dir: bool) -> io::Result<()> {
+    if is_dir {
+        std::fs::remove_dir_all(path)
+    } else {
+        std::fs::remove_file(path)
+    }
+}
+
 /// Brings the directory in line with the catalogue at start-up, without running ffmpeg:
 /// removes orphan library files and stale staging entries (keeping `active_jobs`' directories).
 pub fn reconcile(
@@ -332,42 +355,25 @@ pub fn reconcile(
     let known = db.write_blocking(|tx| videos::all_file_names(tx))?;
     let mut report = Reconciled::default();
     let mut on_disk = HashSet::new();
-    for entry in std::fs::read_dir(&layout.library)? {
-        let entry = entry?;
-        let name = entry.file_name().to_string_lossy().into_owned();
+    for (name, path, is_dir) in entries(&layout.library)? {
         if known.contains(&name) {
             on_disk.insert(name);
-            continue;
-        }
-        let path = entry.path();
-        let removed = if entry.file_type()?.is_dir() {
-            std::fs::remove_dir_all(&path)
         } else {
-            std::fs::remove_file(&path)
-        };
-        match removed {
-            Ok(()) => report.removed_orphans.push(name),
-            Err(err) => {
-                tracing::warn!(file = %name, %err, "could not remove an orphan library file")
+            match remove_entry(&path, is_dir) {
+                Ok(()) => report.removed_orphans.push(name),
+                Err(err) => {
+                    tracing::warn!(file = %name, %err, "could not remove an orphan library file")
+                }
             }
         }
     }
-    for entry in std::fs::read_dir(&layout.staging)? {
-        let entry = entry?;
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if active_jobs.contains(&name) {
-            continue;
-        }
-        let path = entry.path();
-        let removed = if entry.file_type()?.is_dir() {
-            std::fs::remove_dir_all(&path)
-        } else {
-            std::fs::remove_file(&path)
-        };
-        match removed {
-            Ok(()) => report.removed_staging.push(name),
-            Err(err) => {
-                tracing::warn!(entry = %name, %err, "could not remove a stale staging entry")
+    for (name, path, is_dir) in entries(&layout.staging)? {
+        if !active_jobs.contains(&name) {
+            match remove_entry(&path, is_dir) {
+                Ok(()) => report.removed_staging.push(name),
+                Err(err) => {
+                    tracing::warn!(entry = %name, %err, "could not remove a stale staging entry")
+                }
             }
         }
     }

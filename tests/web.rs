@@ -148,7 +148,10 @@ async fn library_page_lists_groups_searches_and_escapes() {
     assert!(html.contains("src=\"/api/thumbnails/Test_Video-abc123.webp\""));
     assert!(html.contains("loading=\"lazy\""));
     // The sidecar's title has quotes: escaped, never raw.
-    assert!(html.contains("Test Video: &quot;Special&quot; Characters"), "{html}");
+    assert!(
+        html.contains("Test Video: &quot;Special&quot; Characters"),
+        "{html}"
+    );
     assert!(html.contains("Uncategorised"));
     // Production pages never load the live-reload script.
     assert!(!html.contains("livereload"), "{html}");
@@ -188,7 +191,9 @@ async fn watch_page_has_the_player_tracks_downloads_and_next() {
         "<track kind=\"subtitles\" src=\"/api/download/Test_Video-abc123.en.vtt\" srclang=\"en\" label=\"English\">"
     ));
     assert!(html.contains("srclang=\"de\" label=\"Deutsch\""));
-    assert!(html.contains("href=\"/api/download/Test_Video-abc123.mp4\" download=\"Test_Video-abc123.mp4\""));
+    assert!(html.contains(
+        "href=\"/api/download/Test_Video-abc123.mp4\" download=\"Test_Video-abc123.mp4\""
+    ));
     assert!(html.contains("Download audio"));
     assert!(html.contains("Subtitles: English (SRT)") || html.contains("Subtitles: English (VTT)"));
     assert!(html.contains("Science Channel"));
@@ -214,12 +219,20 @@ async fn add_and_manage_pages_list_the_categories() {
     server.import_original_library().await;
     let (status, add) = server.page("/add").await;
     assert_eq!(status, 200);
-    for needle in ["id=\"url-form\"", "id=\"upload-form\"", "id=\"queue\"", "<option value=\"kids\">Kids</option>"] {
+    for needle in [
+        "id=\"url-form\"",
+        "id=\"upload-form\"",
+        "id=\"queue\"",
+        "<option value=\"kids\">Kids</option>",
+    ] {
         assert!(add.contains(needle), "{needle}: {add}");
     }
     let (status, manage) = server.page("/manage").await;
     assert_eq!(status, 200);
-    assert!(manage.contains("data-video-id=\"Test_Video-abc123\""), "{manage}");
+    assert!(
+        manage.contains("data-video-id=\"Test_Video-abc123\""),
+        "{manage}"
+    );
     assert!(manage.contains("value=\"Test Video: &quot;Special&quot; Characters\""));
     assert!(manage.contains("data-slug=\"family\""));
     assert!(manage.contains("id=\"confirm-dialog\""));
@@ -233,7 +246,10 @@ async fn checkout_assets_are_revalidated() {
     let response = server.get("/assets/app.js").await;
     assert_eq!(response.status(), 200);
     assert_eq!(header(&response, "cache-control"), "no-cache");
-    assert_eq!(header(&response, "content-type"), "text/javascript; charset=utf-8");
+    assert_eq!(
+        header(&response, "content-type"),
+        "text/javascript; charset=utf-8"
+    );
     assert_eq!(header(&response, "content-encoding"), "");
     let etag = header(&response, "etag").to_owned();
     assert!(!etag.is_empty());
@@ -264,7 +280,13 @@ async fn built_assets_are_immutable_and_precompressed() {
     let web = copied_web_dir();
     let assets = web.path().join("assets");
     let mut manifest = serde_json::Map::new();
-    for logical in ["app.js", "app.css", "theme-init.js", "icon.svg", "livereload.js"] {
+    for logical in [
+        "app.js",
+        "app.css",
+        "theme-init.js",
+        "icon.svg",
+        "livereload.js",
+    ] {
         let (base, ext) = logical.rsplit_once('.').expect("extension");
         let file = format!("{base}-0123456789ab.{ext}");
         std::fs::write(assets.join(&file), format!("/* plain {logical} */")).expect("write");
@@ -281,7 +303,10 @@ async fn built_assets_are_immutable_and_precompressed() {
 
     let (status, html) = server.page("/").await;
     assert_eq!(status, 200, "{html}");
-    assert!(html.contains("src=\"/assets/app-0123456789ab.js\""), "{html}");
+    assert!(
+        html.contains("src=\"/assets/app-0123456789ab.js\""),
+        "{html}"
+    );
     assert!(html.contains("href=\"/assets/app-0123456789ab.css\""));
     assert!(!html.contains("/assets/app.js\""));
 
@@ -295,15 +320,26 @@ async fn built_assets_are_immutable_and_precompressed() {
     };
     let check = |response: reqwest::Response, encoding: &'static str, body: &'static str| async move {
         assert_eq!(response.status(), 200);
-        assert_eq!(header(&response, "cache-control"), "public, max-age=31536000, immutable");
+        assert_eq!(
+            header(&response, "cache-control"),
+            "public, max-age=31536000, immutable"
+        );
         assert_eq!(header(&response, "vary"), "Accept-Encoding");
         assert_eq!(header(&response, "content-encoding"), encoding);
-        assert_eq!(header(&response, "content-type"), "text/javascript; charset=utf-8");
+        assert_eq!(
+            header(&response, "content-type"),
+            "text/javascript; charset=utf-8"
+        );
         assert_eq!(response.text().await.expect("body"), body);
     };
     check(fetch(Some("gzip, deflate, br")).await, "br", "brotli bytes").await;
     check(fetch(Some("gzip")).await, "gzip", "gzip bytes").await;
-    check(fetch(Some("br;q=0, gzip;q=0.8")).await, "gzip", "gzip bytes").await;
+    check(
+        fetch(Some("br;q=0, gzip;q=0.8")).await,
+        "gzip",
+        "gzip bytes",
+    )
+    .await;
     check(fetch(None).await, "", "/* plain app.js */").await;
 
     // Files the manifest does not list (a leftover source file) are revalidated, not cached.
@@ -368,13 +404,20 @@ async fn development_reloads_templates_and_browsers_within_a_second() {
 
     let library = web.path().join("templates/library.html");
     let original = std::fs::read_to_string(&library).expect("read");
-    std::fs::write(&library, original.replace("{{ heading }}", "{{ heading }} (edited)")).expect("write");
+    std::fs::write(
+        &library,
+        original.replace("{{ heading }}", "{{ heading }} (edited)"),
+    )
+    .expect("write");
     let changed = Instant::now();
     next_event(&mut stream, &mut buffer, "reload").await;
     let took = changed.elapsed();
     assert!(took < Duration::from_secs(1), "reload took {took:?}");
     let (_, html) = server.page("/").await;
-    assert!(html.contains("Video Library (edited)"), "templates are re-read in development");
+    assert!(
+        html.contains("Video Library (edited)"),
+        "templates are re-read in development"
+    );
 
     // A CSS change reloads too.
     let css = web.path().join("assets/app.css");
@@ -390,9 +433,16 @@ async fn production_reads_templates_once() {
     assert!(before.contains("Video Library"));
     let library = web.path().join("templates/library.html");
     let original = std::fs::read_to_string(&library).expect("read");
-    std::fs::write(&library, original.replace("{{ heading }}", "{{ heading }} (edited)")).expect("write");
+    std::fs::write(
+        &library,
+        original.replace("{{ heading }}", "{{ heading }} (edited)"),
+    )
+    .expect("write");
     let (_, after) = server.page("/").await;
-    assert!(!after.contains("(edited)"), "production keeps the templates it loaded");
+    assert!(
+        !after.contains("(edited)"),
+        "production keeps the templates it loaded"
+    );
 }
 
 #[tokio::test]

@@ -55,7 +55,11 @@ pub(crate) fn accepts_encoding(accept: &str, coding: &str) -> bool {
         let mut parts = item.split(';');
         let name = parts.next().unwrap_or("").trim();
         let quality = parts
-            .filter_map(|p| p.trim().strip_prefix("q=").or_else(|| p.trim().strip_prefix("Q=")))
+            .filter_map(|p| {
+                p.trim()
+                    .strip_prefix("q=")
+                    .or_else(|| p.trim().strip_prefix("Q="))
+            })
             .find_map(|q| q.trim().parse::<f32>().ok())
             .unwrap_or(1.0);
         if name.eq_ignore_ascii_case(coding) {
@@ -84,10 +88,11 @@ pub(crate) async fn serve(
     };
     let site = Site::for_config(&state.config);
     let lookup = site.clone();
-    let manifest = match tokio::task::spawn_blocking(move || lookup.current().manifest.clone()).await {
-        Ok(manifest) => manifest,
-        Err(err) => return ApiError::internal(err).into_response(),
-    };
+    let manifest =
+        match tokio::task::spawn_blocking(move || lookup.current().manifest.clone()).await {
+            Ok(manifest) => manifest,
+            Err(err) => return ApiError::internal(err).into_response(),
+        };
     let dir = site.web_dir.join("assets");
     let fingerprinted = manifest.is_fingerprinted(&name);
     let negotiate = fingerprinted && compressible;
@@ -99,14 +104,22 @@ pub(crate) async fn serve(
     if negotiate {
         for (coding, suffix) in [("br", "br"), ("gzip", "gz")] {
             let candidate = dir.join(format!("{name}.{suffix}"));
-            if accepts_encoding(accept, coding) && tokio::fs::metadata(&candidate).await.is_ok_and(|m| m.is_file()) {
+            if accepts_encoding(accept, coding)
+                && tokio::fs::metadata(&candidate)
+                    .await
+                    .is_ok_and(|m| m.is_file())
+            {
                 chosen = (candidate, Some(coding));
                 break;
             }
         }
     }
     let (path, coding) = chosen;
-    let options = ServeOptions::new(content_type).cache_control(if fingerprinted { IMMUTABLE } else { REVALIDATE });
+    let options = ServeOptions::new(content_type).cache_control(if fingerprinted {
+        IMMUTABLE
+    } else {
+        REVALIDATE
+    });
     let mut response = match serve_file(&method, &headers, &path, options).await {
         Ok(response) => response,
         Err(ServeError::NotFound | ServeError::NotAFile | ServeError::PermissionDenied) => {
@@ -124,7 +137,10 @@ pub(crate) async fn serve(
         response_headers.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
     }
     if let Some(coding) = coding {
-        if matches!(response.status(), StatusCode::OK | StatusCode::PARTIAL_CONTENT) {
+        if matches!(
+            response.status(),
+            StatusCode::OK | StatusCode::PARTIAL_CONTENT
+        ) {
             response
                 .headers_mut()
                 .insert(header::CONTENT_ENCODING, HeaderValue::from_static(coding));
@@ -140,7 +156,11 @@ mod tests {
     #[test]
     fn encodings() {
         let check = |accept: &str, coding: &str, expected: bool| {
-            assert_eq!(accepts_encoding(accept, coding), expected, "{accept:?} {coding}");
+            assert_eq!(
+                accepts_encoding(accept, coding),
+                expected,
+                "{accept:?} {coding}"
+            );
         };
         check("gzip, deflate, br, zstd", "br", true);
         check("gzip, deflate, br, zstd", "gzip", true);

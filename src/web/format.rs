@@ -43,7 +43,11 @@ pub(crate) fn date_label(timestamp: &str) -> String {
 
 /// A subtitle language code as a label: `en` → `English`; unknown codes are upper-cased.
 pub(crate) fn language_label(code: &str) -> String {
-    let base = code.split(['-', '_']).next().unwrap_or(code).to_ascii_lowercase();
+    let base = code
+        .split(['-', '_'])
+        .next()
+        .unwrap_or(code)
+        .to_ascii_lowercase();
     let name = match base.as_str() {
         "en" => "English",
         "de" => "Deutsch",

@@ -86,7 +86,10 @@ fn ensure_polling(site: &Arc<Site>) {
 }
 
 /// The live-reload event stream, or 404 outside development.
-pub(crate) async fn events(State(state): State<AppState>, OriginalUri(uri): OriginalUri) -> Response {
+pub(crate) async fn events(
+    State(state): State<AppState>,
+    OriginalUri(uri): OriginalUri,
+) -> Response {
     let site = Site::for_config(&state.config);
     if !site.is_development() {
         return crate::http::handlers::meta::not_found(OriginalUri(uri))
@@ -95,10 +98,18 @@ pub(crate) async fn events(State(state): State<AppState>, OriginalUri(uri): Orig
     }
     let receiver = site.reload.generation.subscribe();
     ensure_polling(&site);
-    let hello = Event::default().event("hello").data(site.reload.boot_id.clone());
-    let changes = WatchStream::from_changes(receiver)
-        .map(|generation| Ok::<_, Infallible>(Event::default().event("reload").data(generation.to_string())));
-    let stream = futures_util::stream::once(async move { Ok::<_, Infallible>(hello) }).chain(changes);
+    let hello = Event::default()
+        .event("hello")
+        .data(site.reload.boot_id.clone());
+    let changes = WatchStream::from_changes(receiver).map(|generation| {
+        Ok::<_, Infallible>(
+            Event::default()
+                .event("reload")
+                .data(generation.to_string()),
+        )
+    });
+    let stream =
+        futures_util::stream::once(async move { Ok::<_, Infallible>(hello) }).chain(changes);
     let mut response = Sse::new(stream)
         .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
         .into_response();

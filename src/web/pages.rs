@@ -155,7 +155,10 @@ fn render_status(
             );
             (
                 StatusCode::INTERNAL_SERVER_ERROR,
-                [(axum::http::header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+                [(
+                    axum::http::header::CONTENT_TYPE,
+                    "text/plain; charset=utf-8",
+                )],
                 message,
             )
                 .into_response()
@@ -171,14 +174,20 @@ async fn page(
     context: impl Serialize + Send + 'static,
 ) -> Response {
     let site = Site::for_config(&state.config);
-    match tokio::task::spawn_blocking(move || render_status(&site, status, template, context)).await {
+    match tokio::task::spawn_blocking(move || render_status(&site, status, template, context)).await
+    {
         Ok(response) => response,
         Err(err) => crate::error::ApiError::internal(err).into_response(),
     }
 }
 
 /// The HTML error page (also used for a failed database call).
-async fn error_page(state: &AppState, status: StatusCode, heading: &str, message: &str) -> Response {
+async fn error_page(
+    state: &AppState,
+    status: StatusCode,
+    heading: &str,
+    message: &str,
+) -> Response {
     let site = Site::for_config(&state.config);
     #[derive(Serialize)]
     struct Context {
@@ -276,8 +285,18 @@ enum View {
 }
 
 /// `GET /`: the library.
-pub(crate) async fn library(State(state): State<AppState>, Query(params): Query<LibraryParams>) -> Response {
-    let q = params.q.as_deref().map(str::trim).unwrap_or("").chars().take(200).collect::<String>();
+pub(crate) async fn library(
+    State(state): State<AppState>,
+    Query(params): Query<LibraryParams>,
+) -> Response {
+    let q = params
+        .q
+        .as_deref()
+        .map(str::trim)
+        .unwrap_or("")
+        .chars()
+        .take(200)
+        .collect::<String>();
     let category = params.category.clone().filter(|c| !c.is_empty());
     let (sort, sort_value) = parse_sort(params.sort.as_deref());
     let view = match params.view.as_deref() {
@@ -296,7 +315,13 @@ pub(crate) async fn library(State(state): State<AppState>, Query(params): Query<
     };
     let fetched: DbResult<_> = state
         .db
-        .read(move |conn| Ok((categories::list(conn)?, videos::list(conn, &query)?, videos::count(conn)?)))
+        .read(move |conn| {
+            Ok((
+                categories::list(conn)?,
+                videos::list(conn, &query)?,
+                videos::count(conn)?,
+            ))
+        })
         .await;
     let (all_categories, listing, library_total) = match fetched {
         Ok(data) => data,
@@ -310,7 +335,11 @@ pub(crate) async fn library(State(state): State<AppState>, Query(params): Query<
             .unwrap_or_else(|| slug.to_owned())
     };
     let view_value = if view == View::Channel { "channel" } else { "" };
-    let sort_param = if sort_value == SORTS[0].0 { "" } else { sort_value };
+    let sort_param = if sort_value == SORTS[0].0 {
+        ""
+    } else {
+        sort_value
+    };
 
     let site = Site::for_config(&state.config);
     let heading = match (&category, q.is_empty()) {
@@ -337,11 +366,16 @@ pub(crate) async fn library(State(state): State<AppState>, Query(params): Query<
         href: href("/", &[("view", view_value), ("sort", sort_param)]),
         active: category.is_none(),
     })
-    .chain(all_categories.iter().filter(|c| c.video_count > 0).map(|c| Link {
-        label: c.name.clone(),
-        href: href("/", &[("category", &c.slug), ("sort", sort_param)]),
-        active: category.as_deref() == Some(c.slug.as_str()),
-    }))
+    .chain(
+        all_categories
+            .iter()
+            .filter(|c| c.video_count > 0)
+            .map(|c| Link {
+                label: c.name.clone(),
+                href: href("/", &[("category", &c.slug), ("sort", sort_param)]),
+                active: category.as_deref() == Some(c.slug.as_str()),
+            }),
+    )
     .collect::<Vec<_>>();
     let views = [("", "By category"), ("channel", "By channel")]
         .iter()
@@ -395,7 +429,15 @@ pub(crate) async fn library(State(state): State<AppState>, Query(params): Query<
         library_count: String,
     }
     let context = Context {
-        chrome: Chrome::new(&site, "library", if filtered { heading.clone() } else { "Library".into() }),
+        chrome: Chrome::new(
+            &site,
+            "library",
+            if filtered {
+                heading.clone()
+            } else {
+                "Library".into()
+            },
+        ),
         heading,
         q,
         category: category.unwrap_or_default(),
@@ -424,11 +466,17 @@ pub(crate) async fn library(State(state): State<AppState>, Query(params): Query<
 fn by_category(videos: &[VideoRecord], all: &[Category], sort_param: &str) -> Vec<Group> {
     let mut buckets: BTreeMap<usize, Vec<Card>> = BTreeMap::new();
     let position = |slug: &Option<String>| match slug {
-        Some(slug) => all.iter().position(|c| &c.slug == slug).unwrap_or(all.len()),
+        Some(slug) => all
+            .iter()
+            .position(|c| &c.slug == slug)
+            .unwrap_or(all.len()),
         None => all.len() + 1,
     };
     for video in videos {
-        buckets.entry(position(&video.category)).or_default().push(Card::new(video));
+        buckets
+            .entry(position(&video.category))
+            .or_default()
+            .push(Card::new(video));
     }
     buckets
         .into_iter()
@@ -437,7 +485,8 @@ fn by_category(videos: &[VideoRecord], all: &[Category], sort_param: &str) -> Ve
             let total = category.map_or(cards.len() as u64, |c| c.video_count);
             Group {
                 title: category.map_or_else(|| "Uncategorised".to_owned(), |c| c.name.clone()),
-                key: category.map_or_else(|| "uncategorised".to_owned(), |c| format!("c-{}", c.slug)),
+                key: category
+                    .map_or_else(|| "uncategorised".to_owned(), |c| format!("c-{}", c.slug)),
                 count: count_label(total, "video", "videos"),
                 see_all: category
                     .filter(|c| c.video_count > cards.len() as u64 || c.video_count > 4)
@@ -454,7 +503,12 @@ fn by_channel(videos: &[VideoRecord]) -> Vec<Group> {
     let mut named: BTreeMap<(String, String), Vec<Card>> = BTreeMap::new();
     let mut other = Vec::new();
     for video in videos {
-        match video.channel.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
+        match video
+            .channel
+            .as_deref()
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+        {
             Some(channel) => named
                 .entry((channel.to_lowercase(), channel.to_owned()))
                 .or_default()
@@ -504,7 +558,11 @@ struct Download {
 fn download_name(name: &str) -> String {
     let mut out = String::new();
     for c in name.chars() {
-        let c = if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') { c } else { '_' };
+        let c = if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+            c
+        } else {
+            '_'
+        };
         if !(c == '_' && out.ends_with('_')) {
             out.push(c);
         }
@@ -555,7 +613,12 @@ pub(crate) async fn watch(State(state): State<AppState>, Path(id): Path<String>)
         None => siblings.iter().filter(|v| v.id != video.id).collect(),
     };
     let next = others.first().map(|v| Card::new(v));
-    let related: Vec<Card> = others.iter().skip(1).take(RELATED).map(|v| Card::new(v)).collect();
+    let related: Vec<Card> = others
+        .iter()
+        .skip(1)
+        .take(RELATED)
+        .map(|v| Card::new(v))
+        .collect();
 
     let tracks: Vec<Track> = video
         .subtitles()
@@ -583,7 +646,9 @@ pub(crate) async fn watch(State(state): State<AppState>, Path(id): Path<String>)
     }
     for subtitle in video.subtitles() {
         let language = subtitle.language.clone().unwrap_or_default();
-        let ext = crate::library::extension(&subtitle.name).unwrap_or_default().to_uppercase();
+        let ext = crate::library::extension(&subtitle.name)
+            .unwrap_or_default()
+            .to_uppercase();
         downloads.push(Download {
             href: format!("/api/download/{}", encode_name(&subtitle.name)),
             label: format!("Subtitles: {} ({ext})", language_label(&language)),
@@ -639,7 +704,10 @@ pub(crate) async fn watch(State(state): State<AppState>, Path(id): Path<String>)
             category,
             duration: duration_label(video.duration),
             size: size_label(video.size),
-            resolution: video.width.zip(video.height).map(|(w, h)| format!("{w}×{h}")),
+            resolution: video
+                .width
+                .zip(video.height)
+                .map(|(w, h)| format!("{w}×{h}")),
             added: date_label(&video.added_at),
             src: format!("/api/stream/{}", encode_name(&video.file_name)),
             mime: crate::library::mime_type(&video.file_name),
@@ -702,8 +770,18 @@ pub(crate) struct ManageParams {
 }
 
 /// `GET /manage`: edit titles and categories, delete videos, manage categories.
-pub(crate) async fn manage(State(state): State<AppState>, Query(params): Query<ManageParams>) -> Response {
-    let q = params.q.as_deref().map(str::trim).unwrap_or("").chars().take(200).collect::<String>();
+pub(crate) async fn manage(
+    State(state): State<AppState>,
+    Query(params): Query<ManageParams>,
+) -> Response {
+    let q = params
+        .q
+        .as_deref()
+        .map(str::trim)
+        .unwrap_or("")
+        .chars()
+        .take(200)
+        .collect::<String>();
     let page_number = parse_page(params.page.as_deref());
     let query = ListQuery {
         search: (!q.is_empty()).then(|| q.clone()),
@@ -743,7 +821,10 @@ pub(crate) async fn manage(State(state): State<AppState>, Query(params): Query<M
         .videos
         .iter()
         .map(|v| {
-            let mut details = vec![size_label(v.size), format!("added {}", date_label(&v.added_at))];
+            let mut details = vec![
+                size_label(v.size),
+                format!("added {}", date_label(&v.added_at)),
+            ];
             if let Some(duration) = duration_label(v.duration) {
                 details.insert(0, duration);
             }
@@ -780,7 +861,8 @@ mod tests {
 
     #[test]
     fn download_names() {
-        let check = |input: &str, expected: &str| assert_eq!(download_name(input), expected, "{input}");
+        let check =
+            |input: &str, expected: &str| assert_eq!(download_name(input), expected, "{input}");
         check("My Video — Part 1.mp4", "My_Video_Part_1.mp4");
         check("a..b", "a..b");
         check("äöü.mp3", "_.mp3");
@@ -790,7 +872,10 @@ mod tests {
     #[test]
     fn hrefs_skip_empty_values() {
         assert_eq!(href("/", &[("q", ""), ("view", "")]), "/");
-        assert_eq!(href("/", &[("q", "cats & dogs"), ("page", "2")]), "/?q=cats%20%26%20dogs&page=2");
+        assert_eq!(
+            href("/", &[("q", "cats & dogs"), ("page", "2")]),
+            "/?q=cats%20%26%20dogs&page=2"
+        );
     }
 
     #[test]
@@ -804,7 +889,10 @@ mod tests {
     fn pages() {
         assert!(pager(1, 10, 48, |p| p.to_string()).is_none());
         let p = pager(2, 100, 48, |p| p.to_string()).expect("pager");
-        assert_eq!((p.pages, p.previous.as_deref(), p.next.as_deref()), (3, Some("1"), Some("3")));
+        assert_eq!(
+            (p.pages, p.previous.as_deref(), p.next.as_deref()),
+            (3, Some("1"), Some("3"))
+        );
         assert_eq!(parse_page(Some("0")), 1);
         assert_eq!(parse_page(Some("x")), 1);
         assert_eq!(parse_page(Some("7")), 7);
@@ -846,16 +934,32 @@ mod tests {
             record("e", Some("zoo"), None),
         ];
         let groups = by_channel(&videos);
-        let titles: Vec<_> = groups.iter().map(|g| (g.title.as_str(), g.cards.len())).collect();
-        assert_eq!(titles, [("apes", 1), ("Other", 1), ("zoo", 2), ("Other", 1)]);
+        let titles: Vec<_> = groups
+            .iter()
+            .map(|g| (g.title.as_str(), g.cards.len()))
+            .collect();
+        assert_eq!(
+            titles,
+            [("apes", 1), ("Other", 1), ("zoo", 2), ("Other", 1)]
+        );
         assert_eq!(groups[3].key, "ch-other");
     }
 
     #[test]
     fn category_groups_follow_the_category_order() {
         let all = vec![
-            Category { slug: "kids".into(), name: "Kids".into(), builtin: true, video_count: 1 },
-            Category { slug: "music".into(), name: "Music".into(), builtin: true, video_count: 9 },
+            Category {
+                slug: "kids".into(),
+                name: "Kids".into(),
+                builtin: true,
+                video_count: 1,
+            },
+            Category {
+                slug: "music".into(),
+                name: "Music".into(),
+                builtin: true,
+                video_count: 9,
+            },
         ];
         let videos = [
             record("a", None, Some("music")),

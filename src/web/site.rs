@@ -115,7 +115,10 @@ impl Site {
         let mut loaded = self.loaded.lock().unwrap_or_else(|p| p.into_inner());
         let stamp = match (&*loaded, self.is_development()) {
             (Some(current), false) => return current.clone(),
-            (_, true) => stamp(&[&self.web_dir.join("templates")], &self.web_dir.join("manifest.json")),
+            (_, true) => stamp(
+                &[&self.web_dir.join("templates")],
+                &self.web_dir.join("manifest.json"),
+            ),
             (None, false) => 0,
         };
         if let Some(current) = &*loaded {
@@ -137,7 +140,10 @@ impl Site {
     /// A fingerprint of everything the browser might show (templates, assets, manifest).
     pub(crate) fn content_stamp(&self) -> u64 {
         stamp(
-            &[&self.web_dir.join("templates"), &self.web_dir.join("assets")],
+            &[
+                &self.web_dir.join("templates"),
+                &self.web_dir.join("assets"),
+            ],
             &self.web_dir.join("manifest.json"),
         )
     }
@@ -155,7 +161,9 @@ fn environment(dir: &Path, manifest: Arc<Manifest>) -> Environment<'static> {
     env.set_formatter(|out, state, value| {
         if state.auto_escape() == AutoEscape::Html && !value.is_safe() && !value.is_undefined() {
             out.write_str(&escape_html(&value.to_string()))
-                .map_err(|_| minijinja::Error::new(ErrorKind::WriteFailure, "cannot write the page"))
+                .map_err(|_| {
+                    minijinja::Error::new(ErrorKind::WriteFailure, "cannot write the page")
+                })
         } else {
             minijinja::escape_formatter(out, state, value)
         }
@@ -230,9 +238,15 @@ mod tests {
         assert!(!plain.is_fingerprinted("app.js"));
 
         let built = Manifest {
-            entries: Some(HashMap::from([("app.js".to_string(), "app-abc123.js".to_string())])),
+            entries: Some(HashMap::from([(
+                "app.js".to_string(),
+                "app-abc123.js".to_string(),
+            )])),
         };
-        assert_eq!(built.url("app.js").ok().as_deref(), Some("/assets/app-abc123.js"));
+        assert_eq!(
+            built.url("app.js").ok().as_deref(),
+            Some("/assets/app-abc123.js")
+        );
         assert!(built.url("missing.js").is_err());
         assert!(built.is_fingerprinted("app-abc123.js"));
         assert!(!built.is_fingerprinted("app.js"));
@@ -240,15 +254,25 @@ mod tests {
 
     #[test]
     fn html_escaping() {
-        assert_eq!(escape_html("<a href=\"/x?a=1&b='2'\">"), "&lt;a href=&quot;/x?a=1&amp;b=&#39;2&#39;&quot;&gt;");
+        assert_eq!(
+            escape_html("<a href=\"/x?a=1&b='2'\">"),
+            "&lt;a href=&quot;/x?a=1&amp;b=&#39;2&#39;&quot;&gt;"
+        );
         let dir = tempfile::tempdir().expect("tempdir");
-        std::fs::write(dir.path().join("t.html"), "<p title=\"{{ v }}\">{{ v }}</p>{{ n }}{{ s|safe }}").expect("write");
+        std::fs::write(
+            dir.path().join("t.html"),
+            "<p title=\"{{ v }}\">{{ v }}</p>{{ n }}{{ s|safe }}",
+        )
+        .expect("write");
         let env = environment(dir.path(), Arc::new(Manifest::default()));
         let html = env
             .get_template("t.html")
             .and_then(|t| t.render(minijinja::context! { v => "<b>/\"x\"", n => 3, s => "<i>" }))
             .expect("render");
-        assert_eq!(html, "<p title=\"&lt;b&gt;/&quot;x&quot;\">&lt;b&gt;/&quot;x&quot;</p>3<i>");
+        assert_eq!(
+            html,
+            "<p title=\"&lt;b&gt;/&quot;x&quot;\">&lt;b&gt;/&quot;x&quot;</p>3<i>"
+        );
     }
 
     #[test]
