@@ -11,11 +11,26 @@ pub enum Event {
     /// A job changed state or progressed (the job's API representation).
     Job { job: serde_json::Value },
     /// A video appeared in the library.
-    LibraryAdded { id: String },
+    LibraryAdded {
+        id: String,
+        /// Its category (not sent: decides which kid profiles hear of it).
+        #[serde(skip)]
+        category: Option<String>,
+    },
     /// A video's title or category changed.
-    LibraryUpdated { id: String },
+    LibraryUpdated {
+        id: String,
+        /// Its category before and after the change (not sent).
+        #[serde(skip)]
+        categories: [Option<String>; 2],
+    },
     /// A video was deleted.
-    LibraryRemoved { id: String },
+    LibraryRemoved {
+        id: String,
+        /// The category it had (not sent).
+        #[serde(skip)]
+        category: Option<String>,
+    },
 }
 
 impl Event {
@@ -26,6 +41,20 @@ impl Event {
             Event::LibraryAdded { .. } => "library.added",
             Event::LibraryUpdated { .. } => "library.updated",
             Event::LibraryRemoved { .. } => "library.removed",
+        }
+    }
+
+    /// The categories a library event concerns (a kid hears of it when one is allowed);
+    /// `None` for job events.
+    pub fn library_categories(&self) -> Option<Vec<Option<&str>>> {
+        match self {
+            Event::Job { .. } => None,
+            Event::LibraryAdded { category, .. } | Event::LibraryRemoved { category, .. } => {
+                Some(vec![category.as_deref()])
+            }
+            Event::LibraryUpdated { categories, .. } => {
+                Some(categories.iter().map(Option::as_deref).collect())
+            }
         }
     }
 }

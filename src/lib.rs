@@ -1,5 +1,6 @@
 //! SOFATHEK: a self-hosted family video library (library crate; the binary is a thin CLI on top).
 
+pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod db;

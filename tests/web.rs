@@ -426,6 +426,25 @@ async fn development_reloads_templates_and_browsers_within_a_second() {
 }
 
 #[tokio::test]
+async fn live_reload_streams_end_when_the_server_stops() {
+    let web = copied_web_dir();
+    let mut server = WebServer::start("development", web.path()).await;
+    let response = server.get("/__livereload").await;
+    let mut stream = response.bytes_stream();
+    let mut buffer = String::new();
+    next_event(&mut stream, &mut buffer, "hello").await;
+    if let Some(stop) = server.stop.take() {
+        let _ = stop.send(());
+    }
+    // An open page must not hold a restart (the dev loop) for the shutdown grace period.
+    let ended = tokio::time::timeout(Duration::from_secs(2), async {
+        while let Some(Ok(_)) = stream.next().await {}
+    })
+    .await;
+    assert!(ended.is_ok(), "the live-reload stream outlived the server");
+}
+
+#[tokio::test]
 async fn production_reads_templates_once() {
     let web = copied_web_dir();
     let server = WebServer::start("production", web.path()).await;

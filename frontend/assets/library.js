@@ -158,6 +158,11 @@ export function initLibrary() {
     typing = setTimeout(run, TYPING_PAUSE_MS);
   });
   sort?.addEventListener("change", () => form.requestSubmit());
+  // Submitting goes to the same page the server renders, without empty parameters.
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    location.assign(pageUrl(formValues()));
+  });
 
   /** @type {ReturnType<typeof setTimeout> | undefined} */
   let refreshTimer;

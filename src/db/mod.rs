@@ -6,6 +6,8 @@
 
 pub mod categories;
 pub mod jobs;
+pub mod profiles;
+pub mod progress;
 pub mod videos;
 
 use std::path::Path;
@@ -18,6 +20,7 @@ use rusqlite::Connection;
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_catalogue.sql"),
     include_str!("migrations/0002_jobs.sql"),
+    include_str!("migrations/0003_profiles.sql"),
 ];
 
 const READERS: usize = 4;

@@ -1,5 +1,6 @@
 //! HTTP layer: application state, the router (every route in one place), middleware and `serve`.
 
+pub mod auth;
 pub mod handlers;
 pub mod json;
 pub mod openapi;
@@ -16,6 +17,7 @@ use axum::http::{HeaderName, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
@@ -38,15 +40,21 @@ pub struct AppState {
     pub events: crate::events::Events,
     /// The ingest pipeline (job queue and workers).
     pub ingest: crate::ingest::Ingest,
+    /// Sign-in throttle and password hashing.
+    pub auth: Arc<crate::auth::Auth>,
     pub started: Instant,
 }
 
 impl AppState {
-    /// Opens the database in the data directory and creates the layout.
+    /// Opens the database in the data directory and creates the layout; applies
+    /// `SOFATHEK_ADMIN_PASSWORD_FILE` when it is set.
     pub fn open(config: Config) -> anyhow::Result<AppState> {
         let layout = Layout::new(&config.data_path);
         layout.create_dirs()?;
         let db = Db::open(&layout.database)?;
+        if let Some(path) = &config.admin_password_file {
+            crate::auth::apply_password_file(&db, path)?;
+        }
         let config = Arc::new(config);
         let metrics = Arc::new(Metrics::new());
         let events = crate::events::Events::new();
@@ -65,6 +73,7 @@ impl AppState {
             tools: Arc::new(ToolCache::default()),
             events,
             ingest,
+            auth: crate::auth::Auth::new(),
             started: Instant::now(),
         })
     }
@@ -78,8 +87,11 @@ const BODY_LIMIT: usize = 1024 * 1024;
 
 /// Every route of the service.
 pub fn router(state: AppState) -> Router {
-    use axum::routing::{delete, post};
-    use handlers::{categories, events, files, health, jobs, meta, upload, videos, youtube};
+    use axum::routing::{delete, post, put};
+    use handlers::{
+        categories, events, files, health, jobs, meta, profiles, progress, session, tokens,
+        upload, videos, youtube,
+    };
 
     let api = Router::new()
         .route("/health", get(health::report))
@@ -112,13 +124,32 @@ pub fn router(state: AppState) -> Router {
         .route("/youtube/download/{id}/status", get(youtube::status))
         .route("/youtube/queue", get(youtube::queue).delete(youtube::clear))
         .route("/youtube/queue/cleanup", post(youtube::cleanup))
-        .route("/youtube/health", get(youtube::health));
+        .route("/youtube/health", get(youtube::health))
+        .route("/profiles", get(profiles::list).post(profiles::create))
+        .route(
+            "/profiles/{id}",
+            axum::routing::patch(profiles::update).delete(profiles::remove),
+        )
+        .route(
+            "/session",
+            get(session::show)
+                .post(session::create)
+                .delete(session::remove),
+        )
+        .route("/setup", post(session::first_run))
+        .route("/password", put(session::change_password))
+        .route("/tokens", get(tokens::list).post(tokens::create))
+        .route("/tokens/{id}", delete(tokens::revoke))
+        .route("/progress", get(progress::list))
+        .route("/progress/{id}", get(progress::show).put(progress::record))
+        .layer(middleware::map_response(json_rejections));
 
     // Uploads stream for as long as they take and are limited by SOFATHEK_MAX_UPLOAD_BYTES,
     // so they are merged after the body limit and the request timeout.
     let uploads = Router::new()
         .route("/api/videos/upload", post(upload::create))
         .layer(axum::extract::DefaultBodyLimit::disable())
+        .layer(middleware::map_response(json_rejections))
         .layer(middleware::from_fn_with_state(state.clone(), observe));
 
     Router::new()
@@ -136,6 +167,8 @@ pub fn router(state: AppState) -> Router {
             REQUEST_TIMEOUT,
         ))
         .merge(uploads)
+        // Every route, uploads included: refused requests never reach a handler or a body.
+        .layer(middleware::from_fn_with_state(state.clone(), auth::authorize))
         .layer(header("content-security-policy", CSP))
         .layer(header("x-content-type-options", "nosniff"))
         .layer(header("referrer-policy", "same-origin"))
@@ -150,6 +183,10 @@ pub fn router(state: AppState) -> Router {
                 tracing::info_span!("request", method = %req.method(), uri = %req.uri().path(), request_id = %id)
             }),
         )
+        .layer(SetSensitiveRequestHeadersLayer::new([
+            axum::http::header::AUTHORIZATION,
+            axum::http::header::COOKIE,
+        ]))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
         .with_state(state)
@@ -210,6 +247,41 @@ pub async fn serve(
     .await;
     ingest.shutdown().await;
     result
+}
+
+/// Rewrites a plain-text error that an extractor produced before a handler ran (a path segment
+/// that is not UTF-8, a query or form that does not parse, ...) as the API's JSON envelope, so
+/// that every `/api` error has the same shape. Handler errors are JSON already and pass as they
+/// are; the text of a rejection is at most a few hundred bytes.
+async fn json_rejections(response: Response) -> Response {
+    let status = response.status();
+    let plain_text = response
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"text/plain"));
+    if !plain_text || !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let text = axum::body::to_bytes(body, 16 * 1024)
+        .await
+        .unwrap_or_default();
+    let message = String::from_utf8_lossy(&text).trim().to_owned();
+    let message = if message.is_empty() || status.is_server_error() {
+        status.canonical_reason().unwrap_or("error").to_owned()
+    } else {
+        message
+    };
+    let code = if status == StatusCode::BAD_REQUEST {
+        "BAD_REQUEST"
+    } else {
+        "REJECTED"
+    };
+    let mut json = ApiError::new(status, message).with_code(code).into_response();
+    parts.headers.remove(axum::http::header::CONTENT_TYPE);
+    parts.headers.remove(axum::http::header::CONTENT_LENGTH);
+    json.headers_mut().extend(parts.headers);
+    json
 }
 
 /// Converts an unexpected status from a layer (timeout, body limit) into the JSON envelope.

@@ -158,7 +158,17 @@ async fn announce(inner: &Inner, id: &str) {
         inner.emit(&job);
         if job.state == JobState::Completed {
             if let Some(video_id) = job.video_id {
-                inner.events.publish(Event::LibraryAdded { id: video_id });
+                let lookup = video_id.clone();
+                let category = inner
+                    .db
+                    .read(move |c| crate::db::videos::category_of(c, &lookup))
+                    .await
+                    .ok()
+                    .flatten();
+                inner.events.publish(Event::LibraryAdded {
+                    id: video_id,
+                    category,
+                });
             }
         }
     }

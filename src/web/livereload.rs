@@ -98,8 +98,10 @@ pub(crate) async fn events(
     }
     let receiver = site.reload.generation.subscribe();
     ensure_polling(&site);
+    // `retry` makes the browser reconnect quickly after a restart of the server.
     let hello = Event::default()
         .event("hello")
+        .retry(Duration::from_millis(300))
         .data(site.reload.boot_id.clone());
     let changes = WatchStream::from_changes(receiver).map(|generation| {
         Ok::<_, Infallible>(
@@ -108,8 +110,11 @@ pub(crate) async fn events(
                 .data(generation.to_string()),
         )
     });
-    let stream =
-        futures_util::stream::once(async move { Ok::<_, Infallible>(hello) }).chain(changes);
+    // The stream ends when the server begins to stop, so a graceful shutdown does not wait
+    // for open pages.
+    let stream = futures_util::stream::once(async move { Ok::<_, Infallible>(hello) })
+        .chain(changes)
+        .take_until(state.ingest.closing().cancelled_owned());
     let mut response = Sse::new(stream)
         .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
         .into_response();

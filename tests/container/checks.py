@@ -31,9 +31,10 @@ REPO = Path(os.environ["CTEST_REPO"])
 WORK = Path(os.environ["CTEST_WORK"])
 IMAGE = os.environ.get("CTEST_IMAGE", "sofathek:latest")
 COMPOSE = os.environ.get("CTEST_COMPOSE", "docker-compose")
-DEADLINE = time.monotonic() + float(os.environ.get("CTEST_BUDGET", "420"))
+DEADLINE = time.monotonic() + float(os.environ.get("CTEST_BUDGET", "300"))
 CONTRACT = json.loads((REPO / "nix" / "contract.json").read_text())
 STAGING_ENV = REPO / "env" / "staging.env"
+EMPTY_ENV = WORK / "empty.env"
 PY = "/opt/python/bin/python3"  # the stand-in's interpreter (yt-dlp's); used only to probe
 TOOLS = ("yt-dlp", "ffmpeg", "ffprobe")
 
@@ -131,8 +132,8 @@ class Instance:
         cmd = [COMPOSE, "--project-directory", str(REPO)]
         for f in self.files:
             cmd += ["-f", str(REPO / f)]
-        if self.env_file:
-            cmd += ["--env-file", str(self.env_file)]
+        # An explicit env file, so a developer's .env in the checkout never leaks in.
+        cmd += ["--env-file", str(self.env_file or EMPTY_ENV)]
         return cmd + list(args)
 
     def compose(self, *args, timeout=120, check=True):
@@ -143,16 +144,12 @@ class Instance:
 
     def up(self):
         projects_up.add(self)
-        self.compose("up", "-d", "--no-build", timeout=120)
+        self.compose("up", "-d", "--no-build", "--pull", "never", timeout=120)
 
     def container(self):
         out = podman("ps", "-a", "--filter", f"label=com.docker.compose.project={self.project}",
                      "--format", "{{.ID}}").stdout.split()
         return out[0] if out else None
-
-    def name(self):
-        ctr = self.container()
-        return inspect(ctr)["Name"] if ctr else None
 
 
 def wait_for(what, predicate, timeout, interval=0.25):
@@ -911,6 +908,7 @@ def main():
         raise Budget("terminated from outside (the run script's time limit)")
     signal.signal(signal.SIGTERM, terminated)
     started = time.monotonic()
+    EMPTY_ENV.write_text("")
     secret = WORK / "admin_password"
     secret.write_text("ctest-" + uuid.uuid4().hex + "\n")
     secret.chmod(0o644)
@@ -972,7 +970,8 @@ def main():
                    f"{status}: {json.dumps(doc)[:200]}")
             uploaded = check_upload(prod, clip)
         else:
-            skip("upload processed and streamed back with Range", no_ingest)
+            # The ingest pipeline is part of the product: its absence is a failure, not a skip.
+            record("the ingest API is served (upload, URL jobs)", False, no_ingest)
         check_diff(prod)
         check_survives_down_up(prod, uploaded)
 
@@ -990,7 +989,7 @@ def main():
                           diag=(prod.container(),)):
                 raise Budget("the download checks need a healthy service")
         else:
-            skip("stop and crash with a URL download running; the download resumes", no_ingest)
+            log("without the ingest API, stop and crash run without a download")
         grace = _seconds(prod.config()["services"]["sofathek"].get("stop_grace_period", "10s"))
         stop_job = check_stop(prod, media, grace, have_ingest)
         check_crash(prod, media, stop_job, have_ingest)

@@ -6,6 +6,7 @@ use axum::response::Response;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::auth::Access;
 use crate::db::{DbError, categories};
 use crate::error::{ApiError, ok, ok_with};
 use crate::http::AppState;
@@ -38,11 +39,15 @@ fn check_name(name: &str) -> Result<String, ApiError> {
     Ok(name.to_owned())
 }
 
-/// Lists categories with their video counts.
+/// Lists categories with their video counts (a kid sees only its allowed categories).
 #[utoipa::path(get, path = "/api/categories", tag = "categories",
     responses((status = 200, description = "all categories", body = serde_json::Value)))]
-pub async fn list(State(state): State<AppState>) -> Result<axum::Json<Value>, ApiError> {
-    let all = state.db.read(categories::list).await?;
+pub async fn list(
+    State(state): State<AppState>,
+    access: Access,
+) -> Result<axum::Json<Value>, ApiError> {
+    let mut all = state.db.read(categories::list).await?;
+    all.retain(|c| access.can_see(Some(&c.slug)));
     Ok(ok(json!({ "categories": all })))
 }
 

@@ -2,11 +2,13 @@
 //!
 //! Only a single path component with an allowed extension is accepted; it must resolve inside
 //! the library directory (a symlink leading outside is 403) and be a file the catalogue knows.
+//! A file of a video the viewer may not see (a kid outside its categories) is "not found".
 
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::Response;
 
+use crate::auth::Access;
 use crate::db::DbError;
 use crate::db::videos;
 use crate::error::ApiError;
@@ -52,6 +54,7 @@ fn name_error(err: NameError) -> ApiError {
 
 async fn locate(
     state: &AppState,
+    access: &Access,
     route: Route,
     name: &str,
 ) -> Result<std::path::PathBuf, ApiError> {
@@ -66,11 +69,14 @@ async fn locate(
     let owned = name.to_owned();
     match state
         .db
-        .read(move |conn| videos::find_file(conn, &owned))
+        .read(move |conn| {
+            let (owner, _) = videos::find_file(conn, &owned)?;
+            videos::category_of(conn, &owner)
+        })
         .await
     {
-        Ok(_) => Ok(path),
-        Err(DbError::NotFound) => Err(route.not_found(name)),
+        Ok(category) if access.can_see(category.as_deref()) => Ok(path),
+        Ok(_) | Err(DbError::NotFound) => Err(route.not_found(name)),
         Err(err) => Err(err.into()),
     }
 }
@@ -112,11 +118,12 @@ fn serve_error(route: Route, name: &str, err: ServeError) -> ApiError {
               (status = 416, description = "range not satisfiable", body = serde_json::Value)))]
 pub async fn stream(
     State(state): State<AppState>,
+    access: Access,
     Path(name): Path<String>,
     method: Method,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let path = locate(&state, Route::Stream, &name).await?;
+    let path = locate(&state, &access, Route::Stream, &name).await?;
     let options = ServeOptions::new(library::mime_type(&name))
         .count_bytes(state.metrics.bytes_streamed.clone());
     serve_file(&method, &headers, &path, options)
@@ -133,11 +140,12 @@ pub async fn stream(
               (status = 404, description = "no such file", body = serde_json::Value)))]
 pub async fn download(
     State(state): State<AppState>,
+    access: Access,
     Path(name): Path<String>,
     method: Method,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let path = locate(&state, Route::Download, &name).await?;
+    let path = locate(&state, &access, Route::Download, &name).await?;
     let options = ServeOptions::new(library::mime_type(&name))
         .attachment(&name)
         .count_bytes(state.metrics.bytes_streamed.clone());
@@ -156,11 +164,12 @@ pub async fn download(
               (status = 413, description = "larger than THUMBNAIL_MAX_SIZE", body = serde_json::Value)))]
 pub async fn thumbnail(
     State(state): State<AppState>,
+    access: Access,
     Path(name): Path<String>,
     method: Method,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let path = locate(&state, Route::Thumbnail, &name).await?;
+    let path = locate(&state, &access, Route::Thumbnail, &name).await?;
     let cache = format!("public, max-age={}", state.config.thumbnail_cache_duration);
     let options = ServeOptions::new(library::mime_type(&name))
         .cache_control(&cache)

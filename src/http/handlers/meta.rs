@@ -1,8 +1,8 @@
-//! Service routes: the OpenAPI document, Prometheus metrics, the index page and fallbacks.
+//! Service routes: the OpenAPI document, Prometheus metrics and fallbacks.
 
 use axum::extract::{OriginalUri, State};
 use axum::http::{StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 
 use crate::error::ApiError;
 use crate::http::AppState;
@@ -26,16 +26,6 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
         state.metrics.render(),
     )
         .into_response()
-}
-
-/// Placeholder home page until the web UI is built.
-pub async fn index() -> Html<&'static str> {
-    Html(concat!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>SOFATHEK</title></head>",
-        "<body><h1>SOFATHEK</h1><p>The family video library is running. ",
-        "The JSON API lives under <a href=\"/api/videos\">/api</a>; ",
-        "see <a href=\"/api/openapi.json\">the OpenAPI document</a>.</p></body></html>"
-    ))
 }
 
 /// Unknown route: 404 with the original message.

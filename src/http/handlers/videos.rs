@@ -7,6 +7,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::db::videos::{self, FileKind, ListQuery, Sort, VideoRecord};
+use crate::auth::Access;
 use crate::db::{DbError, categories};
 use crate::error::{ApiError, ok};
 use crate::events::Event;
@@ -18,6 +19,7 @@ pub const MAX_LIMIT: u32 = 200;
 
 /// Query parameters of the listing; without any of them the original response shape is kept.
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListParams {
     /// Full-text search over title, channel, description and tags.
@@ -115,6 +117,7 @@ fn parse_sort(raw: Option<&str>) -> Result<Sort, ApiError> {
               (status = 400, description = "bad parameters", body = serde_json::Value)))]
 pub async fn list(
     State(state): State<AppState>,
+    access: Access,
     params: Result<Query<ListParams>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
     let Query(params) = params.map_err(|e| ApiError::bad_request(e.body_text()))?;
@@ -130,7 +133,7 @@ pub async fn list(
             "Invalid limit: use 1 to {MAX_LIMIT}"
         )));
     }
-    if params.q.as_ref().is_some_and(|q| q.len() > 500) {
+    if params.q.as_ref().is_some_and(|q| q.chars().count() > 500) {
         return Err(ApiError::bad_request(
             "Search text too long (max 500 characters)",
         ));
@@ -138,7 +141,7 @@ pub async fn list(
     let query = ListQuery {
         search: params.q.clone().filter(|q| !q.trim().is_empty()),
         category: params.category.clone().filter(|c| !c.is_empty()),
-        allowed_categories: None,
+        allowed_categories: access.allowed_categories(),
         sort,
         page: paged.then_some((page, limit)),
     };
@@ -171,12 +174,14 @@ fn not_found(id: &str) -> ApiError {
               (status = 404, description = "no such video", body = serde_json::Value)))]
 pub async fn show(
     State(state): State<AppState>,
+    access: Access,
     Path(id): Path<String>,
 ) -> Result<axum::Json<Value>, ApiError> {
     let lookup = id.clone();
     match state.db.read(move |conn| videos::get(conn, &lookup)).await {
-        Ok(video) => Ok(ok(video_json(&video))),
-        Err(DbError::NotFound) => Err(not_found(&id)),
+        // A video a kid may not see does not exist for the kid.
+        Ok(video) if access.can_see(video.category.as_deref()) => Ok(ok(video_json(&video))),
+        Ok(_) | Err(DbError::NotFound) => Err(not_found(&id)),
         Err(err) => Err(err.into()),
     }
 }
@@ -243,18 +248,21 @@ pub async fn update(
                     return Err(DbError::Conflict(format!("Unknown category '{slug}'")));
                 }
             }
-            videos::update(
+            let before = videos::category_of(tx, &lookup)?;
+            let video = videos::update(
                 tx,
                 &lookup,
                 title.as_deref(),
                 category.as_ref().map(|c| c.as_deref()),
-            )
+            )?;
+            Ok((before, video))
         })
         .await;
     match result {
-        Ok(video) => {
+        Ok((before, video)) => {
             state.events.publish(Event::LibraryUpdated {
                 id: video.id.clone(),
+                categories: [before, video.category.clone()],
             });
             Ok(ok(video_json(&video)))
         }
@@ -277,9 +285,10 @@ pub async fn remove(
 ) -> Result<axum::Json<Value>, ApiError> {
     match crate::library::delete(&state.db, &state.layout, &id).await {
         Ok(video) => {
-            state
-                .events
-                .publish(Event::LibraryRemoved { id: id.clone() });
+            state.events.publish(Event::LibraryRemoved {
+                id: id.clone(),
+                category: video.category.clone(),
+            });
             Ok(ok(json!({
                 "message": format!("Video '{id}' deleted"),
                 "id": id,
