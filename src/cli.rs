@@ -1,4 +1,5 @@
-//! Command-line interface: `serve` (default), `healthcheck`, `import`, `config`, `--version`.
+//! Command-line interface: `serve` (default), `healthcheck`, `import`, `config`, `admin`,
+//! `--version`.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::PathBuf;
@@ -35,6 +36,38 @@ pub enum Command {
     Import(ImportArgs),
     /// Print the effective configuration.
     Config(ConfigCmdArgs),
+    /// Parent account administration: set the parent password, create an API token.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+}
+
+/// `sofathek admin ...`
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Set or change the parent password, read from standard input (asked twice without echo
+    /// on a terminal) or from a file; never from the command line. Changing it signs out every
+    /// parent session.
+    SetPassword(SetPasswordArgs),
+    /// Create an API token with parent rights and print it (it is shown only once).
+    CreateToken(CreateTokenArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SetPasswordArgs {
+    /// Read the password from this file (its first line) instead of standard input.
+    #[arg(long)]
+    pub password_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub config: ConfigArgs,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CreateTokenArgs {
+    /// What the token is for (shown in the token list).
+    #[arg(long)]
+    pub name: String,
+    #[command(flatten)]
+    pub config: ConfigArgs,
 }
 
 #[derive(Debug, clap::Args)]
@@ -123,6 +156,44 @@ pub fn main() -> anyhow::Result<std::process::ExitCode> {
                 std::process::ExitCode::FAILURE
             })
         }
+        Command::Admin(AdminCommand::SetPassword(args)) => {
+            let config = validated(&args.config)?;
+            let password = match &args.password_file {
+                Some(path) => crate::auth::read_password_file(path).with_context(|| {
+                    format!("cannot read the password file {}", path.display())
+                })?,
+                None => read_password_from_stdin()?,
+            };
+            let db = open_db(&config)?;
+            let outcome = crate::auth::set_password_blocking(&db, &password)?;
+            match outcome {
+                crate::auth::PasswordSet::First => println!("parent password set"),
+                crate::auth::PasswordSet::Changed { revoked } => println!(
+                    "parent password changed; {revoked} parent session(s) signed out"
+                ),
+                crate::auth::PasswordSet::Unchanged => println!("parent password unchanged"),
+            }
+            if config.admin_password_file.is_some() {
+                eprintln!(
+                    "note: SOFATHEK_ADMIN_PASSWORD_FILE is set; the server applies that file's password when it starts"
+                );
+            }
+            Ok(std::process::ExitCode::SUCCESS)
+        }
+        Command::Admin(AdminCommand::CreateToken(args)) => {
+            let config = validated(&args.config)?;
+            let name = args.name.trim().to_owned();
+            if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control)
+            {
+                anyhow::bail!("the token name must be 1 to 100 characters without control characters");
+            }
+            let db = open_db(&config)?;
+            let token = crate::auth::secret::new_api_token()?;
+            let hash = crate::auth::secret::hash(&token);
+            db.write_blocking(|tx| crate::db::profiles::create_token(tx, &name, &hash))?;
+            println!("{token}");
+            Ok(std::process::ExitCode::SUCCESS)
+        }
         Command::Config(args) => {
             let config = args.config.validate()?;
             if args.json {
@@ -159,6 +230,53 @@ fn env_var_of_invalid_arg(err: &clap::Error) -> Option<String> {
 struct ServeWrapper {
     #[command(flatten)]
     config: ConfigArgs,
+}
+
+/// Opens the database of a data directory (for the `admin` commands; the server may be running).
+fn open_db(config: &Config) -> anyhow::Result<crate::db::Db> {
+    let layout = crate::library::Layout::new(&config.data_path);
+    layout.create_dirs()?;
+    Ok(crate::db::Db::open(&layout.database)?)
+}
+
+/// Reads the new password: asked twice without echo on a terminal, else the first line of
+/// standard input.
+fn read_password_from_stdin() -> anyhow::Result<String> {
+    use std::io::{BufRead, IsTerminal, Write};
+    let stdin = std::io::stdin();
+    if !stdin.is_terminal() {
+        let mut line = String::new();
+        stdin
+            .lock()
+            .read_line(&mut line)
+            .context("cannot read the password from standard input")?;
+        let line = line.strip_suffix('\n').unwrap_or(&line);
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        if line.is_empty() {
+            anyhow::bail!("no password on standard input");
+        }
+        return Ok(line.to_owned());
+    }
+    let ask = |prompt: &str| -> anyhow::Result<String> {
+        eprint!("{prompt}");
+        std::io::stderr().flush()?;
+        let original = rustix::termios::tcgetattr(&stdin)?;
+        let mut silent = original.clone();
+        silent.local_modes.remove(rustix::termios::LocalModes::ECHO);
+        rustix::termios::tcsetattr(&stdin, rustix::termios::OptionalActions::Now, &silent)?;
+        let mut line = String::new();
+        let read = stdin.lock().read_line(&mut line);
+        rustix::termios::tcsetattr(&stdin, rustix::termios::OptionalActions::Now, &original)?;
+        eprintln!();
+        read.context("cannot read the password")?;
+        Ok(line.trim_end_matches(['\n', '\r']).to_owned())
+    };
+    let first = ask("New parent password: ")?;
+    let second = ask("Repeat the password: ")?;
+    if first != second {
+        anyhow::bail!("the passwords differ");
+    }
+    Ok(first)
 }
 
 fn validated(args: &ConfigArgs) -> anyhow::Result<Config> {

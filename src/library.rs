@@ -14,26 +14,27 @@
 use std::collections::HashSet;
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use crate::db::videos::{self, FileKind, VideoRecord};
 use crate::db::{Db, DbError};
 
-/// Paths of the data directory.
+/// Paths of the data directory (cheap to clone: handlers get a copy per request).
 #[derive(Debug, Clone)]
 pub struct Layout {
-    pub data: PathBuf,
-    pub database: PathBuf,
-    pub library: PathBuf,
-    pub staging: PathBuf,
+    pub data: Arc<Path>,
+    pub database: Arc<Path>,
+    pub library: Arc<Path>,
+    pub staging: Arc<Path>,
 }
 
 impl Layout {
     pub fn new(data: &Path) -> Layout {
         Layout {
-            data: data.to_path_buf(),
-            database: data.join("sofathek.db"),
-            library: data.join("library"),
-            staging: data.join("staging"),
+            data: data.into(),
+            database: data.join("sofathek.db").into(),
+            library: data.join("library").into(),
+            staging: data.join("staging").into(),
         }
     }
 
@@ -141,13 +142,21 @@ pub enum Resolved {
 
 /// Resolves a checked name to a path inside the library, following symlinks only when the
 /// target stays inside the library directory.
+///
+/// `name` must have passed [`check_name`] (one component, no separators), so joining it cannot
+/// leave the directory; only a symlink can, and only symlinks pay for a full canonicalisation.
 pub fn resolve(layout: &Layout, name: &str) -> Resolved {
     let path = layout.library.join(name);
+    match std::fs::symlink_metadata(&path) {
+        Err(_) => return Resolved::NotFound,
+        Ok(meta) if !meta.file_type().is_symlink() => return Resolved::Path(path),
+        Ok(_) => {}
+    }
     let real = match std::fs::canonicalize(&path) {
         Ok(real) => real,
         Err(_) => return Resolved::NotFound,
     };
-    let root = std::fs::canonicalize(&layout.library).unwrap_or_else(|_| layout.library.clone());
+    let root = std::fs::canonicalize(&layout.library).unwrap_or_else(|_| layout.library.to_path_buf());
     if real.parent() == Some(root.as_path()) {
         Resolved::Path(real)
     } else {

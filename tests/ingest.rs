@@ -46,6 +46,7 @@ async fn start(adjust: impl FnOnce(&mut Config, &Path)) -> Srv {
     config.prepare_data_dir().expect("data dir");
     adjust(&mut config, &data);
     let state = AppState::open(config).expect("state");
+    common::provision(&state.db);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -72,7 +73,7 @@ impl Srv {
     }
 
     fn library(&self) -> PathBuf {
-        self.state.layout.library.clone()
+        self.state.layout.library.to_path_buf()
     }
 
     fn staging_entries(&self) -> Vec<String> {
@@ -1122,7 +1123,7 @@ async fn kill_9_mid_job_then_restart_resumes_the_job() {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     };
-    std::fs::create_dir_all(&data).expect("data");
+    common::provision_data_dir(&data);
     let mut first = spawn("first.log");
     wait_up(base.clone()).await;
     let client = common::client();

@@ -19,25 +19,27 @@ where
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        // Every body of this API is an object; serde would also fill a struct from an array
-        // (`[null, null]`), so the shape is checked before the fields.
-        match axum::Json::<serde_json::Value>::from_request(req, state).await {
-            Ok(axum::Json(value)) if !value.is_object() => Err(ApiError::bad_request(
-                "Invalid JSON body: expected an object",
+        if !has_json_content_type(req.headers()) {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "Expected a JSON body with Content-Type: application/json",
             )
-            .with_code("INVALID_JSON")),
-            Ok(axum::Json(value)) => serde_json::from_value::<T>(value)
-                .map(JsonBody)
-                .map_err(|err| {
-                    ApiError::bad_request(format!("Invalid JSON body: {err}"))
-                        .with_code("INVALID_JSON")
-                }),
+            .with_code("UNSUPPORTED_MEDIA_TYPE"));
+        }
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|err| ApiError::new(err.status(), err.body_text()).with_code("BODY_REJECTED"))?;
+        // Every body of this API is an object; serde would also fill a struct from an array
+        // (`[null, null]`), so the shape is checked before the fields (which are read straight
+        // from the bytes, so duplicate keys are still refused).
+        let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
+        if first.is_some_and(|b| *b != b'{') {
+            return Err(ApiError::bad_request("Invalid JSON body: expected an object")
+                .with_code("INVALID_JSON"));
+        }
+        match axum::Json::<T>::from_bytes(&bytes) {
+            Ok(axum::Json(value)) => Ok(JsonBody(value)),
             Err(rejection) => Err(match rejection {
-                JsonRejection::MissingJsonContentType(_) => ApiError::new(
-                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                    "Expected a JSON body with Content-Type: application/json",
-                )
-                .with_code("UNSUPPORTED_MEDIA_TYPE"),
                 JsonRejection::JsonSyntaxError(err) => {
                     ApiError::bad_request(format!("Malformed JSON body: {}", err.body_text()))
                         .with_code("INVALID_JSON")
@@ -46,11 +48,22 @@ where
                     ApiError::bad_request(format!("Invalid JSON body: {}", err.body_text()))
                         .with_code("INVALID_JSON")
                 }
-                JsonRejection::BytesRejection(err) => {
-                    ApiError::new(err.status(), err.body_text()).with_code("BODY_REJECTED")
-                }
                 other => ApiError::bad_request(other.body_text()).with_code("INVALID_JSON"),
             }),
         }
     }
+}
+
+/// `application/json` or any `application/*+json`, as `axum::Json` accepts.
+fn has_json_content_type(headers: &axum::http::HeaderMap) -> bool {
+    let Some(value) = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let essence = value.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    essence
+        .strip_prefix("application/")
+        .is_some_and(|sub| sub == "json" || sub.ends_with("+json"))
 }

@@ -384,6 +384,117 @@ mod contract {
         ]
     }
 
+    /// A new password as `auth::password::check_new` accepts it: 8 or more characters (at most
+    /// 256 here, so never more than 1024 bytes), no control characters, no spaces around it.
+    fn new_password() -> Value {
+        json!({
+            "type": "string",
+            "maxLength": 256,
+            "pattern": format!("^[^{WS}{CTRL}][^{CTRL}]{{6,}}[^{WS}{CTRL}]$"),
+        })
+    }
+
+    /// The request rules of profiles, sessions, tokens and watch progress.
+    fn profile_schemas() -> Vec<(&'static str, Value)> {
+        let name = trimmed_text(40, false);
+        let avatar = json!({ "enum": crate::auth::AVATARS });
+        let categories = json!({ "type": "array", "maxItems": 100, "items": { "type": "string" } });
+        let seconds = json!({ "type": "number", "minimum": 0, "maximum": 10_000_000 });
+        vec![
+            (
+                "NewProfile",
+                json!({
+                    "type": "object",
+                    "additionalProperties": false,
+                    "required": ["name"],
+                    "properties": {
+                        "name": { "type": "string", "pattern": name },
+                        "kind": { "enum": ["kid", "parent", null] },
+                        "avatar": { "anyOf": [avatar, { "type": "null" }] },
+                        "categories": categories,
+                    },
+                    // Parents see every category: no allow-list for them.
+                    "anyOf": [
+                        { "properties": { "kind": { "enum": ["kid", null] } } },
+                        { "properties": { "categories": { "maxItems": 0 } } },
+                    ],
+                }),
+            ),
+            (
+                "UpdateProfile",
+                json!({
+                    "type": "object",
+                    "additionalProperties": false,
+                    "properties": {
+                        "name": { "type": ["string", "null"], "pattern": name },
+                        "avatar": { "anyOf": [avatar, { "type": "null" }] },
+                        "categories": { "anyOf": [categories, { "type": "null" }] },
+                    },
+                    "anyOf": [
+                        { "required": ["name"], "properties": { "name": { "type": "string" } } },
+                        { "required": ["avatar"], "properties": { "avatar": { "type": "string" } } },
+                        { "required": ["categories"], "properties": { "categories": { "type": "array" } } },
+                    ],
+                }),
+            ),
+            (
+                "NewToken",
+                json!({
+                    "type": "object",
+                    "additionalProperties": false,
+                    "required": ["name"],
+                    "properties": { "name": { "type": "string", "pattern": trimmed_text(100, false) } },
+                }),
+            ),
+            (
+                "NewSession",
+                json!({
+                    "type": "object",
+                    "additionalProperties": false,
+                    "required": ["profileId"],
+                    "properties": {
+                        "profileId": { "type": "integer", "format": "int64" },
+                        "password": { "type": ["string", "null"] },
+                    },
+                }),
+            ),
+            (
+                "Setup",
+                json!({
+                    "type": "object",
+                    "additionalProperties": false,
+                    "required": ["password"],
+                    "properties": { "password": new_password() },
+                }),
+            ),
+            (
+                "ChangePassword",
+                json!({
+                    "type": "object",
+                    "additionalProperties": false,
+                    "required": ["currentPassword", "newPassword"],
+                    "properties": {
+                        "currentPassword": { "type": "string" },
+                        "newPassword": new_password(),
+                    },
+                }),
+            ),
+            (
+                "NewProgress",
+                json!({
+                    "type": "object",
+                    "additionalProperties": false,
+                    "required": ["position"],
+                    "properties": {
+                        "position": seconds,
+                        "duration": { "anyOf": [seconds, { "type": "null" }] },
+                        "ended": { "type": "boolean" },
+                    },
+                }),
+            ),
+        ]
+    }
+
     /// An http(s) URL as the URL policy's syntax check accepts it (its host must also resolve,
     /// to a public address unless private URLs are allowed, which no schema can say).
     fn url_schema() -> Value {
@@ -500,7 +611,11 @@ mod contract {
     /// Completes the generated document in place.
     pub fn apply(doc: &mut Value) {
         let mut schemas = Map::new();
-        for (name, schema) in data_schemas().into_iter().chain(request_schemas()) {
+        for (name, schema) in data_schemas()
+            .into_iter()
+            .chain(request_schemas())
+            .chain(profile_schemas())
+        {
             schemas.insert(name.to_owned(), schema);
         }
         if let Some(existing) = doc.pointer_mut("/components/schemas").and_then(Value::as_object_mut) {

@@ -1,5 +1,9 @@
 //! Shared test support: a real server on 127.0.0.1:0 with a temporary data dir, an HTTP client,
 //! and media generated with ffmpeg.
+//!
+//! Every server gets a parent password ([`TEST_PASSWORD`]) and a parent API token
+//! ([`TEST_TOKEN`]) unless started with [`TestServer::start_fresh`]; [`client`] sends that token,
+//! so tests act as a parent. [`anonymous_client`] sends no credentials.
 #![allow(dead_code)]
 
 use std::net::SocketAddr;
@@ -39,6 +43,38 @@ pub fn test_config(data: &Path, extra: &[&str]) -> Config {
         .expect("test config is valid")
 }
 
+/// The parent password of every test server.
+pub const TEST_PASSWORD: &str = "sofathek test parent password";
+/// Its argon2id hash (precomputed: hashing in every test would cost time for nothing).
+const TEST_PASSWORD_HASH: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$DmY8wlq9AY0qd0txxtbwIg$BxuTyf2V+usa//3yTmnDHXSf9FH+QWdjo1mN6x9XqSE";
+/// A parent API token every test server knows; [`client`] sends it.
+pub const TEST_TOKEN: &str = "sft_TestTokenForTheIntegrationTests0123456789ab";
+
+/// Gives a database the test parent password (unless it has one) and the test token.
+pub fn provision(db: &sofathek::db::Db) {
+    use sofathek::db::profiles;
+    db.write_blocking(|tx| {
+        if profiles::password_hash(tx)?.is_none() {
+            sofathek::auth::store_password_hash(tx, TEST_PASSWORD_HASH)?;
+        }
+        let hash = sofathek::auth::secret::hash(TEST_TOKEN);
+        if profiles::find_token(tx, &hash)?.is_none() {
+            profiles::create_token(tx, "integration tests", &hash)?;
+        }
+        Ok(())
+    })
+    .expect("test credentials");
+}
+
+/// Gives the database of a data directory the test credentials (for tests that run the
+/// `sofathek` binary on it).
+pub fn provision_data_dir(data: &Path) {
+    std::fs::create_dir_all(data).expect("data dir");
+    let db = sofathek::db::Db::open(&data.join("sofathek.db")).expect("database");
+    provision(&db);
+}
+
 /// A running server; stops when dropped.
 pub struct TestServer {
     pub addr: SocketAddr,
@@ -58,11 +94,39 @@ impl TestServer {
         Self::start_in(dir, extra).await
     }
 
+    /// Starts without a parent password or token: a fresh install before the first-run setup.
+    pub async fn start_fresh() -> TestServer {
+        Self::start_fresh_with(&[]).await
+    }
+
+    /// [`TestServer::start_fresh`] with extra flags.
+    pub async fn start_fresh_with(extra: &[&str]) -> TestServer {
+        let dir = tempfile::tempdir().expect("tempdir");
+        Self::launch(dir, extra, false).await
+    }
+
+    /// Starts on an existing data dir without adding the test credentials.
+    pub async fn start_fresh_in(dir: tempfile::TempDir) -> TestServer {
+        Self::launch(dir, &[], false).await
+    }
+
+    /// [`TestServer::start_fresh_in`] with extra flags.
+    pub async fn start_fresh_in_with(dir: tempfile::TempDir, extra: &[&str]) -> TestServer {
+        Self::launch(dir, extra, false).await
+    }
+
     /// Starts on an existing data dir (to test restarts).
     pub async fn start_in(dir: tempfile::TempDir, extra: &[&str]) -> TestServer {
+        Self::launch(dir, extra, true).await
+    }
+
+    async fn launch(dir: tempfile::TempDir, extra: &[&str], credentials: bool) -> TestServer {
         let config = test_config(&dir.path().join("data"), extra);
         config.prepare_data_dir().expect("data dir");
         let state = AppState::open(config).expect("state");
+        if credentials {
+            provision(&state.db);
+        }
         let keep = state.ingest.staging_to_keep().expect("active jobs");
         sofathek::library::reconcile(&state.db, &state.layout, &keep).expect("reconcile");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -91,7 +155,7 @@ impl TestServer {
     }
 
     pub fn library(&self) -> PathBuf {
-        self.state.layout.library.clone()
+        self.state.layout.library.to_path_buf()
     }
 
     /// Stops the server and returns the data dir for a restart.
@@ -132,8 +196,24 @@ impl Drop for TestServer {
     }
 }
 
-/// A client that does not follow redirects or decompress.
+/// A client with parent rights (it sends [`TEST_TOKEN`]) that does not follow redirects or
+/// decompress.
 pub fn client() -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        reqwest::header::AUTHORIZATION,
+        reqwest::header::HeaderValue::from_str(&format!("Bearer {TEST_TOKEN}"))
+            .expect("header"),
+    );
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .default_headers(headers)
+        .build()
+        .expect("client")
+}
+
+/// A client without credentials that does not follow redirects or decompress.
+pub fn anonymous_client() -> reqwest::Client {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()

@@ -246,8 +246,15 @@ def container_procs(ctr):
 
 
 # --------------------------------------------------------------------------- HTTP
-def request(method, url, body=None, headers=None, timeout=15):
-    req = urllib.request.Request(url, data=body, method=method, headers=headers or {})
+AUTH = {}  # base URL -> API token (a parent password exists, so the API wants one)
+
+
+def request(method, url, body=None, headers=None, timeout=15, auth=True):
+    headers = dict(headers or {})
+    for base, token in AUTH.items():
+        if auth and url.startswith(base + "/"):
+            headers.setdefault("Authorization", f"Bearer {token}")
+    req = urllib.request.Request(url, data=body, method=method, headers=headers)
     try:
         with urllib.request.urlopen(req, timeout=min(timeout, remaining())) as r:
             return r.status, r.headers, r.read()
@@ -255,10 +262,10 @@ def request(method, url, body=None, headers=None, timeout=15):
         return e.code, e.headers, e.read()
 
 
-def api(method, url, payload=None, timeout=15):
+def api(method, url, payload=None, timeout=15, auth=True):
     body = json.dumps(payload).encode() if payload is not None else None
     headers = {"Content-Type": "application/json"} if body is not None else {}
-    status, _, raw = request(method, url, body, headers, timeout)
+    status, _, raw = request(method, url, body, headers, timeout, auth=auth)
     try:
         doc = json.loads(raw)
     except ValueError:
@@ -560,6 +567,23 @@ def check_compose_configs(prod, staging):
          "time budget; only a Nix-built image-dev can show this (see tests/container/README.md)")
 
 
+def get_token(inst):
+    """The operator's way to an API token: `compose exec sofathek sofathek admin create-token`.
+    Before that, checks that the parent password from the compose secret is in force."""
+    status, _, doc = api("POST", f"{inst.base}/api/categories", {"name": "Unauthenticated"}, auth=False)
+    record(f"{inst.label}: the admin password secret is applied (a mutation without credentials gets 401)",
+           status == 401, f"{status}: {json.dumps(doc)[:200]}")
+    r = inst.compose("exec", "-T", "sofathek", "/bin/sofathek", "admin", "create-token", "--name",
+                     "container test", timeout=60, check=False)
+    lines = r.stdout.strip().splitlines()
+    ok = r.returncode == 0 and len(lines) >= 1 and len(lines[-1]) >= 16 and " " not in lines[-1]
+    record(f"{inst.label}: `compose exec sofathek sofathek admin create-token` gives an API token", ok,
+           "token created" if ok else f"exit {r.returncode}: {(r.stdout + r.stderr).strip()[-300:]}")
+    if ok:
+        AUTH[inst.base] = lines[-1]
+    return ok
+
+
 def check_security(inst):
     ctr = inst.container()
     info = inspect(ctr)
@@ -727,6 +751,7 @@ def check_staging(prod, staging, clip, have_ingest):
     ok, out = wait_healthy(staging)
     if not record(f"staging ({staging.project}) becomes healthy next to production", ok, out, diag=(staging.container(),)):
         return
+    get_token(staging)
     sp, pp = inspect(staging.container()), inspect(prod.container())
     s_vol = next((m["Name"] for m in sp["Mounts"] if m["Destination"] == CONTRACT["dataPath"]), None)
     p_vol = next((m["Name"] for m in pp["Mounts"] if m["Destination"] == CONTRACT["dataPath"]), None)
@@ -950,6 +975,7 @@ def main():
         tools = {c["name"]: c["status"] for c in health.get("checks", [])}
         record("ffmpeg, ffprobe and yt-dlp work inside the container (health probes pass)",
                all(tools.get(t) == "pass" for t in ("ffmpeg", "ffprobe", "yt_dlp")), json.dumps(tools))
+        get_token(prod)
         check_security(prod)
         check_read_only(prod)
 
@@ -966,7 +992,7 @@ def main():
         if have_ingest:
             status, _, doc = api("POST", f"{prod.base}/api/jobs",
                                  {"url": f"http://host.containers.internal:{media.port}/slow-stop.mp4"})
-            record("production default refuses URLs on private networks", 400 <= status < 500,
+            record("production default refuses URLs on private networks", 400 <= status < 500 and status not in (401, 403),
                    f"{status}: {json.dumps(doc)[:200]}")
             uploaded = check_upload(prod, clip)
         else:

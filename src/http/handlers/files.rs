@@ -170,7 +170,9 @@ pub async fn thumbnail(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let path = locate(&state, &access, Route::Thumbnail, &name).await?;
-    let cache = format!("public, max-age={}", state.config.thumbnail_cache_duration);
+    // Once profiles guard the library, a shared cache must not hand thumbnails to others.
+    let scope = if access.setup { "private" } else { "public" };
+    let cache = format!("{scope}, max-age={}", state.config.thumbnail_cache_duration);
     let options = ServeOptions::new(library::mime_type(&name))
         .cache_control(&cache)
         .max_size(state.config.thumbnail_max_size)
