@@ -159,18 +159,17 @@ pub fn main() -> anyhow::Result<std::process::ExitCode> {
         Command::Admin(AdminCommand::SetPassword(args)) => {
             let config = validated(&args.config)?;
             let password = match &args.password_file {
-                Some(path) => crate::auth::read_password_file(path).with_context(|| {
-                    format!("cannot read the password file {}", path.display())
-                })?,
+                Some(path) => crate::auth::read_password_file(path)
+                    .with_context(|| format!("cannot read the password file {}", path.display()))?,
                 None => read_password_from_stdin()?,
             };
             let db = open_db(&config)?;
             let outcome = crate::auth::set_password_blocking(&db, &password)?;
             match outcome {
                 crate::auth::PasswordSet::First => println!("parent password set"),
-                crate::auth::PasswordSet::Changed { revoked } => println!(
-                    "parent password changed; {revoked} parent session(s) signed out"
-                ),
+                crate::auth::PasswordSet::Changed { revoked } => {
+                    println!("parent password changed; {revoked} parent session(s) signed out")
+                }
                 crate::auth::PasswordSet::Unchanged => println!("parent password unchanged"),
             }
             if config.admin_password_file.is_some() {
@@ -183,9 +182,10 @@ pub fn main() -> anyhow::Result<std::process::ExitCode> {
         Command::Admin(AdminCommand::CreateToken(args)) => {
             let config = validated(&args.config)?;
             let name = args.name.trim().to_owned();
-            if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control)
-            {
-                anyhow::bail!("the token name must be 1 to 100 characters without control characters");
+            if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
+                anyhow::bail!(
+                    "the token name must be 1 to 100 characters without control characters"
+                );
             }
             let db = open_db(&config)?;
             let token = crate::auth::secret::new_api_token()?;
@@ -323,6 +323,9 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         tracing::warn!(missing = ?reconciled.missing_files, "catalogue files missing on disk");
     }
     let listener = listener(config.bind)?;
+    // Probe ffmpeg, ffprobe and yt-dlp once now, so the first health check answers at once.
+    let (tools, tool_config) = (state.tools.clone(), state.config.clone());
+    tokio::spawn(async move { tools.get(&tool_config).await });
     let local = listener.local_addr()?;
     tracing::info!(address = %local, env = config.env.as_str(), data = %config.data_path.display(), version = env!("CARGO_PKG_VERSION"), "sofathek listening");
 

@@ -6,6 +6,7 @@
 //! original flipped to 503 on it).
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
@@ -78,38 +79,58 @@ pub struct ToolStatus {
     pub error: Option<String>,
 }
 
-/// Probes the tools at most once a minute.
+/// Probes the tools at most once a minute. Only the very first call waits for a probe; later
+/// calls answer from the cache at once and refresh a stale cache in the background, so the
+/// healthcheck (3 s budget) never waits for three processes to start.
 #[derive(Default)]
 pub struct ToolCache {
     cached: Mutex<Option<(Instant, Vec<ToolStatus>)>>,
+    refreshing: std::sync::atomic::AtomicBool,
 }
 
 impl ToolCache {
-    /// Current tool statuses, probing when the cache is stale.
-    pub async fn get(&self, config: &Config) -> Vec<ToolStatus> {
+    /// Current tool statuses.
+    pub async fn get(self: &Arc<Self>, config: &Arc<Config>) -> Vec<ToolStatus> {
         let mut guard = self.cached.lock().await;
-        if let Some((at, tools)) = guard.as_ref() {
-            if at.elapsed() < TOOL_CACHE {
-                return tools.clone();
+        match guard.as_ref() {
+            Some((at, tools)) => {
+                if at.elapsed() >= TOOL_CACHE
+                    && !self.refreshing.swap(true, std::sync::atomic::Ordering::AcqRel)
+                {
+                    let cache = self.clone();
+                    let config = config.clone();
+                    tokio::spawn(async move {
+                        let tools = probe_all(&config).await;
+                        *cache.cached.lock().await = Some((Instant::now(), tools));
+                        cache.refreshing.store(false, std::sync::atomic::Ordering::Release);
+                    });
+                }
+                tools.clone()
+            }
+            None => {
+                let tools = probe_all(config).await;
+                *guard = Some((Instant::now(), tools.clone()));
+                tools
             }
         }
-        let (ffmpeg, ffprobe, ytdlp) = tokio::join!(
-            probe_tool("ffmpeg", &config.ffmpeg),
-            probe_tool("ffprobe", &config.ffprobe),
-            probe_tool("yt-dlp", &config.ytdlp),
-        );
-        let tools = vec![ffmpeg, ffprobe, ytdlp];
-        *guard = Some((Instant::now(), tools.clone()));
-        tools
     }
 
     /// Whether a tool was available at the last probe (probing if never probed).
-    pub async fn available(&self, config: &Config, name: &str) -> bool {
+    pub async fn available(self: &Arc<Self>, config: &Arc<Config>, name: &str) -> bool {
         self.get(config)
             .await
             .iter()
             .any(|t| t.name == name && t.available)
     }
+}
+
+async fn probe_all(config: &Config) -> Vec<ToolStatus> {
+    let (ffmpeg, ffprobe, ytdlp) = tokio::join!(
+        probe_tool("ffmpeg", &config.ffmpeg),
+        probe_tool("ffprobe", &config.ffprobe),
+        probe_tool("yt-dlp", &config.ytdlp),
+    );
+    vec![ffmpeg, ffprobe, ytdlp]
 }
 
 async fn probe_tool(name: &'static str, path: &Path) -> ToolStatus {
@@ -243,10 +264,10 @@ fn load_average() -> Vec<f64> {
 
 /// Builds the report; returns the overall status and the JSON body.
 pub async fn report(
-    config: &Config,
+    config: &Arc<Config>,
     db: &Db,
     layout: &Layout,
-    tools: &ToolCache,
+    tools: &Arc<ToolCache>,
     started: Instant,
 ) -> (Status, Value) {
     let began = Instant::now();

@@ -107,9 +107,7 @@ async fn parent(server: &TestServer) -> Session {
     sign_in(server, id, Some(TEST_PASSWORD)).await
 }
 
-async fn send(
-    req: reqwest::RequestBuilder,
-) -> (u16, Value) {
+async fn send(req: reqwest::RequestBuilder) -> (u16, Value) {
     json_of(req.send().await.expect("request")).await
 }
 
@@ -235,18 +233,46 @@ async fn snapshot(server: &TestServer) -> Value {
 fn mutations(job: &str, kid: i64, token: i64) -> Vec<(Method, String, Option<Value>)> {
     let video = format!("/api/videos/{KIDS_VIDEO}");
     vec![
-        (Method::POST, "/api/jobs".into(), Some(json!({ "url": "https://example.com/v" }))),
+        (
+            Method::POST,
+            "/api/jobs".into(),
+            Some(json!({ "url": "https://example.com/v" })),
+        ),
         (Method::DELETE, format!("/api/jobs/{job}"), None),
         (Method::POST, format!("/api/jobs/{job}/retry"), None),
-        (Method::PATCH, video.clone(), Some(json!({ "title": "Changed" }))),
+        (
+            Method::PATCH,
+            video.clone(),
+            Some(json!({ "title": "Changed" })),
+        ),
         (Method::DELETE, video, None),
-        (Method::POST, "/api/categories".into(), Some(json!({ "name": "Nature" }))),
-        (Method::PATCH, "/api/categories/kids".into(), Some(json!({ "name": "Little ones" }))),
+        (
+            Method::POST,
+            "/api/categories".into(),
+            Some(json!({ "name": "Nature" })),
+        ),
+        (
+            Method::PATCH,
+            "/api/categories/kids".into(),
+            Some(json!({ "name": "Little ones" })),
+        ),
         (Method::DELETE, "/api/categories/kids".into(), None),
-        (Method::POST, "/api/profiles".into(), Some(json!({ "name": "Intruder" }))),
-        (Method::PATCH, format!("/api/profiles/{kid}"), Some(json!({ "categories": ["music"] }))),
+        (
+            Method::POST,
+            "/api/profiles".into(),
+            Some(json!({ "name": "Intruder" })),
+        ),
+        (
+            Method::PATCH,
+            format!("/api/profiles/{kid}"),
+            Some(json!({ "categories": ["music"] })),
+        ),
         (Method::DELETE, format!("/api/profiles/{kid}"), None),
-        (Method::POST, "/api/tokens".into(), Some(json!({ "name": "mine" }))),
+        (
+            Method::POST,
+            "/api/tokens".into(),
+            Some(json!({ "name": "mine" })),
+        ),
         (Method::DELETE, format!("/api/tokens/{token}"), None),
         (
             Method::PUT,
@@ -288,7 +314,9 @@ async fn mutations_without_parent_rights_are_refused_and_change_nothing() {
     let job = finished_job(&server).await;
     let kid = create_kid(&server, "Mia", &["kids"]).await;
     let (_, listed) = server.get_json("/api/tokens").await;
-    let token = listed["data"]["tokens"][0]["id"].as_i64().expect("token id");
+    let token = listed["data"]["tokens"][0]["id"]
+        .as_i64()
+        .expect("token id");
     let kid_session = sign_in(&server, kid, None).await;
     let before = snapshot(&server).await;
 
@@ -404,7 +432,10 @@ async fn before_setup_mutations_are_refused_with_an_explanation_and_reads_are_op
     assert_eq!(answer["data"]["parent"], true);
     let parent = Session {
         cookie,
-        csrf: answer["data"]["csrfToken"].as_str().expect("csrf").to_owned(),
+        csrf: answer["data"]["csrfToken"]
+            .as_str()
+            .expect("csrf")
+            .to_owned(),
     };
     let (status, answer) = send(
         parent
@@ -475,7 +506,10 @@ async fn reads_need_a_profile_once_a_password_exists() {
     assert_eq!(kid["name"], "Mia");
     assert!(kid.get("categories").is_none(), "{kid}");
     let (_, full) = server.get_json("/api/profiles").await;
-    assert!(full.to_string().contains("\"categories\":[\"kids\"]"), "{full}");
+    assert!(
+        full.to_string().contains("\"categories\":[\"kids\"]"),
+        "{full}"
+    );
 }
 
 #[tokio::test]
@@ -498,7 +532,12 @@ async fn a_kid_sees_only_allowed_categories_by_every_route() {
         .collect();
     assert_eq!(ids, [KIDS_VIDEO]);
     assert_eq!(list["data"]["totalCount"], 1);
-    for query in ["q=Unknown", "q=My", "category=music", "page=1&limit=50&sort=-added"] {
+    for query in [
+        "q=Unknown",
+        "q=My",
+        "category=music",
+        "page=1&limit=50&sort=-added",
+    ] {
         let (status, found) = get(format!("/api/videos?{query}")).await;
         assert_eq!(status, 200);
         let text = found["data"]["videos"].to_string();
@@ -761,7 +800,10 @@ async fn sessions_are_never_fixed_and_are_revoked_on_the_server() {
     assert!(header.contains("HttpOnly"), "{header}");
     assert!(header.contains("SameSite=Strict"), "{header}");
     assert!(header.contains("Path=/"), "{header}");
-    assert!(!header.contains("Secure"), "plain http must not set Secure: {header}");
+    assert!(
+        !header.contains("Secure"),
+        "plain http must not set Secure: {header}"
+    );
     let kid_cookie = set_cookie(&resp).expect("cookie");
     assert_ne!(kid_cookie, planted);
     let (status, kid_answer) = json_of(resp).await;
@@ -770,7 +812,10 @@ async fn sessions_are_never_fixed_and_are_revoked_on_the_server() {
     assert_eq!(answer["data"]["signedIn"], false);
     let kid_session = Session {
         cookie: kid_cookie,
-        csrf: kid_answer["data"]["csrfToken"].as_str().expect("csrf").into(),
+        csrf: kid_answer["data"]["csrfToken"]
+            .as_str()
+            .expect("csrf")
+            .into(),
     };
     // Switching to the parent replaces the kid's session: the old id stops working.
     let id = parent_id(&server).await;
@@ -890,7 +935,10 @@ async fn api_tokens_work_are_stored_hashed_and_stop_when_revoked() {
     let (_, listed) = send(parent.request(&server, Method::GET, "/api/tokens")).await;
     let text = listed.to_string();
     assert!(text.contains("backup script"), "{text}");
-    assert!(!text.contains(&token) && !text.contains(TEST_TOKEN), "{text}");
+    assert!(
+        !text.contains(&token) && !text.contains(TEST_TOKEN),
+        "{text}"
+    );
     // Stored as a SHA-256 hash: the database files never contain the token.
     let hash = sofathek::auth::secret::hash(&token);
     let found = server
@@ -904,7 +952,10 @@ async fn api_tokens_work_are_stored_hashed_and_stop_when_revoked() {
         if let Ok(bytes) = std::fs::read(server.data().join(file)) {
             let raw = String::from_utf8_lossy(&bytes);
             assert!(!raw.contains(&token), "{file} holds the token in clear");
-            assert!(!raw.contains(TEST_PASSWORD), "{file} holds the password in clear");
+            assert!(
+                !raw.contains(TEST_PASSWORD),
+                "{file} holds the password in clear"
+            );
         }
     }
     // The token has parent rights and needs no CSRF token.
@@ -913,10 +964,8 @@ async fn api_tokens_work_are_stored_hashed_and_stop_when_revoked() {
             .request(method, server.url(path))
             .bearer_auth(&token)
     };
-    let (status, answer) = send(
-        bearer(Method::POST, "/api/categories").json(&json!({ "name": "Nature" })),
-    )
-    .await;
+    let (status, answer) =
+        send(bearer(Method::POST, "/api/categories").json(&json!({ "name": "Nature" }))).await;
     assert_eq!(status, 201, "{answer}");
     let (status, _) = send(bearer(Method::GET, "/api/jobs")).await;
     assert_eq!(status, 200);
@@ -931,20 +980,16 @@ async fn api_tokens_work_are_stored_hashed_and_stop_when_revoked() {
     .await;
     assert_eq!(status, 403);
     // Revoked: refused at once.
-    let (status, answer) = send(
-        parent.request(&server, Method::DELETE, &format!("/api/tokens/{token_id}")),
-    )
-    .await;
+    let (status, answer) =
+        send(parent.request(&server, Method::DELETE, &format!("/api/tokens/{token_id}"))).await;
     assert_eq!(status, 200, "{answer}");
     let (status, answer) = send(bearer(Method::GET, "/api/videos")).await;
     assert_eq!(status, 401, "{answer}");
     assert_eq!(answer["code"], "INVALID_CREDENTIALS");
     let (status, _) = send(bearer(Method::DELETE, "/api/categories/nature")).await;
     assert_eq!(status, 401);
-    let (status, _) = send(
-        parent.request(&server, Method::DELETE, &format!("/api/tokens/{token_id}")),
-    )
-    .await;
+    let (status, _) =
+        send(parent.request(&server, Method::DELETE, &format!("/api/tokens/{token_id}"))).await;
     assert_eq!(status, 404);
 }
 
@@ -971,7 +1016,10 @@ async fn a_password_change_signs_out_every_parent_session() {
     let renewed = set_cookie(&resp).expect("the changing browser gets a new session");
     let (status, answer) = json_of(resp).await;
     assert_eq!(status, 200, "{answer}");
-    assert!(answer["data"]["revokedSessions"].as_u64() >= Some(2), "{answer}");
+    assert!(
+        answer["data"]["revokedSessions"].as_u64() >= Some(2),
+        "{answer}"
+    );
     for old in [&first, &second] {
         let (status, _) = send(old.bare(&server, Method::GET, "/api/videos")).await;
         assert_eq!(status, 401);
@@ -1010,7 +1058,10 @@ async fn profiles_can_be_managed_by_parents() {
         (json!({ "name": "Ben", "avatar": "plaid" }), 400),
         (json!({ "name": "Ben", "categories": ["nope"] }), 400),
         (json!({ "name": "Ben", "kind": "admin" }), 400),
-        (json!({ "name": "Ben", "kind": "parent", "categories": ["kids"] }), 400),
+        (
+            json!({ "name": "Ben", "kind": "parent", "categories": ["kids"] }),
+            400,
+        ),
     ] {
         let (status, answer) = send(client().post(server.url("/api/profiles")).json(&body)).await;
         assert_eq!(status, expected, "{body}: {answer}");
@@ -1049,28 +1100,53 @@ async fn watch_progress_is_kept_per_profile() {
             .request(&server, Method::PUT, &format!("/api/progress/{id}"))
             .json(&body)
     };
-    let (status, answer) = send(put(&mia, KIDS_VIDEO, json!({ "position": 42.5, "duration": 120.0 }))).await;
+    let (status, answer) = send(put(
+        &mia,
+        KIDS_VIDEO,
+        json!({ "position": 42.5, "duration": 120.0 }),
+    ))
+    .await;
     assert_eq!(status, 200, "{answer}");
     assert_eq!(answer["data"]["completed"], false);
-    let (status, answer) = send(put(&mia, MUSIC_VIDEO, json!({ "position": 10.0, "duration": 10.5 }))).await;
+    let (status, answer) = send(put(
+        &mia,
+        MUSIC_VIDEO,
+        json!({ "position": 10.0, "duration": 10.5 }),
+    ))
+    .await;
     assert_eq!(status, 200, "{answer}");
     assert_eq!(answer["data"]["completed"], true);
-    for bad in [json!({ "position": -1 }), json!({ "position": "x" }), json!({})] {
+    for bad in [
+        json!({ "position": -1 }),
+        json!({ "position": "x" }),
+        json!({}),
+    ] {
         let (status, _) = send(put(&mia, KIDS_VIDEO, bad.clone())).await;
         assert_eq!(status, 400, "{bad}");
     }
     let (status, shelves) = send(mia.bare(&server, Method::GET, "/api/progress")).await;
     assert_eq!(status, 200, "{shelves}");
-    assert_eq!(shelves["data"]["continueWatching"][0]["video"]["id"], KIDS_VIDEO);
-    assert_eq!(shelves["data"]["continueWatching"][0]["progress"]["position"], 42.5);
-    assert_eq!(shelves["data"]["continueWatching"].as_array().map(Vec::len), Some(1));
+    assert_eq!(
+        shelves["data"]["continueWatching"][0]["video"]["id"],
+        KIDS_VIDEO
+    );
+    assert_eq!(
+        shelves["data"]["continueWatching"][0]["progress"]["position"],
+        42.5
+    );
+    assert_eq!(
+        shelves["data"]["continueWatching"].as_array().map(Vec::len),
+        Some(1)
+    );
     assert_eq!(shelves["data"]["history"].as_array().map(Vec::len), Some(2));
-    let (_, one) = send(mia.bare(&server, Method::GET, &format!("/api/progress/{KIDS_VIDEO}"))).await;
+    let (_, one) =
+        send(mia.bare(&server, Method::GET, &format!("/api/progress/{KIDS_VIDEO}"))).await;
     assert_eq!(one["data"]["position"], 42.5, "{one}");
     // Another profile has its own.
     let (_, shelves) = send(ben.bare(&server, Method::GET, "/api/progress")).await;
     assert_eq!(shelves["data"]["history"], json!([]), "{shelves}");
-    let (_, one) = send(ben.bare(&server, Method::GET, &format!("/api/progress/{KIDS_VIDEO}"))).await;
+    let (_, one) =
+        send(ben.bare(&server, Method::GET, &format!("/api/progress/{KIDS_VIDEO}"))).await;
     assert_eq!(one["data"], Value::Null);
     // An API token has no profile; no credentials, no progress.
     let (status, answer) = send(
@@ -1134,15 +1210,24 @@ async fn admin_set_password_and_create_token_work_on_the_command_line() {
     let data = dir.path().join("data");
     let data_flag = data.to_str().expect("utf-8");
     // Too short: refused, nothing stored.
-    let out = sofathek(&["admin", "set-password", "--data-path", data_flag], "short\n");
+    let out = sofathek(
+        &["admin", "set-password", "--data-path", data_flag],
+        "short\n",
+    );
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("at least 8"), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("at least 8"),
+        "{out:?}"
+    );
     let out = sofathek(
         &["admin", "set-password", "--data-path", data_flag],
         "from standard input\n",
     );
     assert!(out.status.success(), "{out:?}");
-    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "parent password set");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "parent password set"
+    );
     let file = dir.path().join("new-password");
     std::fs::write(&file, "from a file\n").expect("write");
     let out = sofathek(
@@ -1157,9 +1242,19 @@ async fn admin_set_password_and_create_token_work_on_the_command_line() {
         "",
     );
     assert!(out.status.success(), "{out:?}");
-    assert!(String::from_utf8_lossy(&out.stdout).contains("changed"), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("changed"),
+        "{out:?}"
+    );
     let out = sofathek(
-        &["admin", "create-token", "--name", "cron", "--data-path", data_flag],
+        &[
+            "admin",
+            "create-token",
+            "--name",
+            "cron",
+            "--data-path",
+            data_flag,
+        ],
         "",
     );
     assert!(out.status.success(), "{out:?}");

@@ -1,7 +1,7 @@
 // The add page: paste a link, upload files with a byte progress bar, and the live queue
 // (initial list from /api/jobs, then `job` events over SSE) with cancel and retry.
 
-import { api, ApiError, errorMessage, OFFLINE_MESSAGE } from "./api.js";
+import { api, ApiError, csrfToken, errorMessage, OFFLINE_MESSAGE } from "./api.js";
 import { onConnection, onEvent } from "./events.js";
 import { formatBytes, formatEta, formatSpeed } from "./format.js";
 import { countsLine, jobView, sortJobs, upsertJob, validateUrl } from "./jobs.js";
@@ -279,6 +279,8 @@ function send(file, fields, onProgress) {
   const done = new Promise((resolve, reject) => {
     request.open("POST", "/api/videos/upload");
     request.setRequestHeader("Accept", "application/json");
+    const token = csrfToken();
+    if (token) request.setRequestHeader("X-CSRF-Token", token);
     request.upload.addEventListener("progress", (event) => onProgress(event.loaded, event.lengthComputable ? event.total : file.size));
     request.addEventListener("load", () => {
       /** @type {any} */

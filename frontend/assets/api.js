@@ -40,18 +40,43 @@ export function errorMessage(body, status) {
 }
 
 /**
+ * The signed-in session's CSRF token (from the page's `<meta name="csrf-token">`), sent with
+ * every request that changes something; empty before a profile is picked.
+ * @returns {string}
+ */
+export function csrfToken() {
+  if (typeof document === "undefined") return "";
+  const meta = document.querySelector('meta[name="csrf-token"]');
+  return meta ? meta.getAttribute("content") || "" : "";
+}
+
+/**
+ * The headers of an API request.
+ * @param {string} method
+ * @param {boolean} json the body is JSON
+ * @returns {Record<string, string>}
+ */
+export function requestHeaders(method, json) {
+  /** @type {Record<string, string>} */
+  const headers = { Accept: "application/json" };
+  if (json) headers["Content-Type"] = "application/json";
+  const token = csrfToken();
+  if (token && method !== "GET" && method !== "HEAD") headers["X-CSRF-Token"] = token;
+  return headers;
+}
+
+/**
  * Sends a request and returns the envelope's `data`.
  * @param {string} url
- * @param {{method?: string, body?: unknown, signal?: AbortSignal}} [options]
+ * @param {{method?: string, body?: unknown, signal?: AbortSignal, keepalive?: boolean}} [options]
  * @returns {Promise<any>}
  */
 export async function api(url, options = {}) {
+  const method = options.method || "GET";
   /** @type {RequestInit} */
-  const init = { method: options.method || "GET", headers: { Accept: "application/json" }, signal: options.signal };
-  if (options.body !== undefined) {
-    init.headers = { Accept: "application/json", "Content-Type": "application/json" };
-    init.body = JSON.stringify(options.body);
-  }
+  const init = { method, headers: requestHeaders(method, options.body !== undefined), signal: options.signal };
+  if (options.keepalive) init.keepalive = true;
+  if (options.body !== undefined) init.body = JSON.stringify(options.body);
   let response;
   try {
     response = await fetch(url, init);

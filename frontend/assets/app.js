@@ -3,6 +3,7 @@
 
 import { initAdd } from "./add.js";
 import { installThumbnailFallback } from "./cards.js";
+import { initFamily } from "./family.js";
 import { installHealthBanner } from "./health.js";
 import { initLibrary } from "./library.js";
 import { initManage } from "./manage.js";
@@ -36,5 +37,6 @@ switch (document.body.dataset.page) {
     break;
   case "manage":
     initManage();
+    initFamily();
     break;
 }

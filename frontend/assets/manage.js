@@ -36,7 +36,7 @@ function say(id, text, kind = "") {
  * @param {string} text
  * @returns {Promise<boolean>}
  */
-function confirmDelete(title, text) {
+export function confirmDelete(title, text) {
   const dialog = /** @type {HTMLDialogElement | null} */ (document.getElementById("confirm-dialog"));
   if (!dialog || typeof dialog.showModal !== "function") return Promise.resolve(window.confirm(text));
   const heading = document.getElementById("confirm-title");

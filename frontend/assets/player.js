@@ -1,8 +1,17 @@
 // The watch page: resume where the family left off, clear messages when a file cannot play,
 // "up next" when the video ends, and Escape back to the library.
 
+import { api } from "./api.js";
 import { formatDuration } from "./format.js";
-import { isFinished, localProgressStore, mediaErrorMessage, NO_PICTURE_MESSAGE, resumePoint } from "./resume.js";
+import {
+  isFinished,
+  localProgressStore,
+  mediaErrorMessage,
+  NO_PICTURE_MESSAGE,
+  renderedPosition,
+  resumePoint,
+  serverProgressStore,
+} from "./resume.js";
 
 const SAVE_EVERY_MS = 4000;
 const UP_NEXT_SECONDS = 10;
@@ -12,13 +21,39 @@ function byId(id) {
   return document.getElementById(id);
 }
 
-/** @returns {import("./resume.js").ProgressStore | null} */
-function progressStore() {
+/**
+ * The signed-in profile's positions on the server (mirrored per profile in this browser), or
+ * the browser's own positions when no profile is picked.
+ * @param {HTMLElement} article
+ * @returns {import("./resume.js").ProgressStore | null}
+ */
+function progressStore(article) {
+  const profile = article.dataset.progressProfile;
+  /** @type {import("./resume.js").ProgressStore | null} */
+  let local = null;
   try {
-    return localProgressStore(window.localStorage);
+    local = localProgressStore(window.localStorage, Date.now, profile ? `sofathek-progress-${profile}` : undefined);
   } catch {
-    return null;
+    local = null;
   }
+  if (!profile) return local;
+  const fromServer = renderedPosition(article.dataset.resume, article.dataset.resumeAt);
+  const memory = local || memoryStore();
+  return serverProgressStore(fromServer, memory, (id, report) => {
+    void api(`/api/progress/${encodeURIComponent(id)}`, { method: "PUT", body: report, keepalive: true }).catch(() => {});
+  });
+}
+
+/** A store that forgets everything when the page goes (storage disabled). */
+function memoryStore() {
+  /** @type {Map<string, import("./resume.js").SavedPosition>} */
+  const saved = new Map();
+  return {
+    load: (/** @type {string} */ id) => saved.get(id) || null,
+    save: (/** @type {string} */ id, /** @type {number} */ t, /** @type {number} */ d) => void saved.set(id, { t, d, at: Date.now() }),
+    clear: (/** @type {string} */ id) => void saved.delete(id),
+    finish: (/** @type {string} */ id) => void saved.delete(id),
+  };
 }
 
 export function initPlayer() {
@@ -26,7 +61,7 @@ export function initPlayer() {
   const video = /** @type {HTMLVideoElement | null} */ (byId("player"));
   if (!article || !video) return;
   const id = article.dataset.videoId || "";
-  const store = progressStore();
+  const store = progressStore(article);
   const errorBox = byId("player-error");
   const errorText = byId("player-error-text");
   const resumeNote = byId("resume-note");
@@ -36,7 +71,7 @@ export function initPlayer() {
 
   const save = () => {
     if (!store || !restored || video.seeking) return;
-    if (isFinished(video.currentTime, video.duration)) store.clear(id);
+    if (isFinished(video.currentTime, video.duration)) store.finish(id, video.duration);
     else if (video.currentTime > 0) store.save(id, video.currentTime, video.duration);
     lastSave = Date.now();
   };
@@ -94,7 +129,7 @@ export function initPlayer() {
     void video.play().catch(() => {});
   });
 
-  installUpNext(article, video, () => store?.clear(id));
+  installUpNext(article, video, () => store?.finish(id, video.duration));
 }
 
 /**

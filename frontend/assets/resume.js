@@ -1,6 +1,6 @@
-// Resume positions and player error messages: pure rules plus a small store. The store keeps
-// positions in localStorage for now; the profiles issue replaces `localProgressStore` with one
-// that talks to the server, without changing the player.
+// Resume positions and player error messages: pure rules plus two stores. Without a profile
+// (a fresh install) positions stay in localStorage; a signed-in profile keeps them on the
+// server (`serverProgressStore`), mirrored in this browser so a reload sees the newest at once.
 
 /** Positions this close to the start are not worth resuming (seconds). */
 export const RESUME_MIN_SECONDS = 3;
@@ -61,7 +61,8 @@ export const NO_PICTURE_MESSAGE =
  * @typedef {object} ProgressStore
  * @property {(id: string) => SavedPosition | null} load
  * @property {(id: string, time: number, duration: number) => void} save
- * @property {(id: string) => void} clear
+ * @property {(id: string) => void} clear forget the position (start over)
+ * @property {(id: string, duration: number) => void} finish the video was watched to the end
  */
 
 const KEY = "sofathek-progress";
@@ -79,16 +80,17 @@ export function prune(all) {
 }
 
 /**
- * Positions in localStorage under one key.
+ * Positions in localStorage under one key (one per profile).
  * @param {Storage} storage
  * @param {() => number} [now]
+ * @param {string} [key]
  * @returns {ProgressStore}
  */
-export function localProgressStore(storage, now = Date.now) {
+export function localProgressStore(storage, now = Date.now, key = KEY) {
   /** @returns {Record<string, SavedPosition>} */
   const read = () => {
     try {
-      const value = JSON.parse(storage.getItem(KEY) || "{}");
+      const value = JSON.parse(storage.getItem(key) || "{}");
       return value && typeof value === "object" ? value : {};
     } catch {
       return {};
@@ -97,7 +99,7 @@ export function localProgressStore(storage, now = Date.now) {
   /** @param {Record<string, SavedPosition>} all */
   const write = (all) => {
     try {
-      storage.setItem(KEY, JSON.stringify(prune(all)));
+      storage.setItem(key, JSON.stringify(prune(all)));
     } catch {
       // Storage full or disabled: resuming is a convenience.
     }
@@ -117,5 +119,58 @@ export function localProgressStore(storage, now = Date.now) {
       delete all[id];
       write(all);
     },
+    finish(id) {
+      this.clear(id);
+    },
   };
+}
+
+/** @typedef {{position: number, duration?: number, ended?: boolean}} ProgressReport */
+
+/**
+ * A profile's positions on the server. `fromServer` is the position the page was rendered
+ * with; `local` mirrors what this browser reported (the newer of the two wins, so a reload
+ * right after a report that is still on its way resumes correctly); `send` reports to the
+ * server (PUT /api/progress/{id}).
+ * @param {SavedPosition | null} fromServer
+ * @param {ProgressStore} local
+ * @param {(id: string, report: ProgressReport) => void} send
+ * @returns {ProgressStore}
+ */
+export function serverProgressStore(fromServer, local, send) {
+  const duration = (/** @type {number} */ d) => (Number.isFinite(d) && d > 0 ? d : undefined);
+  return {
+    load(id) {
+      const here = local.load(id);
+      if (here && (!fromServer || here.at >= fromServer.at)) return here;
+      return fromServer;
+    },
+    save(id, time, total) {
+      local.save(id, time, total);
+      send(id, { position: Math.round(time * 10) / 10, duration: duration(total) });
+    },
+    clear(id) {
+      // Remembered as 0 (not forgotten), so the page's older server position cannot win.
+      local.save(id, 0, 0);
+      send(id, { position: 0 });
+    },
+    finish(id, total) {
+      local.save(id, 0, 0);
+      const d = duration(total);
+      send(id, { position: d ?? 0, duration: d, ended: true });
+    },
+  };
+}
+
+/**
+ * The position a page was rendered with (`data-resume`, `data-resume-at`), if any.
+ * @param {string | undefined} position
+ * @param {string | undefined} at an ISO time
+ * @returns {SavedPosition | null}
+ */
+export function renderedPosition(position, at) {
+  const t = Number(position);
+  const when = at ? Date.parse(at) : NaN;
+  if (position === undefined || !Number.isFinite(t) || !Number.isFinite(when)) return null;
+  return { t, d: 0, at: when };
 }

@@ -26,6 +26,14 @@ const TEMPLATES: &[&str] = &[
     "/api/youtube/queue",
     "/api/youtube/queue/cleanup",
     "/api/openapi.json",
+    "/api/profiles",
+    "/api/profiles/{}",
+    "/api/session",
+    "/api/setup",
+    "/api/tokens",
+    "/api/tokens/{}",
+    "/api/progress",
+    "/api/progress/{}",
     "/watch/{}",
     "/assets/{}",
     "/{}",
@@ -75,10 +83,23 @@ fuzz_target!(|data: &[u8]| {
     if method == Method::DELETE && template == "/api/videos/{}" && segment == VIDEO_ID {
         return; // the one fixture video stays, so every input meets the same library
     }
+    if method == Method::DELETE && template == "/api/tokens/{}" {
+        return; // and the harness keeps its token
+    }
     let Some(uri) = uri(template, &segment) else {
         return;
     };
+    let harness = Harness::get();
     let mut builder = Request::builder().method(method.clone()).uri(uri.as_str());
+    // Mostly the parent's token, so inputs reach the handlers; sometimes none or a forged one.
+    let credential = match input.byte() % 8 {
+        6 => None,
+        7 => Some(input.text()),
+        _ => Some(format!("Bearer {}", harness.token)),
+    };
+    if let Some(value) = credential.and_then(|c| HeaderValue::from_str(&c).ok()) {
+        builder = builder.header(header::AUTHORIZATION, value);
+    }
     let mut sent_headers = Vec::new();
     for name in HEADERS {
         let value = input.field();
@@ -100,7 +121,7 @@ fuzz_target!(|data: &[u8]| {
     let Ok(request) = builder.body(Body::from(body)) else {
         return;
     };
-    let answer = Harness::get().send(request);
+    let answer = harness.send(request);
     let what = format!("{method} {uri} {sent_headers:?} content-type {content_type:?}");
     check_answer(&what, &uri, &answer);
 });

@@ -27,7 +27,11 @@ fuzz_target!(|data: &[u8]| {
     } else {
         input.rest().to_vec()
     };
-    let mut builder = Request::builder().method(Method::POST).uri("/api/videos/upload");
+    let harness = Harness::get();
+    let mut builder = Request::builder()
+        .method(Method::POST)
+        .uri("/api/videos/upload")
+        .header(header::AUTHORIZATION, format!("Bearer {}", harness.token));
     if let Ok(value) = header::HeaderValue::from_str(&content_type) {
         builder = builder.header(header::CONTENT_TYPE, value);
     }
@@ -37,7 +41,6 @@ fuzz_target!(|data: &[u8]| {
     let Ok(request) = builder.body(Body::from(body)) else {
         return;
     };
-    let harness = Harness::get();
     let answer = harness.send(request);
     check_answer(&format!("upload with content type {content_type:?}"), "/api/videos/upload", &answer);
     assert_ne!(answer.status, StatusCode::ACCEPTED, "an upload was accepted though ffprobe refuses all");

@@ -88,6 +88,8 @@ pub const MAX_UPLOAD_BYTES: u64 = 64 * 1024;
 pub struct Harness {
     pub runtime: tokio::runtime::Runtime,
     pub state: sofathek::http::AppState,
+    /// A parent API token (`Authorization: Bearer`); a parent password is set.
+    pub token: String,
     _dir: tempfile::TempDir,
 }
 
@@ -117,9 +119,18 @@ impl Harness {
             .expect("runtime");
         let state = sofathek::http::AppState::open(config).expect("state");
         runtime.block_on(seed_library(&state));
+        sofathek::auth::set_password_blocking(&state.db, "fuzzing parent password")
+            .expect("parent password");
+        let token = sofathek::auth::secret::new_api_token().expect("token");
+        let hash = sofathek::auth::secret::hash(&token);
+        state
+            .db
+            .write_blocking(|tx| sofathek::db::profiles::create_token(tx, "fuzz", &hash))
+            .expect("token stored");
         Harness {
             runtime,
             state,
+            token,
             _dir: dir,
         }
     }

@@ -213,7 +213,10 @@ pub fn store_password_hash(
 /// password file; the HTTP handlers hash on the blocking pool and call [`store_password_hash`].
 pub fn set_password_blocking(db: &Db, password: &str) -> Result<PasswordSet, SetPasswordError> {
     let stored = db.write_blocking(|tx| profiles::password_hash(tx))?;
-    if stored.as_deref().is_some_and(|s| password::verify(password, s)) {
+    if stored
+        .as_deref()
+        .is_some_and(|s| password::verify(password, s))
+    {
         return Ok(PasswordSet::Unchanged);
     }
     let hash = password::hash(password).map_err(SetPasswordError::Password)?;
@@ -245,7 +248,9 @@ pub fn apply_password_file(db: &Db, path: &Path) -> anyhow::Result<PasswordSet> 
         )
     })?;
     match set {
-        PasswordSet::First => tracing::info!("parent password set from SOFATHEK_ADMIN_PASSWORD_FILE"),
+        PasswordSet::First => {
+            tracing::info!("parent password set from SOFATHEK_ADMIN_PASSWORD_FILE")
+        }
         PasswordSet::Changed { revoked } => tracing::info!(
             revoked,
             "parent password changed from SOFATHEK_ADMIN_PASSWORD_FILE; parent sessions signed out"
@@ -300,12 +305,17 @@ mod tests {
         let db = Db::open(&dir.path().join("t.db")).expect("open");
         let file = dir.path().join("pw");
         std::fs::write(&file, "first password\n").expect("write");
-        assert_eq!(apply_password_file(&db, &file).expect("apply"), PasswordSet::First);
+        assert_eq!(
+            apply_password_file(&db, &file).expect("apply"),
+            PasswordSet::First
+        );
         assert_eq!(
             apply_password_file(&db, &file).expect("apply"),
             PasswordSet::Unchanged
         );
-        let parents = db.write_blocking(|tx| profiles::count_parents(tx)).expect("count");
+        let parents = db
+            .write_blocking(|tx| profiles::count_parents(tx))
+            .expect("count");
         assert_eq!(parents, 1);
         std::fs::write(&file, "second password").expect("write");
         assert!(matches!(

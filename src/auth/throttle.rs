@@ -121,7 +121,11 @@ mod tests {
         assert!(throttle.check(B, start).is_ok());
         // A success elsewhere does not unlock A; the window does.
         throttle.succeeded(B);
-        assert!(throttle.check(A, start + WINDOW - Duration::from_secs(1)).is_err());
+        assert!(
+            throttle
+                .check(A, start + WINDOW - Duration::from_secs(1))
+                .is_err()
+        );
         assert!(throttle.check(A, start + WINDOW).is_ok());
     }
 

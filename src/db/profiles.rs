@@ -259,7 +259,11 @@ pub fn create_session(
 }
 
 /// The live session with this cookie hash, if any (expired and revoked ones are not found).
-pub fn find_session(conn: &Connection, token_hash: &str, now: &str) -> DbResult<Option<SessionRow>> {
+pub fn find_session(
+    conn: &Connection,
+    token_hash: &str,
+    now: &str,
+) -> DbResult<Option<SessionRow>> {
     let found = conn
         .query_row(
             "SELECT s.id, s.parent, s.csrf, s.expires_at, s.profile_id FROM sessions s \
@@ -407,11 +411,18 @@ mod tests {
     #[test]
     fn password_is_replaced() {
         let (_dir, db) = db();
-        assert_eq!(db.write_blocking(|tx| password_hash(tx)).expect("read"), None);
-        db.write_blocking(|tx| set_password_hash(tx, "one")).expect("set");
-        db.write_blocking(|tx| set_password_hash(tx, "two")).expect("set");
         assert_eq!(
-            db.write_blocking(|tx| password_hash(tx)).expect("read").as_deref(),
+            db.write_blocking(|tx| password_hash(tx)).expect("read"),
+            None
+        );
+        db.write_blocking(|tx| set_password_hash(tx, "one"))
+            .expect("set");
+        db.write_blocking(|tx| set_password_hash(tx, "two"))
+            .expect("set");
+        assert_eq!(
+            db.write_blocking(|tx| password_hash(tx))
+                .expect("read")
+                .as_deref(),
             Some("two")
         );
     }
@@ -424,7 +435,13 @@ mod tests {
             .expect("parent");
         let kid = db
             .write_blocking(|tx| {
-                create(tx, "Mia", ProfileKind::Kid, "red", &["kids".into(), "music".into()])
+                create(
+                    tx,
+                    "Mia",
+                    ProfileKind::Kid,
+                    "red",
+                    &["kids".into(), "music".into()],
+                )
             })
             .expect("kid");
         assert_eq!(kid.categories, ["kids", "music"]);
@@ -458,13 +475,19 @@ mod tests {
             .expect("update");
         db.write_blocking(|tx| super::super::categories::delete(tx, "nature"))
             .expect("delete category");
-        assert!(db.write_blocking(move |tx| get(tx, kid_id)).expect("get").categories.is_empty());
+        assert!(
+            db.write_blocking(move |tx| get(tx, kid_id))
+                .expect("get")
+                .categories
+                .is_empty()
+        );
         let parent_id = parent.id;
         assert!(matches!(
             db.write_blocking(move |tx| delete(tx, parent_id)),
             Err(DbError::Conflict(_))
         ));
-        db.write_blocking(move |tx| delete(tx, kid_id)).expect("delete kid");
+        db.write_blocking(move |tx| delete(tx, kid_id))
+            .expect("delete kid");
     }
 
     #[test]
@@ -496,7 +519,10 @@ mod tests {
             })
             .expect("find");
         assert!(expired.is_none());
-        assert!(db.write_blocking(|tx| revoke_session(tx, "live")).expect("revoke"));
+        assert!(
+            db.write_blocking(|tx| revoke_session(tx, "live"))
+                .expect("revoke")
+        );
         let revoked = db
             .write_blocking(move |tx| find_session(tx, "live", &now))
             .expect("find");
@@ -509,15 +535,31 @@ mod tests {
         let token = db
             .write_blocking(|tx| create_token(tx, "backup script", "h1"))
             .expect("create");
-        assert!(db.write_blocking(|tx| find_token(tx, "h1")).expect("find").is_some());
-        assert_eq!(db.write_blocking(|tx| list_tokens(tx)).expect("list").len(), 1);
+        assert!(
+            db.write_blocking(|tx| find_token(tx, "h1"))
+                .expect("find")
+                .is_some()
+        );
+        assert_eq!(
+            db.write_blocking(|tx| list_tokens(tx)).expect("list").len(),
+            1
+        );
         let id = token.id;
-        db.write_blocking(move |tx| revoke_token(tx, id)).expect("revoke");
-        assert!(db.write_blocking(|tx| find_token(tx, "h1")).expect("find").is_none());
+        db.write_blocking(move |tx| revoke_token(tx, id))
+            .expect("revoke");
+        assert!(
+            db.write_blocking(|tx| find_token(tx, "h1"))
+                .expect("find")
+                .is_none()
+        );
         assert!(matches!(
             db.write_blocking(move |tx| revoke_token(tx, id)),
             Err(DbError::NotFound)
         ));
-        assert!(db.write_blocking(|tx| list_tokens(tx)).expect("list").is_empty());
+        assert!(
+            db.write_blocking(|tx| list_tokens(tx))
+                .expect("list")
+                .is_empty()
+        );
     }
 }

@@ -113,7 +113,9 @@ pub fn shelf(
         sql.push_str(&format!(" AND v.category IN ({placeholders})"));
         args.extend(allowed.iter().map(|c| c.clone().into()));
     }
-    sql.push_str(&format!(" ORDER BY p.updated_at DESC, p.video_id LIMIT {limit}"));
+    sql.push_str(&format!(
+        " ORDER BY p.updated_at DESC, p.video_id LIMIT {limit}"
+    ));
     let mut stmt = conn.prepare(&sql)?;
     let rows = stmt
         .query_map(rusqlite::params_from_iter(args.iter()), from_row)?
@@ -201,7 +203,10 @@ mod tests {
         let mut cont = read(Shelf::ContinueWatching, None);
         cont.sort();
         assert_eq!(cont, ["a", "b"]);
-        assert_eq!(read(Shelf::ContinueWatching, Some(vec!["kids".into()])), ["a"]);
+        assert_eq!(
+            read(Shelf::ContinueWatching, Some(vec!["kids".into()])),
+            ["a"]
+        );
         let mut history = read(Shelf::History, Some(vec!["kids".into()]));
         history.sort();
         assert_eq!(history, ["a", "c"]);
@@ -211,7 +216,8 @@ mod tests {
             .expect("row");
         assert!(got.completed);
         // Deleting a video deletes its progress.
-        db.write_blocking(|tx| videos::delete(tx, "a")).expect("delete");
+        db.write_blocking(|tx| videos::delete(tx, "a"))
+            .expect("delete");
         assert_eq!(read(Shelf::ContinueWatching, None), ["b"]);
     }
 }

@@ -114,11 +114,7 @@ fn credential(headers: &HeaderMap) -> Credential {
             let (scheme, token) = v.trim().split_once(' ')?;
             scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
         });
-        return Credential::Bearer(
-            token
-                .filter(|t| secret::is_api_token(t))
-                .map(secret::hash),
-        );
+        return Credential::Bearer(token.filter(|t| secret::is_api_token(t)).map(secret::hash));
     }
     match session_cookie(headers) {
         Some(value) if secret::is_secret(value) => Credential::Cookie(secret::hash(value)),
@@ -200,26 +196,51 @@ fn touch_token(state: &AppState, token: profiles::TokenRow) {
     }
 }
 
-/// 401 with a `WWW-Authenticate` challenge.
-fn unauthorized(message: &str, code: &'static str) -> Response {
-    let mut response = ApiError::new(axum::http::StatusCode::UNAUTHORIZED, message)
-        .with_code(code)
-        .into_response();
-    response.headers_mut().insert(
-        header::WWW_AUTHENTICATE,
-        HeaderValue::from_static("Bearer realm=\"sofathek\""),
-    );
-    response
+/// Why the policy refused a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Refusal {
+    /// 401 (no valid credentials) or 403 (not allowed).
+    pub unauthorized: bool,
+    pub message: &'static str,
+    pub code: &'static str,
 }
 
-fn parent_required() -> Response {
-    ApiError::forbidden("Only a parent can do this")
-        .with_code("PARENT_REQUIRED")
-        .into_response()
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        if !self.unauthorized {
+            return ApiError::forbidden(self.message)
+                .with_code(self.code)
+                .into_response();
+        }
+        let mut response = ApiError::new(axum::http::StatusCode::UNAUTHORIZED, self.message)
+            .with_code(self.code)
+            .into_response();
+        response.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Bearer realm=\"sofathek\""),
+        );
+        response
+    }
 }
 
-/// Checks `access` against `need`; `Err` is the refusal.
-pub fn check(need: Need, access: &Access) -> Result<(), Response> {
+const fn unauthorized(message: &'static str, code: &'static str) -> Refusal {
+    Refusal {
+        unauthorized: true,
+        message,
+        code,
+    }
+}
+
+const fn forbidden(message: &'static str, code: &'static str) -> Refusal {
+    Refusal {
+        unauthorized: false,
+        message,
+        code,
+    }
+}
+
+/// Checks `access` against `need`.
+pub fn check(need: Need, access: &Access) -> Result<(), Refusal> {
     let anonymous = || {
         if access.rejected_credentials && access.via == Via::Nothing {
             unauthorized(
@@ -242,14 +263,14 @@ pub fn check(need: Need, access: &Access) -> Result<(), Response> {
     };
     match (need, &access.viewer) {
         (Need::Nothing | Need::SignIn, _) => Ok(()),
-        (Need::Parent, _) if !access.setup => Err(ApiError::forbidden(SETUP_MESSAGE)
-            .with_code("SETUP_REQUIRED")
-            .into_response()),
+        (Need::Parent, _) if !access.setup => Err(forbidden(SETUP_MESSAGE, "SETUP_REQUIRED")),
         (Need::Viewer | Need::ParentRead, _) if !access.setup => Ok(()),
         (_, Viewer::Anonymous) => Err(anonymous()),
         (Need::Viewer | Need::Profile, _) => Ok(()),
         (Need::ParentRead | Need::Parent, Viewer::Parent { .. }) => Ok(()),
-        (Need::ParentRead | Need::Parent, Viewer::Kid(_)) => Err(parent_required()),
+        (Need::ParentRead | Need::Parent, Viewer::Kid(_)) => {
+            Err(forbidden("Only a parent can do this", "PARENT_REQUIRED"))
+        }
     }
 }
 
@@ -327,9 +348,10 @@ async fn form_csrf(request: Request) -> Result<(Request, Option<String>), Respon
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| {
-            v.split(';')
-                .next()
-                .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/x-www-form-urlencoded"))
+            v.split(';').next().is_some_and(|t| {
+                t.trim()
+                    .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+            })
         });
     if !is_form {
         return Ok((request, None));
@@ -371,7 +393,7 @@ pub async fn authorize(State(state): State<AppState>, request: Request, next: Ne
         Err(err) => return err.into_response(),
     };
     if let Err(refusal) = check(need, &access) {
-        return refusal;
+        return refusal.into_response();
     }
     let mut request = request;
     if !is_safe(&method) && access.via != Via::Token {
@@ -402,7 +424,8 @@ pub async fn authorize(State(state): State<AppState>, request: Request, next: Ne
                     Err(refusal) => return refusal,
                 },
             };
-            let valid = matches!((expected, sent.as_deref()), (Some(e), Some(s)) if secret::same(e, s));
+            let valid =
+                matches!((expected, sent.as_deref()), (Some(e), Some(s)) if secret::same(e, s));
             if !valid {
                 return csrf_failed();
             }
@@ -502,16 +525,35 @@ mod tests {
     fn origins() {
         let check = |pairs: &[(&'static str, &str)], ok: bool| {
             let allowed = vec!["https://tv.example".to_string()];
-            assert_eq!(same_origin(&headers(pairs), None, &allowed), ok, "{pairs:?}");
+            assert_eq!(
+                same_origin(&headers(pairs), None, &allowed),
+                ok,
+                "{pairs:?}"
+            );
         };
         check(&[("host", "nas:3001")], true);
         check(&[("host", "nas:3001"), ("origin", "http://nas:3001")], true);
-        check(&[("host", "NAS:3001"), ("origin", "https://nas:3001")], true);
-        check(&[("host", "nas:3001"), ("origin", "http://evil:3001")], false);
-        check(&[("host", "nas:3001"), ("origin", "http://nas:3002")], false);
+        check(
+            &[("host", "NAS:3001"), ("origin", "https://nas:3001")],
+            true,
+        );
+        check(
+            &[("host", "nas:3001"), ("origin", "http://evil:3001")],
+            false,
+        );
+        check(
+            &[("host", "nas:3001"), ("origin", "http://nas:3002")],
+            false,
+        );
         check(&[("host", "nas:3001"), ("origin", "null")], false);
-        check(&[("host", "nas:3001"), ("origin", "https://tv.example")], true);
-        check(&[("host", "nas:3001"), ("sec-fetch-site", "cross-site")], false);
+        check(
+            &[("host", "nas:3001"), ("origin", "https://tv.example")],
+            true,
+        );
+        check(
+            &[("host", "nas:3001"), ("sec-fetch-site", "cross-site")],
+            false,
+        );
         check(&[("origin", "http://nas:3001")], false);
     }
 
@@ -529,6 +571,9 @@ mod tests {
         assert!(secure.to_str().is_ok_and(|s| s.ends_with("; Secure")));
         assert!(is_https(&headers(&[("x-forwarded-proto", "https")])));
         assert!(!is_https(&headers(&[("x-forwarded-proto", "http")])));
-        assert!(is_https(&headers(&[("forwarded", "for=1.2.3.4;proto=https")])));
+        assert!(is_https(&headers(&[(
+            "forwarded",
+            "for=1.2.3.4;proto=https"
+        )])));
     }
 }

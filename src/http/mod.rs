@@ -17,8 +17,8 @@ use axum::http::{HeaderName, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
@@ -89,8 +89,8 @@ const BODY_LIMIT: usize = 1024 * 1024;
 pub fn router(state: AppState) -> Router {
     use axum::routing::{delete, post, put};
     use handlers::{
-        categories, events, files, health, jobs, meta, profiles, progress, session, tokens,
-        upload, videos, youtube,
+        categories, events, files, health, jobs, meta, profiles, progress, session, tokens, upload,
+        videos, youtube,
     };
 
     let api = Router::new()

@@ -81,7 +81,9 @@ struct BearerAuth;
 
 impl utoipa::Modify for BearerAuth {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+        use utoipa::openapi::security::{
+            ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme,
+        };
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "apiToken",
@@ -89,9 +91,7 @@ impl utoipa::Modify for BearerAuth {
         );
         components.add_security_scheme(
             "session",
-            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(
-                crate::http::auth::COOKIE,
-            ))),
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(crate::http::auth::COOKIE))),
         );
     }
 }
@@ -709,6 +709,26 @@ mod contract {
         }
         if has_params {
             add_error(responses, 400, "a path or query parameter that cannot be decoded");
+        }
+        // What the route policy (`http::auth::need`) refuses before the handler runs.
+        use crate::http::auth::Need;
+        let verb = axum::http::Method::from_bytes(method.to_ascii_uppercase().as_bytes())
+            .unwrap_or(axum::http::Method::GET);
+        match crate::http::auth::need(&verb, path) {
+            Need::Nothing => {}
+            Need::SignIn => add_error(responses, 403, "a cross-site request"),
+            Need::Viewer | Need::ParentRead => {
+                add_error(responses, 401, "no (valid) credentials");
+                add_error(responses, 403, "a kid's profile");
+            }
+            Need::Profile => {
+                add_error(responses, 400, "an API token, which has no profile");
+                add_error(responses, 401, "no profile picked");
+            }
+            Need::Parent => {
+                add_error(responses, 401, "no (valid) credentials");
+                add_error(responses, 403, "not a parent, no parent password yet, or a cross-site request");
+            }
         }
         if let Some(content_type) = body_type {
             add_error(responses, 400, "a malformed or invalid body");

@@ -14,19 +14,20 @@ mod assets;
 mod format;
 mod livereload;
 mod pages;
+mod profiles;
 mod site;
 
 use axum::Router;
 use axum::middleware;
-use axum::routing::get;
+use axum::routing::{get, post};
 
 use crate::http::AppState;
 
 /// The web UI's routes, merged into the main router by `crate::http::router`.
 ///
-/// Pages are split in two groups so that the profiles issue has one place to add sign-in:
-/// [`access::family`] guards what everyone in the family may see, [`access::parents`] what
-/// only parents may use.
+/// Pages are split in three groups: [`access::family`] guards what everyone in the family may
+/// see (a profile must be chosen once a parent password exists), [`access::parents`] what only
+/// parents may use, and the sign-in pages are open to all.
 pub fn routes() -> Router<AppState> {
     let family = Router::new()
         .route("/", get(pages::library))
@@ -36,9 +37,15 @@ pub fn routes() -> Router<AppState> {
         .route("/add", get(pages::add))
         .route("/manage", get(pages::manage))
         .route_layer(middleware::from_fn(access::parents));
+    let sign_in = Router::new()
+        .route("/profiles", get(profiles::picker))
+        .route("/signin", get(profiles::signin_form).post(profiles::signin))
+        .route("/setup", get(profiles::setup_form).post(profiles::setup))
+        .route("/signout", post(profiles::signout));
     Router::new()
         .merge(family)
         .merge(parents)
+        .merge(sign_in)
         .route("/assets/{file}", get(assets::serve))
         .route("/__livereload", get(livereload::events))
 }

@@ -11,7 +11,10 @@ use serde::{Deserialize, Serialize};
 
 use super::format::{count_label, date_label, duration_label, language_label, size_label};
 use super::site::Site;
+use crate::auth::Access;
 use crate::db::categories::{self, Category};
+use crate::db::profiles::{self, ProfileKind};
+use crate::db::progress::{self, Shelf};
 use crate::db::videos::{self, FileKind, ListQuery, Sort, VideoRecord};
 use crate::db::{DbError, DbResult};
 use crate::http::AppState;
@@ -25,6 +28,8 @@ const GRID_LIMIT: u32 = 48;
 const MANAGE_LIMIT: u32 = 50;
 /// Related videos under the player.
 const RELATED: usize = 12;
+/// Videos in the "Continue watching" row.
+const CONTINUE: u32 = 12;
 
 /// The sort orders offered on the pages, default first.
 const SORTS: &[(&str, &str)] = &[
@@ -40,22 +45,58 @@ const SORTS: &[(&str, &str)] = &[
 
 /// Everything the base template needs.
 #[derive(Serialize)]
-struct Chrome {
+pub(crate) struct Chrome {
     /// `library`, `watch`, `add`, `manage` or `error`: the active navigation entry and the
     /// `data-page` the scripts dispatch on.
     page: &'static str,
     title: String,
     live_reload: bool,
     version: &'static str,
+    viewer: ViewerChrome,
 }
 
 impl Chrome {
-    fn new(site: &Site, page: &'static str, title: impl Into<String>) -> Chrome {
+    pub(crate) fn new(
+        site: &Site,
+        page: &'static str,
+        title: impl Into<String>,
+        access: &Access,
+    ) -> Chrome {
         Chrome {
             page,
             title: title.into(),
             live_reload: site.is_development(),
             version: env!("CARGO_PKG_VERSION"),
+            viewer: ViewerChrome::of(access),
+        }
+    }
+}
+
+/// Who is watching, for the header: the profile menu, the parent-only links, the CSRF token
+/// the scripts and the sign-out form send, and the first-run notice.
+#[derive(Serialize)]
+struct ViewerChrome {
+    /// A parent password exists.
+    setup: bool,
+    /// Parent rights: the Add and Manage links.
+    parent: bool,
+    name: Option<String>,
+    initial: Option<String>,
+    avatar: Option<String>,
+    csrf: Option<String>,
+}
+
+impl ViewerChrome {
+    fn of(access: &Access) -> ViewerChrome {
+        let profile = access.profile();
+        ViewerChrome {
+            setup: access.setup,
+            // Before the setup the parent pages lead to it, so they are shown.
+            parent: access.is_parent() || !access.setup,
+            name: profile.map(|p| p.name.clone()),
+            initial: profile.and_then(|p| p.name.chars().next()).map(|c| c.to_uppercase().to_string()),
+            avatar: profile.map(|p| p.avatar.clone()),
+            csrf: access.session.as_ref().map(|s| s.csrf.clone()),
         }
     }
 }
@@ -69,6 +110,8 @@ struct Card {
     thumbnail: Option<String>,
     duration: Option<String>,
     channel: Option<String>,
+    /// Percent watched (the "Continue watching" row).
+    progress: Option<u32>,
 }
 
 impl Card {
@@ -80,6 +123,7 @@ impl Card {
             thumbnail: thumbnail_url(video),
             duration: duration_label(video.duration),
             channel: video.channel.clone(),
+            progress: None,
         }
     }
 }
@@ -167,7 +211,7 @@ fn render_status(
 }
 
 /// Renders on the blocking pool (templates may be read from disk).
-async fn page(
+pub(crate) async fn page(
     state: &AppState,
     status: StatusCode,
     template: &'static str,
@@ -184,6 +228,7 @@ async fn page(
 /// The HTML error page (also used for a failed database call).
 async fn error_page(
     state: &AppState,
+    access: &Access,
     status: StatusCode,
     heading: &str,
     message: &str,
@@ -197,7 +242,7 @@ async fn error_page(
         status: u16,
     }
     let context = Context {
-        chrome: Chrome::new(&site, "error", heading),
+        chrome: Chrome::new(&site, "error", heading, access),
         heading: heading.to_owned(),
         message: message.to_owned(),
         status: status.as_u16(),
@@ -205,10 +250,11 @@ async fn error_page(
     page(state, status, "error.html", context).await
 }
 
-async fn db_failed(state: &AppState, err: DbError) -> Response {
+async fn db_failed(state: &AppState, access: &Access, err: DbError) -> Response {
     tracing::error!("page query failed: {err}");
     error_page(
         state,
+        access,
         StatusCode::INTERNAL_SERVER_ERROR,
         "Something went wrong",
         "The library could not be read. Try again in a moment.",
@@ -287,6 +333,7 @@ enum View {
 /// `GET /`: the library.
 pub(crate) async fn library(
     State(state): State<AppState>,
+    access: Access,
     Query(params): Query<LibraryParams>,
 ) -> Response {
     let q = params
@@ -306,27 +353,60 @@ pub(crate) async fn library(
     let page_number = parse_page(params.page.as_deref());
     let filtered = !q.is_empty() || category.is_some();
     let limit = if filtered { GRID_LIMIT } else { BROWSE_LIMIT };
+    let allowed = access.allowed_categories();
     let query = ListQuery {
         search: (!q.is_empty()).then(|| q.clone()),
         category: category.clone(),
-        allowed_categories: None,
+        allowed_categories: allowed.clone(),
         sort,
         page: Some((page_number, limit)),
     };
+    // The profile's unfinished videos, above the rows of the unfiltered first page.
+    let shelf_of = access
+        .profile()
+        .map(|p| p.id)
+        .filter(|_| !filtered && page_number == 1);
     let fetched: DbResult<_> = state
         .db
         .read(move |conn| {
+            let everything = ListQuery {
+                allowed_categories: allowed.clone(),
+                page: Some((1, 1)),
+                ..Default::default()
+            };
+            let resume = match shelf_of {
+                Some(profile) => progress::shelf(
+                    conn,
+                    profile,
+                    Shelf::ContinueWatching,
+                    allowed.as_deref(),
+                    CONTINUE,
+                )?,
+                None => Vec::new(),
+            };
             Ok((
                 categories::list(conn)?,
                 videos::list(conn, &query)?,
-                videos::count(conn)?,
+                videos::list(conn, &everything)?.total_count,
+                resume,
             ))
         })
         .await;
-    let (all_categories, listing, library_total) = match fetched {
+    let (mut all_categories, listing, library_total, resume) = match fetched {
         Ok(data) => data,
-        Err(err) => return db_failed(&state, err).await,
+        Err(err) => return db_failed(&state, &access, err).await,
     };
+    // A kid's profile shows only its categories (and their counts are all its own videos).
+    all_categories.retain(|c| access.can_see(Some(&c.slug)));
+    let continue_watching: Vec<Card> = resume
+        .iter()
+        .map(|(saved, video)| {
+            let mut card = Card::new(video);
+            let total = saved.duration.or(video.duration).filter(|d| *d > 0.0);
+            card.progress = total.map(|d| ((saved.position / d) * 100.0).clamp(1.0, 99.0) as u32);
+            card
+        })
+        .collect();
     let category_name = |slug: &str| {
         all_categories
             .iter()
@@ -402,6 +482,9 @@ pub(crate) async fn library(
     });
     let empty = listing.total_count == 0;
     let empty_message = match (library_total, filtered) {
+        (0, _) if !access.is_parent() && access.setup => {
+            "No videos here yet. Ask a parent to add some."
+        }
         (0, _) => "No videos found. Add one from the Add page — paste a link or upload a file.",
         (_, true) => "No videos found. Try another word or clear the search.",
         _ => "No videos on this page.",
@@ -419,6 +502,7 @@ pub(crate) async fn library(
         filtered: bool,
         groups: Vec<Group>,
         cards: Vec<Card>,
+        continue_watching: Vec<Card>,
         chips: Vec<Link>,
         views: Vec<Link>,
         pager: Option<Pager>,
@@ -437,6 +521,7 @@ pub(crate) async fn library(
             } else {
                 "Library".into()
             },
+            &access,
         ),
         heading,
         q,
@@ -447,6 +532,7 @@ pub(crate) async fn library(
         filtered,
         groups,
         cards,
+        continue_watching,
         chips,
         views,
         pager: pages,
@@ -571,36 +657,53 @@ fn download_name(name: &str) -> String {
 }
 
 /// `GET /watch/{id}`: the player.
-pub(crate) async fn watch(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+pub(crate) async fn watch(
+    State(state): State<AppState>,
+    access: Access,
+    Path(id): Path<String>,
+) -> Response {
     let lookup = id.clone();
+    let allowed = access.allowed_categories();
+    let visible = access.clone();
+    let profile = access.profile().map(|p| p.id);
     let fetched = state
         .db
         .read(move |conn| {
             let video = videos::get(conn, &lookup)?;
+            // A video a kid may not see does not exist for the kid.
+            if !visible.can_see(video.category.as_deref()) {
+                return Err(DbError::NotFound);
+            }
             let siblings = videos::list(
                 conn,
                 &ListQuery {
                     category: video.category.clone(),
+                    allowed_categories: allowed,
                     sort: Sort::Title,
                     page: Some((1, 200)),
                     ..Default::default()
                 },
             )?;
-            Ok((video, siblings.videos, categories::list(conn)?))
+            let saved = match profile {
+                Some(profile) => progress::get(conn, profile, &lookup)?,
+                None => None,
+            };
+            Ok((video, siblings.videos, categories::list(conn)?, saved))
         })
         .await;
-    let (video, siblings, all_categories) = match fetched {
+    let (video, siblings, all_categories, saved) = match fetched {
         Ok(data) => data,
         Err(DbError::NotFound) => {
             return error_page(
                 &state,
+                &access,
                 StatusCode::NOT_FOUND,
                 "Video not found",
                 "This video is not in the library. It may have been deleted.",
             )
             .await;
         }
-        Err(err) => return db_failed(&state, err).await,
+        Err(err) => return db_failed(&state, &access, err).await,
     };
     // "Up next" is the following video of the same category by title (wrapping around);
     // related videos are the ones after it.
@@ -674,10 +777,20 @@ pub(crate) async fn watch(State(state): State<AppState>, Path(id): Path<String>)
         downloads: Vec<Download>,
         source_url: Option<String>,
     }
+    /// Where the profile left off, kept on the server (`None` without a profile: the browser
+    /// keeps positions itself then).
+    #[derive(Serialize)]
+    struct Resume {
+        position: f64,
+        completed: bool,
+        updated_at: String,
+    }
     #[derive(Serialize)]
     struct Context {
         chrome: Chrome,
         video: Player,
+        progress_profile: Option<i64>,
+        resume: Option<Resume>,
         next: Option<Card>,
         related: Vec<Card>,
     }
@@ -695,7 +808,13 @@ pub(crate) async fn watch(State(state): State<AppState>, Path(id): Path<String>)
         .clone()
         .filter(|u| u.starts_with("https://") || u.starts_with("http://"));
     let context = Context {
-        chrome: Chrome::new(&site, "watch", video.title.clone()),
+        chrome: Chrome::new(&site, "watch", video.title.clone(), &access),
+        progress_profile: profile,
+        resume: saved.map(|s| Resume {
+            position: s.position,
+            completed: s.completed,
+            updated_at: s.updated_at,
+        }),
         video: Player {
             id: video.id.clone(),
             title: video.title.clone(),
@@ -742,10 +861,10 @@ fn category_options(all: &[Category]) -> Vec<CategoryOption> {
 }
 
 /// `GET /add`: paste a URL, upload files, follow the queue.
-pub(crate) async fn add(State(state): State<AppState>) -> Response {
+pub(crate) async fn add(State(state): State<AppState>, access: Access) -> Response {
     let all = match state.db.read(categories::list).await {
         Ok(all) => all,
-        Err(err) => return db_failed(&state, err).await,
+        Err(err) => return db_failed(&state, &access, err).await,
     };
     #[derive(Serialize)]
     struct Context {
@@ -755,7 +874,7 @@ pub(crate) async fn add(State(state): State<AppState>) -> Response {
     }
     let site = Site::for_config(&state.config);
     let context = Context {
-        chrome: Chrome::new(&site, "add", "Add videos"),
+        chrome: Chrome::new(&site, "add", "Add videos", &access),
         categories: category_options(&all),
         max_upload: size_label(state.config.max_upload_bytes),
     };
@@ -772,6 +891,7 @@ pub(crate) struct ManageParams {
 /// `GET /manage`: edit titles and categories, delete videos, manage categories.
 pub(crate) async fn manage(
     State(state): State<AppState>,
+    access: Access,
     Query(params): Query<ManageParams>,
 ) -> Response {
     let q = params
@@ -791,11 +911,18 @@ pub(crate) async fn manage(
     };
     let fetched = state
         .db
-        .read(move |conn| Ok((categories::list(conn)?, videos::list(conn, &query)?)))
+        .read(move |conn| {
+            Ok((
+                categories::list(conn)?,
+                videos::list(conn, &query)?,
+                profiles::list(conn)?,
+                profiles::list_tokens(conn)?,
+            ))
+        })
         .await;
-    let (all, listing) = match fetched {
+    let (all, listing, all_profiles, tokens) = match fetched {
         Ok(data) => data,
-        Err(err) => return db_failed(&state, err).await,
+        Err(err) => return db_failed(&state, &access, err).await,
     };
 
     #[derive(Serialize)]
@@ -816,7 +943,82 @@ pub(crate) async fn manage(
         count: String,
         total_size: String,
         pager: Option<Pager>,
+        profiles: Vec<ProfileRow>,
+        tokens: Vec<TokenRow>,
+        avatars: &'static [&'static str],
     }
+    #[derive(Serialize)]
+    struct Allowed {
+        slug: String,
+        name: String,
+        allowed: bool,
+    }
+    #[derive(Serialize)]
+    struct ProfileRow {
+        id: i64,
+        name: String,
+        initial: String,
+        avatar: String,
+        kid: bool,
+        categories: Vec<Allowed>,
+        summary: String,
+    }
+    #[derive(Serialize)]
+    struct TokenRow {
+        id: i64,
+        name: String,
+        created: String,
+        last_used: String,
+    }
+    let profile_rows = all_profiles
+        .iter()
+        .map(|p| {
+            let kid = p.kind == ProfileKind::Kid;
+            let names: Vec<String> = all
+                .iter()
+                .filter(|c| p.categories.contains(&c.slug))
+                .map(|c| c.name.clone())
+                .collect();
+            ProfileRow {
+                id: p.id,
+                name: p.name.clone(),
+                initial: p
+                    .name
+                    .chars()
+                    .next()
+                    .map(|c| c.to_uppercase().to_string())
+                    .unwrap_or_default(),
+                avatar: p.avatar.clone(),
+                kid,
+                categories: all
+                    .iter()
+                    .map(|c| Allowed {
+                        slug: c.slug.clone(),
+                        name: c.name.clone(),
+                        allowed: p.categories.contains(&c.slug),
+                    })
+                    .collect(),
+                summary: match (kid, names.is_empty()) {
+                    (false, _) => "Parent: sees everything, needs the password".into(),
+                    (true, true) => "Sees no videos yet: choose categories".into(),
+                    (true, false) => format!("Sees {}", names.join(", ")),
+                },
+            }
+        })
+        .collect();
+    let token_rows = tokens
+        .iter()
+        .map(|t| TokenRow {
+            id: t.id,
+            name: t.name.clone(),
+            created: date_label(&t.created_at),
+            last_used: t
+                .last_used_at
+                .as_deref()
+                .map(date_label)
+                .unwrap_or_else(|| "never".into()),
+        })
+        .collect();
     let rows = listing
         .videos
         .iter()
@@ -844,13 +1046,16 @@ pub(crate) async fn manage(
     });
     let site = Site::for_config(&state.config);
     let context = Context {
-        chrome: Chrome::new(&site, "manage", "Manage library"),
+        chrome: Chrome::new(&site, "manage", "Manage library", &access),
         q,
         rows,
         categories: category_options(&all),
         count: count_label(listing.total_count, "video", "videos"),
         total_size: size_label(listing.total_size),
         pager: pages,
+        profiles: profile_rows,
+        tokens: token_rows,
+        avatars: crate::auth::AVATARS,
     };
     page(&state, StatusCode::OK, "manage.html", context).await
 }

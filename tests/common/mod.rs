@@ -46,8 +46,7 @@ pub fn test_config(data: &Path, extra: &[&str]) -> Config {
 /// The parent password of every test server.
 pub const TEST_PASSWORD: &str = "sofathek test parent password";
 /// Its argon2id hash (precomputed: hashing in every test would cost time for nothing).
-const TEST_PASSWORD_HASH: &str =
-    "$argon2id$v=19$m=19456,t=2,p=1$DmY8wlq9AY0qd0txxtbwIg$BxuTyf2V+usa//3yTmnDHXSf9FH+QWdjo1mN6x9XqSE";
+const TEST_PASSWORD_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$DmY8wlq9AY0qd0txxtbwIg$BxuTyf2V+usa//3yTmnDHXSf9FH+QWdjo1mN6x9XqSE";
 /// A parent API token every test server knows; [`client`] sends it.
 pub const TEST_TOKEN: &str = "sft_TestTokenForTheIntegrationTests0123456789ab";
 
@@ -202,8 +201,7 @@ pub fn client() -> reqwest::Client {
     let mut headers = reqwest::header::HeaderMap::new();
     headers.insert(
         reqwest::header::AUTHORIZATION,
-        reqwest::header::HeaderValue::from_str(&format!("Bearer {TEST_TOKEN}"))
-            .expect("header"),
+        reqwest::header::HeaderValue::from_str(&format!("Bearer {TEST_TOKEN}")).expect("header"),
     );
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())

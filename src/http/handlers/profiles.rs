@@ -155,7 +155,11 @@ pub async fn update(
     let change = ProfileChange {
         name: body.name.as_deref().map(check_name).transpose()?,
         avatar: body.avatar.as_deref().map(check_avatar).transpose()?,
-        categories: body.categories.as_deref().map(check_categories).transpose()?,
+        categories: body
+            .categories
+            .as_deref()
+            .map(check_categories)
+            .transpose()?,
     };
     let shown = change.name.clone();
     match state

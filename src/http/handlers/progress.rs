@@ -89,7 +89,14 @@ pub async fn record(
     match state
         .db
         .write(move |tx| {
-            progress::record(tx, profile, &video, body.position, body.duration, body.ended)
+            progress::record(
+                tx,
+                profile,
+                &video,
+                body.position,
+                body.duration,
+                body.ended,
+            )
         })
         .await
     {
@@ -135,8 +142,13 @@ pub async fn list(State(state): State<AppState>, access: Access) -> Result<Respo
                 allowed.as_deref(),
                 SHELF_LIMIT,
             )?;
-            let history =
-                progress::shelf(conn, profile, Shelf::History, allowed.as_deref(), SHELF_LIMIT)?;
+            let history = progress::shelf(
+                conn,
+                profile,
+                Shelf::History,
+                allowed.as_deref(),
+                SHELF_LIMIT,
+            )?;
             Ok((resume, history))
         })
         .await?;

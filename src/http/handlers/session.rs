@@ -209,11 +209,9 @@ pub async fn sign_in(
     let delay = state.auth.throttle.failed(client, Instant::now());
     tracing::warn!(%client, "failed parent sign-in");
     tokio::time::sleep(delay).await;
-    Err(
-        ApiError::new(StatusCode::UNAUTHORIZED, "Wrong password")
-            .with_code("WRONG_PASSWORD")
-            .into(),
-    )
+    Err(ApiError::new(StatusCode::UNAUTHORIZED, "Wrong password")
+        .with_code("WRONG_PASSWORD")
+        .into())
 }
 
 /// The first-run setup: sets the parent password while none exists and signs the parent in.
@@ -313,7 +311,11 @@ pub async fn create(
     JsonBody(body): JsonBody<NewSession>,
 ) -> Response {
     match sign_in(&state, &access, client, body.profile_id, body.password).await {
-        Ok(signed) => with_cookie(ok_with(StatusCode::CREATED, signed.json()), &signed, &headers),
+        Ok(signed) => with_cookie(
+            ok_with(StatusCode::CREATED, signed.json()),
+            &signed,
+            &headers,
+        ),
         Err(refused) => refused.into_response(),
     }
 }
@@ -365,7 +367,11 @@ pub async fn first_run(
     JsonBody(body): JsonBody<Setup>,
 ) -> Response {
     match setup(&state, &access, body.password).await {
-        Ok(signed) => with_cookie(ok_with(StatusCode::CREATED, signed.json()), &signed, &headers),
+        Ok(signed) => with_cookie(
+            ok_with(StatusCode::CREATED, signed.json()),
+            &signed,
+            &headers,
+        ),
         Err(err) => err.into_response(),
     }
 }
@@ -442,7 +448,10 @@ async fn change(
         PasswordSet::Changed { revoked } => revoked,
         PasswordSet::First | PasswordSet::Unchanged => 0,
     };
-    tracing::info!(revoked, "parent password changed; parent sessions signed out");
+    tracing::info!(
+        revoked,
+        "parent password changed; parent sessions signed out"
+    );
     // A browser session stays signed in with a new session; a token needs none.
     let signed = match (&access.viewer, access.via) {
         (

@@ -86,7 +86,9 @@ pub async fn revoke(
     {
         Ok(()) => {
             tracing::info!(token = number, "api token revoked");
-            Ok(ok(json!({ "message": format!("Token '{id}' revoked"), "id": number })))
+            Ok(ok(
+                json!({ "message": format!("Token '{id}' revoked"), "id": number }),
+            ))
         }
         Err(DbError::NotFound) => Err(not_found()),
         Err(err) => Err(err.into()),

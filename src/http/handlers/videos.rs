@@ -6,8 +6,8 @@ use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::db::videos::{self, FileKind, ListQuery, Sort, VideoRecord};
 use crate::auth::Access;
+use crate::db::videos::{self, FileKind, ListQuery, Sort, VideoRecord};
 use crate::db::{DbError, categories};
 use crate::error::{ApiError, ok};
 use crate::events::Event;

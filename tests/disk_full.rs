@@ -1,0 +1,299 @@
+//! Disk full: the data directory lives on a 16 MiB tmpfs (mounted by the test; CI runs as
+//! root). An upload larger than the free space and a download larger than the free space must
+//! fail with a clear error (507 `INSUFFICIENT_STORAGE`, a failed job with `DISK_FULL`), publish
+//! nothing partial and leave no staging files; below `SOFATHEK_MIN_FREE_BYTES` new work is
+//! refused up front (507); the library keeps being served throughout; once space is freed,
+//! uploads work again.
+//!
+//! Where no filesystem can be mounted (not root, no `mount`), the test says so and checks only
+//! the disk guard (SOFATHEK_MIN_FREE_BYTES) on an ordinary directory.
+
+mod common;
+#[path = "support/media_server.rs"]
+mod media_server;
+#[path = "support/reliability.rs"]
+mod reliability;
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use axum::routing::get;
+use serde_json::{Value, json};
+
+/// Size of the test filesystem.
+const FS_SIZE: &str = "16m";
+/// `SOFATHEK_MIN_FREE_BYTES` of the test server.
+const MIN_FREE: u64 = 1 << 20;
+
+/// A tmpfs mounted for the test's lifetime.
+struct Mount {
+    path: PathBuf,
+}
+
+impl Mount {
+    /// Mounts a tmpfs at `path`, or says why it cannot.
+    #[allow(clippy::disallowed_methods)] // the test mounts its filesystem; the service uses `process`
+    fn tmpfs(path: &Path) -> Result<Mount, String> {
+        std::fs::create_dir_all(path).map_err(|e| e.to_string())?;
+        let out = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={FS_SIZE},mode=0755"), "tmpfs"])
+            .arg(path)
+            .output()
+            .map_err(|e| format!("cannot run mount: {e}"))?;
+        if out.status.success() {
+            Ok(Mount { path: path.to_path_buf() })
+        } else {
+            Err(String::from_utf8_lossy(&out.stderr).trim().to_owned())
+        }
+    }
+}
+
+impl Drop for Mount {
+    #[allow(clippy::disallowed_methods)]
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg("-l").arg(&self.path).status();
+    }
+}
+
+fn free_bytes(path: &Path) -> u64 {
+    let stat = rustix::fs::statvfs(path).expect("statvfs");
+    stat.f_bavail * stat.f_frsize
+}
+
+/// Writes a filler file so that about `leave` bytes stay free.
+fn fill(dir: &Path, leave: u64) -> PathBuf {
+    let filler = dir.join("filler");
+    let _ = std::fs::remove_file(&filler);
+    let size = free_bytes(dir).saturating_sub(leave);
+    let file = std::fs::File::create(&filler).expect("filler");
+    // tmpfs counts pages actually written, so write zeros rather than setting a length.
+    let mut writer = std::io::BufWriter::new(file);
+    let chunk = vec![0u8; 64 * 1024];
+    let mut left = size;
+    while left > 0 {
+        let n = left.min(chunk.len() as u64) as usize;
+        std::io::Write::write_all(&mut writer, &chunk[..n]).expect("fill");
+        left -= n as u64;
+    }
+    std::io::Write::flush(&mut writer).expect("flush");
+    filler
+}
+
+struct Srv {
+    base: String,
+    state: sofathek::http::AppState,
+    token: String,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+}
+
+impl Srv {
+    async fn start(data: &Path, min_free: u64) -> Srv {
+        let mut config = common::test_config(data, &["--x264-preset", "ultrafast"]);
+        config.min_free_bytes = min_free;
+        config.prepare_data_dir().expect("data dir");
+        let state = sofathek::http::AppState::open(config).expect("state");
+        let token = reliability::parent_token(&state.db);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let base = format!("http://{}", listener.local_addr().expect("addr"));
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(sofathek::http::serve(listener, state.clone(), async move {
+            let _ = rx.await;
+        }));
+        Srv { base, state, token, stop: Some(tx), task: Some(task) }
+    }
+
+    fn client(&self) -> reqwest::Client {
+        reliability::client(&self.token)
+    }
+
+    async fn upload(&self, name: &str, bytes: Vec<u8>) -> (u16, Value) {
+        let form = reqwest::multipart::Form::new()
+            .part("video", reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned()));
+        let resp = self
+            .client()
+            .post(format!("{}/api/videos/upload", self.base))
+            .multipart(form)
+            .send()
+            .await
+            .expect("upload request");
+        let status = resp.status().as_u16();
+        (status, resp.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn submit(&self, url: &str) -> (u16, Value) {
+        let resp = self
+            .client()
+            .post(format!("{}/api/jobs", self.base))
+            .json(&json!({ "url": url }))
+            .send()
+            .await
+            .expect("job request");
+        let status = resp.status().as_u16();
+        (status, resp.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn wait_job(&self, id: &str) -> Value {
+        let began = Instant::now();
+        loop {
+            let job: Value = self
+                .client()
+                .get(format!("{}/api/jobs/{id}", self.base))
+                .send()
+                .await
+                .expect("job")
+                .json()
+                .await
+                .expect("job json");
+            if matches!(job["data"]["state"].as_str(), Some("completed" | "failed" | "cancelled")) {
+                return job["data"].clone();
+            }
+            assert!(began.elapsed() < Duration::from_secs(90), "job {id} did not end: {job}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// The library still answers: the listing, and every listed video streams completely.
+    async fn still_serving(&self, expected_videos: usize) {
+        let listing: Value = self
+            .client()
+            .get(format!("{}/api/videos", self.base))
+            .send()
+            .await
+            .expect("listing")
+            .json()
+            .await
+            .expect("listing json");
+        let videos = listing["data"]["videos"].as_array().cloned().unwrap_or_default();
+        assert_eq!(videos.len(), expected_videos, "{listing}");
+        for video in videos {
+            let path = video["file"]["path"].as_str().expect("path");
+            let resp = self.client().get(format!("{}{path}", self.base)).send().await.expect("stream");
+            assert_eq!(resp.status().as_u16(), 200);
+            let size = video["file"]["size"].as_u64().expect("size");
+            assert_eq!(resp.bytes().await.expect("body").len() as u64, size, "{path} streamed short");
+        }
+    }
+
+    fn staging(&self) -> Vec<String> {
+        std::fs::read_dir(&self.state.layout.staging)
+            .expect("staging")
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect()
+    }
+
+    async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = tokio::time::timeout(Duration::from_secs(15), task).await;
+        }
+    }
+}
+
+/// A local server with one large "video" (`/big.mp4`, `size` bytes) for a download that cannot
+/// fit.
+async fn big_file_server(size: usize) -> String {
+    let app = axum::Router::new().route(
+        "/big.mp4",
+        get(move || async move {
+            ([("content-type", "video/mp4")], vec![0x42u8; size])
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    format!("http://{addr}/big.mp4")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_disk_fails_cleanly_and_the_library_keeps_serving() {
+    media_server::require_ytdlp();
+    let video = std::fs::read(media_server::fixtures().path("h264.mp4")).expect("fixture");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mount = match Mount::tmpfs(&dir.path().join("fs")) {
+        Ok(mount) => mount,
+        Err(why) => {
+            println!(
+                "disk_full: cannot mount a {FS_SIZE} tmpfs ({why}); checking only the disk guard \
+                 (SOFATHEK_MIN_FREE_BYTES) on an ordinary directory"
+            );
+            guard_only(dir.path()).await;
+            return;
+        }
+    };
+    println!("disk_full: {FS_SIZE} tmpfs at {}", mount.path.display());
+    let data = mount.path.join("data");
+    let srv = Srv::start(&data, MIN_FREE).await;
+
+    // One video in the library.
+    let (status, body) = srv.upload("first.mp4", video.clone()).await;
+    assert_eq!(status, 202, "{body}");
+    let job = srv.wait_job(body["data"]["id"].as_str().expect("id")).await;
+    assert_eq!(job["state"], "completed", "{job}");
+    srv.still_serving(1).await;
+    let library_before = reliability::read_state(&data).library;
+
+    // An upload larger than the free space: 507 while receiving, nothing kept.
+    let filler = fill(&mount.path, 3 << 20);
+    let (status, body) = srv.upload("huge.mp4", vec![7u8; 6 << 20]).await;
+    assert_eq!(status, 507, "an upload larger than the free space: {body}");
+    assert_eq!(body["code"], "INSUFFICIENT_STORAGE", "{body}");
+    assert!(srv.staging().is_empty(), "a refused upload left {:?} in staging", srv.staging());
+    srv.still_serving(1).await;
+
+    // A download larger than the free space: accepted (the guard sees 3 MiB free), then the job
+    // fails with a clear error and leaves nothing behind.
+    let url = big_file_server(12 << 20).await;
+    let (status, body) = srv.submit(&url).await;
+    assert_eq!(status, 202, "{body}");
+    let job = srv.wait_job(body["data"]["id"].as_str().expect("id")).await;
+    assert_eq!(job["state"], "failed", "a download larger than the disk: {job}");
+    println!("disk_full: download failed with {}", job["error"]);
+    assert!(job["error"].to_string().to_ascii_lowercase().contains("disk") || job["error"].to_string().contains("space"),
+        "the error does not say the disk is full: {job}");
+    assert!(srv.staging().is_empty(), "the failed download left {:?} in staging", srv.staging());
+    assert_eq!(reliability::read_state(&data).library, library_before, "something partial was published");
+    srv.still_serving(1).await;
+
+    // Below the guard: refused up front.
+    let _ = std::fs::remove_file(&filler);
+    let filler = fill(&mount.path, MIN_FREE / 2);
+    let (status, body) = srv.upload("small.mp4", video.clone()).await;
+    assert_eq!(status, 507, "{body}");
+    let (status, body) = srv.submit(&url).await;
+    assert_eq!(status, 507, "{body}");
+    assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()), "{body}");
+    assert!(srv.staging().is_empty(), "{:?}", srv.staging());
+    srv.still_serving(1).await;
+
+    // Space again: uploads work.
+    std::fs::remove_file(&filler).expect("remove filler");
+    let (status, body) = srv.upload("second.mp4", video).await;
+    assert_eq!(status, 202, "{body}");
+    let job = srv.wait_job(body["data"]["id"].as_str().expect("id")).await;
+    assert_eq!(job["state"], "completed", "{job}");
+    srv.still_serving(2).await;
+    srv.stop().await;
+    let problems = reliability::violations(&data);
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    drop(mount);
+}
+
+/// Without a mountable filesystem: the guard alone refuses new work with 507 and keeps serving.
+async fn guard_only(dir: &Path) {
+    let data = dir.join("data");
+    let srv = Srv::start(&data, u64::MAX / 2).await;
+    let (status, body) = srv.upload("small.mp4", vec![0u8; 1024]).await;
+    assert_eq!(status, 507, "{body}");
+    assert_eq!(body["code"], "INSUFFICIENT_STORAGE", "{body}");
+    let (status, body) = srv.submit("http://127.0.0.1:9/video.mp4").await;
+    assert_eq!(status, 507, "{body}");
+    assert!(srv.staging().is_empty());
+    srv.still_serving(0).await;
+    srv.stop().await;
+}
