@@ -140,7 +140,8 @@ pub struct ConfigArgs {
     /// File holding the parent password (for compose secrets).
     #[arg(long, env = "SOFATHEK_ADMIN_PASSWORD_FILE")]
     pub admin_password_file: Option<PathBuf>,
-    /// Extra origins allowed by CORS, comma separated (same-origin always works).
+    /// Extra origins whose pages may send changes with a session cookie, comma separated
+    /// (same-origin always works).
     #[arg(long, env = "SOFATHEK_ALLOWED_ORIGINS", default_value = "")]
     pub allowed_origins: String,
 }

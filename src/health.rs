@@ -95,14 +95,18 @@ impl ToolCache {
         match guard.as_ref() {
             Some((at, tools)) => {
                 if at.elapsed() >= TOOL_CACHE
-                    && !self.refreshing.swap(true, std::sync::atomic::Ordering::AcqRel)
+                    && !self
+                        .refreshing
+                        .swap(true, std::sync::atomic::Ordering::AcqRel)
                 {
                     let cache = self.clone();
                     let config = config.clone();
                     tokio::spawn(async move {
                         let tools = probe_all(&config).await;
                         *cache.cached.lock().await = Some((Instant::now(), tools));
-                        cache.refreshing.store(false, std::sync::atomic::Ordering::Release);
+                        cache
+                            .refreshing
+                            .store(false, std::sync::atomic::Ordering::Release);
                     });
                 }
                 tools.clone()

@@ -156,7 +156,8 @@ pub fn resolve(layout: &Layout, name: &str) -> Resolved {
         Ok(real) => real,
         Err(_) => return Resolved::NotFound,
     };
-    let root = std::fs::canonicalize(&layout.library).unwrap_or_else(|_| layout.library.to_path_buf());
+    let root =
+        std::fs::canonicalize(&layout.library).unwrap_or_else(|_| layout.library.to_path_buf());
     if real.parent() == Some(root.as_path()) {
         Resolved::Path(real)
     } else {

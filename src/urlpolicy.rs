@@ -169,6 +169,14 @@ pub fn check_syntax(raw: &str) -> Result<Url, UrlPolicyError> {
     let url = Url::parse(trimmed).map_err(|e| UrlPolicyError::Malformed {
         reason: e.to_string(),
     })?;
+    // Parsing percent-encodes non-ASCII text (one character can become nine), and the parsed
+    // form is what yt-dlp gets: it must respect the limit too.
+    let parsed_chars = url.as_str().chars().count();
+    if parsed_chars > MAX_URL_CHARS {
+        return Err(UrlPolicyError::TooLong {
+            chars: parsed_chars,
+        });
+    }
     match url.scheme() {
         "http" | "https" => {}
         other => {
@@ -398,6 +406,16 @@ mod tests {
             Ok(url) => panic!("{raw:?} accepted as {url}"),
             Err(e) => assert_eq!(e.code(), code, "{raw:?}: {e}"),
         }
+    }
+
+    #[test]
+    fn the_parsed_url_respects_the_length_limit() {
+        // Found by the fuzzer: 1,900 characters that percent-encode to 17,000.
+        check_syntax_err(
+            &format!("https://example.com/{}", "\u{fffd}".repeat(1900)),
+            "URL_TOO_LONG",
+        );
+        check_syntax_ok(&format!("https://example.com/{}", "\u{fffd}".repeat(200)));
     }
 
     #[test]

@@ -1310,3 +1310,283 @@ async fn the_admin_password_file_sets_and_replaces_the_password() {
         .to_string();
     assert!(err.contains("SOFATHEK_ADMIN_PASSWORD_FILE"), "{err}");
 }
+
+/// A GET of a page with an optional session; returns status, `Location` and body.
+async fn page(server: &TestServer, session: Option<&Session>, path: &str) -> (u16, String, String) {
+    let req = match session {
+        Some(session) => session.bare(server, Method::GET, path),
+        None => anonymous_client().get(server.url(path)),
+    };
+    let resp = req.send().await.expect("page");
+    let status = resp.status().as_u16();
+    let location = resp
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    (status, location, resp.text().await.unwrap_or_default())
+}
+
+/// Posts a url-encoded form from a page of the server.
+async fn post_form(
+    server: &TestServer,
+    session: Option<&Session>,
+    path: &str,
+    form: &str,
+) -> reqwest::Response {
+    let req = match session {
+        Some(session) => session.bare(server, Method::POST, path),
+        None => anonymous_client().post(server.url(path)),
+    };
+    req.header("origin", format!("http://{}", server.addr))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(form.to_owned())
+        .send()
+        .await
+        .expect("form")
+}
+
+#[tokio::test]
+async fn pages_send_visitors_to_the_picker_and_kids_to_the_parent_sign_in() {
+    let server = library_server().await;
+    let kid = create_kid(&server, "Mia", &["kids"]).await;
+    for (path, to) in [
+        ("/", "/profiles?next=%2F"),
+        ("/?q=x", "/profiles?next=%2F%3Fq%3Dx"),
+        (
+            &format!("/watch/{KIDS_VIDEO}"),
+            "/profiles?next=%2Fwatch%2FTest_Video-abc123",
+        ),
+        ("/add", "/signin?next=%2Fadd"),
+        ("/manage", "/signin?next=%2Fmanage"),
+    ] {
+        let (status, location, _) = page(&server, None, path).await;
+        assert_eq!((status, location.as_str()), (303, to), "{path}");
+    }
+    let (status, _, picker) = page(&server, None, "/profiles").await;
+    assert_eq!(status, 200);
+    assert!(picker.contains("Who&#x27;s watching?") || picker.contains("Who's watching?"));
+    assert!(picker.contains("data-profile=\"Mia\"") && picker.contains("data-profile=\"Parents\""));
+    let (status, _, _) = page(&server, None, "/assets/app.js").await;
+    assert_eq!(status, 200);
+
+    let mia = sign_in(&server, kid, None).await;
+    let (status, _, library) = page(&server, Some(&mia), "/").await;
+    assert_eq!(status, 200);
+    assert!(
+        library.contains(&format!("/watch/{KIDS_VIDEO}")),
+        "{library}"
+    );
+    assert!(
+        !library.contains(MUSIC_VIDEO) && !library.contains(PLAIN_VIDEO),
+        "{library}"
+    );
+    assert!(
+        library.contains(&format!("content=\"{}\"", mia.csrf)),
+        "the csrf token is on the page"
+    );
+    assert!(
+        !library.contains("href=\"/manage\""),
+        "a kid has no manage link"
+    );
+    assert!(library.contains("profile-menu-name\">Mia<"), "{library}");
+    let (_, _, search) = page(&server, Some(&mia), "/?q=Unknown").await;
+    assert!(!search.contains(MUSIC_VIDEO), "{search}");
+    let (_, _, category) = page(&server, Some(&mia), "/?category=music").await;
+    assert!(!category.contains(MUSIC_VIDEO), "{category}");
+    let (status, _, _) = page(&server, Some(&mia), &format!("/watch/{MUSIC_VIDEO}")).await;
+    assert_eq!(status, 404);
+    let (status, _, _) = page(&server, Some(&mia), &format!("/watch/{PLAIN_VIDEO}")).await;
+    assert_eq!(status, 404);
+    let (status, _, watch) = page(&server, Some(&mia), &format!("/watch/{KIDS_VIDEO}")).await;
+    assert_eq!(status, 200);
+    assert!(
+        !watch.contains(MUSIC_VIDEO) && !watch.contains(PLAIN_VIDEO),
+        "{watch}"
+    );
+    for path in ["/manage", "/add"] {
+        let (status, location, _) = page(&server, Some(&mia), path).await;
+        assert_eq!(status, 303, "{path}");
+        assert!(location.starts_with("/signin"), "{location}");
+    }
+
+    let parent = parent(&server).await;
+    let (status, _, manage) = page(&server, Some(&parent), "/manage").await;
+    assert_eq!(status, 200);
+    assert!(manage.contains("data-name=\"Mia\""), "{manage}");
+    assert!(
+        manage.contains("integration tests"),
+        "the token list: {manage}"
+    );
+    assert!(!manage.contains(TEST_TOKEN));
+}
+
+#[tokio::test]
+async fn continue_watching_is_on_the_library_page() {
+    let server = library_server().await;
+    let kid = create_kid(&server, "Mia", &["kids"]).await;
+    let mia = sign_in(&server, kid, None).await;
+    let (_, _, before) = page(&server, Some(&mia), "/").await;
+    assert!(!before.contains("id=\"continue-watching\""));
+    let (status, _) = send(
+        mia.request(&server, Method::PUT, &format!("/api/progress/{KIDS_VIDEO}"))
+            .json(&json!({ "position": 60.0, "duration": 120.0 })),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (_, _, after) = page(&server, Some(&mia), "/").await;
+    assert!(after.contains("id=\"continue-watching\""), "{after}");
+    assert!(after.contains("watched-50"), "{after}");
+    let (_, _, watch) = page(&server, Some(&mia), &format!("/watch/{KIDS_VIDEO}")).await;
+    assert!(watch.contains("data-resume=\"60.0\""), "{watch}");
+    assert!(
+        watch.contains(&format!("data-progress-profile=\"{kid}\"")),
+        "{watch}"
+    );
+}
+
+#[tokio::test]
+async fn sign_in_forms_work_without_javascript() {
+    let server = library_server().await;
+    let kid = create_kid(&server, "Mia", &["kids"]).await;
+    let parent = parent_id(&server).await;
+    // A kid's profile: no password.
+    let resp = post_form(
+        &server,
+        None,
+        "/signin",
+        &format!("profile={kid}&next=%2F%3Fq%3Dx"),
+    )
+    .await;
+    assert_eq!(resp.status().as_u16(), 303);
+    assert_eq!(resp.headers()["location"], "/?q=x");
+    let cookie = set_cookie(&resp).expect("cookie");
+    let mia = Session {
+        cookie,
+        csrf: String::new(),
+    };
+    let (status, _, _) = page(&server, Some(&mia), "/").await;
+    assert_eq!(status, 200);
+    // `next` never leaves the server.
+    let resp = post_form(
+        &server,
+        None,
+        "/signin",
+        &format!("profile={kid}&next=%2F%2Fevil.example"),
+    )
+    .await;
+    assert_eq!(resp.headers()["location"], "/");
+    // The parent: a wrong password shows the page again with the error.
+    let resp = post_form(
+        &server,
+        None,
+        "/signin",
+        &format!("profile={parent}&password=nope"),
+    )
+    .await;
+    assert_eq!(resp.status().as_u16(), 401);
+    assert!(set_cookie(&resp).is_none());
+    assert!(resp.text().await.expect("body").contains("Wrong password"));
+    let resp = post_form(
+        &server,
+        None,
+        "/signin",
+        &format!(
+            "profile={parent}&password={}&next=%2Fmanage",
+            TEST_PASSWORD.replace(' ', "+")
+        ),
+    )
+    .await;
+    assert_eq!(resp.status().as_u16(), 303);
+    assert_eq!(resp.headers()["location"], "/manage");
+    // From another site: refused.
+    let resp = anonymous_client()
+        .post(server.url("/signin"))
+        .header("origin", "http://evil.example")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("profile={kid}"))
+        .send()
+        .await
+        .expect("form");
+    assert_eq!(resp.status().as_u16(), 403);
+    // Signing out needs the CSRF field.
+    let session = sign_in(&server, kid, None).await;
+    let resp = post_form(&server, Some(&session), "/signout", "csrf=wrong").await;
+    assert_eq!(resp.status().as_u16(), 403);
+    let resp = post_form(
+        &server,
+        Some(&session),
+        "/signout",
+        &format!("csrf={}", session.csrf),
+    )
+    .await;
+    assert_eq!(resp.status().as_u16(), 303);
+    assert_eq!(resp.headers()["location"], "/profiles");
+    let (status, location, _) = page(&server, Some(&session), "/").await;
+    assert_eq!((status, location.as_str()), (303, "/profiles?next=%2F"));
+}
+
+#[tokio::test]
+async fn the_first_run_setup_page_sets_the_password_once() {
+    let server = TestServer::start_fresh().await;
+    let (status, _, library) = page(&server, None, "/").await;
+    assert_eq!(status, 200, "a fresh install is open for reading");
+    assert!(library.contains("id=\"setup-notice\""), "{library}");
+    for path in ["/manage", "/add", "/profiles", "/signin"] {
+        let (status, location, _) = page(&server, None, path).await;
+        assert_eq!((status, location.as_str()), (303, "/setup"), "{path}");
+    }
+    let (status, _, form) = page(&server, None, "/setup").await;
+    assert_eq!(status, 200);
+    assert!(form.contains("id=\"setup-form\""));
+    let resp = post_form(
+        &server,
+        None,
+        "/setup",
+        "password=one+long+password&confirm=another+one",
+    )
+    .await;
+    assert_eq!(resp.status().as_u16(), 400);
+    assert!(
+        resp.text()
+            .await
+            .expect("body")
+            .contains("The two passwords differ")
+    );
+    let resp = post_form(&server, None, "/setup", "password=short&confirm=short").await;
+    assert_eq!(resp.status().as_u16(), 400);
+    let resp = post_form(
+        &server,
+        None,
+        "/setup",
+        "password=one+long+password&confirm=one+long+password",
+    )
+    .await;
+    assert_eq!(resp.status().as_u16(), 303);
+    assert_eq!(resp.headers()["location"], "/manage#profiles");
+    let parent = Session {
+        cookie: set_cookie(&resp).expect("cookie"),
+        csrf: String::new(),
+    };
+    let (status, _, manage) = page(&server, Some(&parent), "/manage").await;
+    assert_eq!(status, 200);
+    assert!(!manage.contains("id=\"setup-notice\""));
+    let (status, location, _) = page(&server, None, "/setup").await;
+    assert_eq!((status, location.as_str()), (303, "/profiles"));
+    let resp = post_form(
+        &server,
+        None,
+        "/setup",
+        "password=attacker+password&confirm=attacker+password",
+    )
+    .await;
+    assert_eq!(resp.status().as_u16(), 303);
+    assert!(
+        set_cookie(&resp).is_none(),
+        "a second setup must not sign anyone in"
+    );
+    let id = parent_id(&server).await;
+    let (status, _, _) = try_sign_in(&server, id, Some("attacker password")).await;
+    assert_eq!(status, 401);
+}

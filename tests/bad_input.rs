@@ -61,7 +61,8 @@ impl Case {
     fn body(mut self, content_type: &str, body: impl Into<Vec<u8>>) -> Case {
         self.body = body.into();
         if !content_type.is_empty() {
-            self.headers.push(("Content-Type".into(), content_type.into()));
+            self.headers
+                .push(("Content-Type".into(), content_type.into()));
         }
         self
     }
@@ -105,8 +106,10 @@ fn multipart(boundary: &str, parts: &[(&str, Option<&str>, &[u8])]) -> Vec<u8> {
 }
 
 fn upload(name: &str, parts: &[(&str, Option<&str>, &[u8])], status: u16) -> Case {
-    case(name, "POST", "/api/videos/upload", status)
-        .body("multipart/form-data; boundary=XyZzy", multipart("XyZzy", parts))
+    case(name, "POST", "/api/videos/upload", status).body(
+        "multipart/form-data; boundary=XyZzy",
+        multipart("XyZzy", parts),
+    )
 }
 
 /// Media fixtures for the upload rows.
@@ -122,22 +125,45 @@ fn media(dir: &Path) -> Media {
     common::make_mp4(&mp4, 1);
     let tail = dir.join("tail.mp4");
     common::ffmpeg(&[
-        "-f", "lavfi", "-i", "testsrc=duration=1:size=160x120:rate=25",
-        "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p",
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc=duration=1:size=160x120:rate=25",
+        "-c:v",
+        "libx264",
+        "-preset",
+        "ultrafast",
+        "-pix_fmt",
+        "yuv420p",
         tail.to_str().expect("utf-8 path"),
     ]);
     let png = dir.join("still.png");
     common::ffmpeg(&[
-        "-f", "lavfi", "-i", "testsrc=size=64x64:rate=1", "-frames:v", "1",
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc=size=64x64:rate=1",
+        "-frames:v",
+        "1",
         png.to_str().expect("utf-8 path"),
     ]);
     let mp3 = dir.join("sound.mp3");
     common::ffmpeg(&[
-        "-f", "lavfi", "-i", "sine=frequency=440:duration=1", "-c:a", "libmp3lame",
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=frequency=440:duration=1",
+        "-c:a",
+        "libmp3lame",
         mp3.to_str().expect("utf-8 path"),
     ]);
     let read = |p: &Path| std::fs::read(p).expect("fixture");
-    Media { mp4: read(&mp4), mp4_tail_moov: read(&tail), png: read(&png), mp3: read(&mp3) }
+    Media {
+        mp4: read(&mp4),
+        mp4_tail_moov: read(&tail),
+        png: read(&png),
+        mp3: read(&mp3),
+    }
 }
 
 /// The whole corpus. `video` is a file the catalogue knows.
@@ -150,22 +176,52 @@ fn corpus(video: &str, media: &Media, private_host: Option<&str>) -> Vec<Case> {
         let ext = if route == "thumbnails" { "webp" } else { "mp4" };
         cases.extend([
             case("encoded ../", "GET", &p("..%2F..%2Fetc%2Fpasswd"), 400).code("INVALID_FILENAME"),
-            case("lower-case encoded ../", "GET", &p("..%2f..%2fetc%2fpasswd.mp4"), 400),
-            case("encoded dots and slashes", "GET", &p("%2e%2e%2f%2e%2e%2fetc%2fpasswd"), 400),
+            case(
+                "lower-case encoded ../",
+                "GET",
+                &p("..%2f..%2fetc%2fpasswd.mp4"),
+                400,
+            ),
+            case(
+                "encoded dots and slashes",
+                "GET",
+                &p("%2e%2e%2f%2e%2e%2fetc%2fpasswd"),
+                400,
+            ),
             case("encoded absolute path", "GET", &p("%2Fetc%2Fpasswd"), 400),
-            case("raw ../ (not normalised)", "GET", &p("../../etc/passwd"), 404),
+            case(
+                "raw ../ (not normalised)",
+                "GET",
+                &p("../../etc/passwd"),
+                404,
+            ),
             case("raw ./ segment", "GET", &p("./x.mp4"), 404),
-            case("double slash", "GET", &format!("/api/{route}//etc/passwd"), 404),
+            case(
+                "double slash",
+                "GET",
+                &format!("/api/{route}//etc/passwd"),
+                404,
+            ),
             case("lone ..", "GET", &p(".."), 400),
             case("encoded ..", "GET", &p("%2e%2e"), 400),
             case("backslashes", "GET", &p("..%5C..%5Cwindows%5Cwin.ini"), 400),
             case("mixed separators", "GET", &p("..%5C..%2Fsofathek.db"), 400),
             case("NUL byte", "GET", &p("clip.mp4%00.jpg"), 400),
-            case("CR LF injection", "GET", &p("clip%0D%0ASet-Cookie:x.mp4"), 400),
+            case(
+                "CR LF injection",
+                "GET",
+                &p("clip%0D%0ASet-Cookie:x.mp4"),
+                400,
+            ),
             case("tab", "GET", &p("a%09b.mp4"), 400),
             case("DEL", "GET", &p("a%7Fb.webp"), 400),
             case("C1 control (NEL)", "GET", &p("a%C2%85b.mp4"), 400),
-            case("overlong UTF-8 dot dot slash", "GET", &p("%C0%AE%C0%AE%C0%AFetc.mp4"), 400),
+            case(
+                "overlong UTF-8 dot dot slash",
+                "GET",
+                &p("%C0%AE%C0%AE%C0%AFetc.mp4"),
+                400,
+            ),
             case("invalid UTF-8", "GET", &p("%FF%FE.mp4"), 400),
             case("lone surrogate (CESU)", "GET", &p("%ED%A0%80.mp4"), 400),
             case("hidden file", "GET", &p(".hidden.mp4"), 400),
@@ -174,20 +230,66 @@ fn corpus(video: &str, media: &Media, private_host: Option<&str>) -> Vec<Case> {
             case("a sidecar", "GET", &p("Test_Video-abc123.info.json"), 400),
             case("no extension", "GET", &p("passwd"), 400).code("INVALID_FILE_TYPE"),
             case("executable", "GET", &p("evil.exe"), 400),
-            case("right-to-left override", "GET", &p("clip%E2%80%AE4pm.exe"), 400),
-            case("double-encoded ../", "GET", &p(&format!("%252e%252e%252fetc%252fpasswd.{ext}")), 404),
-            case("fullwidth dots and slash", "GET", &p(&format!("%EF%BC%8E%EF%BC%8E%EF%BC%8Fetc.{ext}")), 404),
-            case("overlong name (4 KB)", "GET", &p(&format!("{}.mp4", "a".repeat(4096))), 400),
-            case("symlink leading outside", "GET", &p(&format!("escape.{ext}")), 403).code("INVALID_PATH"),
-            case("unknown file", "GET", &p(&format!("nothing-here.{ext}")), 404),
+            case(
+                "right-to-left override",
+                "GET",
+                &p("clip%E2%80%AE4pm.exe"),
+                400,
+            ),
+            case(
+                "double-encoded ../",
+                "GET",
+                &p(&format!("%252e%252e%252fetc%252fpasswd.{ext}")),
+                404,
+            ),
+            case(
+                "fullwidth dots and slash",
+                "GET",
+                &p(&format!("%EF%BC%8E%EF%BC%8E%EF%BC%8Fetc.{ext}")),
+                404,
+            ),
+            case(
+                "overlong name (4 KB)",
+                "GET",
+                &p(&format!("{}.mp4", "a".repeat(4096))),
+                400,
+            ),
+            case(
+                "symlink leading outside",
+                "GET",
+                &p(&format!("escape.{ext}")),
+                403,
+            )
+            .code("INVALID_PATH"),
+            case(
+                "unknown file",
+                "GET",
+                &p(&format!("nothing-here.{ext}")),
+                404,
+            ),
         ]);
     }
     cases.push(
-        case("URI longer than hyper's limit", "GET", &format!("/api/stream/{}.mp4", "a".repeat(70_000)), 414)
-            .not_json(),
+        case(
+            "URI longer than hyper's limit",
+            "GET",
+            &format!("/api/stream/{}.mp4", "a".repeat(70_000)),
+            414,
+        )
+        .not_json(),
     );
-    cases.push(case("thumbnail route, video name", "GET", &format!("/api/thumbnails/{video}"), 400));
-    cases.push(case("stream route, subtitle", "GET", "/api/stream/Test_Video-abc123.en.srt", 400));
+    cases.push(case(
+        "thumbnail route, video name",
+        "GET",
+        &format!("/api/thumbnails/{video}"),
+        400,
+    ));
+    cases.push(case(
+        "stream route, subtitle",
+        "GET",
+        "/api/stream/Test_Video-abc123.en.srt",
+        400,
+    ));
 
     // --- hostile Range and conditional headers ---------------------------------------------
     let stream = format!("/api/stream/{video}");
@@ -203,7 +305,8 @@ fn corpus(video: &str, media: &Media, private_host: Option<&str>) -> Vec<Case> {
         ("bytes=-0", 416),
         ("bytes= 0 - 1", 400),
     ] {
-        cases.push(case(&format!("Range {range:?}"), "GET", &stream, status).header("Range", range));
+        cases
+            .push(case(&format!("Range {range:?}"), "GET", &stream, status).header("Range", range));
     }
     cases.push(
         case("1000 ranges, one malformed", "GET", &stream, 400)
@@ -214,22 +317,49 @@ fn corpus(video: &str, media: &Media, private_host: Option<&str>) -> Vec<Case> {
     // --- credentials ---------------------------------------------------------------------------
     let edit_target = format!("/api/videos/{}", video.trim_end_matches(".mp4"));
     cases.extend([
-        case("edit without credentials", "PATCH", &edit_target, 401).json_body(&json!({"title": "x"})).anonymous().code("AUTH_REQUIRED"),
+        case("edit without credentials", "PATCH", &edit_target, 401)
+            .json_body(&json!({"title": "x"}))
+            .anonymous()
+            .code("AUTH_REQUIRED"),
         case("delete without credentials", "DELETE", &edit_target, 401).anonymous(),
         case("listing without credentials", "GET", "/api/videos", 401).anonymous(),
         case("stream without credentials", "GET", &stream, 401).anonymous(),
-        case("job without credentials", "POST", "/api/jobs", 401).json_body(&json!({"url": "http://93.184.216.34/"})).anonymous(),
-        case("upload without credentials", "POST", "/api/videos/upload", 401)
-            .body("multipart/form-data; boundary=XyZzy", multipart("XyZzy", &[("video", Some("a.mp4"), b"x")]))
+        case("job without credentials", "POST", "/api/jobs", 401)
+            .json_body(&json!({"url": "http://93.184.216.34/"}))
             .anonymous(),
+        case(
+            "upload without credentials",
+            "POST",
+            "/api/videos/upload",
+            401,
+        )
+        .body(
+            "multipart/form-data; boundary=XyZzy",
+            multipart("XyZzy", &[("video", Some("a.mp4"), b"x")]),
+        )
+        .anonymous(),
         case("forged API token", "DELETE", &edit_target, 401)
-            .header("Authorization", "Bearer sft_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
+            .header(
+                "Authorization",
+                "Bearer sft_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+            )
             .anonymous()
             .code("INVALID_CREDENTIALS"),
-        case("malformed Authorization", "DELETE", &edit_target, 401).header("Authorization", "Bearer ../../etc").anonymous(),
-        case("Basic instead of Bearer", "DELETE", &edit_target, 401).header("Authorization", "Basic cGFyZW50OnBhcmVudA==").anonymous(),
-        case("forged session cookie", "DELETE", &edit_target, 401).header("Cookie", "sofathek_session=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA").anonymous(),
-        case("password list as token", "GET", "/api/tokens", 401).header("Authorization", "Bearer correct horse battery staple").anonymous(),
+        case("malformed Authorization", "DELETE", &edit_target, 401)
+            .header("Authorization", "Bearer ../../etc")
+            .anonymous(),
+        case("Basic instead of Bearer", "DELETE", &edit_target, 401)
+            .header("Authorization", "Basic cGFyZW50OnBhcmVudA==")
+            .anonymous(),
+        case("forged session cookie", "DELETE", &edit_target, 401)
+            .header(
+                "Cookie",
+                "sofathek_session=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+            )
+            .anonymous(),
+        case("password list as token", "GET", "/api/tokens", 401)
+            .header("Authorization", "Bearer correct horse battery staple")
+            .anonymous(),
     ]);
 
     // --- methods and routes ------------------------------------------------------------------
@@ -239,17 +369,63 @@ fn corpus(video: &str, media: &Media, private_host: Option<&str>) -> Vec<Case> {
         case("POST to a file route", "POST", &stream, 405),
         case("DELETE the library listing", "DELETE", "/api/videos", 405),
         case("unknown API route", "GET", "/api/../../etc/passwd", 404),
-        case("API route with traversal id", "GET", "/api/videos/..%2F..%2Fetc%2Fpasswd", 404),
-        case("DELETE a traversal id", "DELETE", "/api/videos/..%2Flibrary", 404),
-        case("DELETE an encoded-dot id", "DELETE", "/api/videos/%2e%2e", 404),
-        case("job id traversal", "GET", "/api/jobs/..%2F..%2Fsofathek.db", 404),
+        case(
+            "API route with traversal id",
+            "GET",
+            "/api/videos/..%2F..%2Fetc%2Fpasswd",
+            404,
+        ),
+        case(
+            "DELETE a traversal id",
+            "DELETE",
+            "/api/videos/..%2Flibrary",
+            404,
+        ),
+        case(
+            "DELETE an encoded-dot id",
+            "DELETE",
+            "/api/videos/%2e%2e",
+            404,
+        ),
+        case(
+            "job id traversal",
+            "GET",
+            "/api/jobs/..%2F..%2Fsofathek.db",
+            404,
+        ),
         case("cancel unknown job", "DELETE", "/api/jobs/%00", 404),
-        case("retry unknown job", "POST", "/api/jobs/'%20OR%201=1--/retry", 404),
-        case("original status, unknown id", "GET", "/api/youtube/download/;DROP%20TABLE%20jobs/status", 404),
-        case("original cancel, unknown id", "DELETE", "/api/youtube/download/*", 404),
-        case("asset traversal", "GET", "/assets/..%2F..%2FCargo.toml", 404),
+        case(
+            "retry unknown job",
+            "POST",
+            "/api/jobs/'%20OR%201=1--/retry",
+            404,
+        ),
+        case(
+            "original status, unknown id",
+            "GET",
+            "/api/youtube/download/;DROP%20TABLE%20jobs/status",
+            404,
+        ),
+        case(
+            "original cancel, unknown id",
+            "DELETE",
+            "/api/youtube/download/*",
+            404,
+        ),
+        case(
+            "asset traversal",
+            "GET",
+            "/assets/..%2F..%2FCargo.toml",
+            404,
+        ),
         case("asset with NUL", "GET", "/assets/app.js%00.png", 404),
-        case("watch page traversal", "GET", "/watch/..%2F..%2Fetc%2Fpasswd", 404).not_json(),
+        case(
+            "watch page traversal",
+            "GET",
+            "/watch/..%2F..%2Fetc%2Fpasswd",
+            404,
+        )
+        .not_json(),
     ]);
 
     // --- query parameters of the listing -----------------------------------------------------
@@ -276,7 +452,12 @@ fn corpus(video: &str, media: &Media, private_host: Option<&str>) -> Vec<Case> {
         ("q=title%3A%20x%20AND%20(", 200),
         ("category=%27%20OR%20%271%27%3D%271", 200),
     ] {
-        let mut c = case(&format!("listing ?{}", truncate(query)), "GET", &format!("/api/videos?{query}"), status);
+        let mut c = case(
+            &format!("listing ?{}", truncate(query)),
+            "GET",
+            &format!("/api/videos?{query}"),
+            status,
+        );
         if status == 200 {
             c.json = false; // a success, not an error envelope
         }
@@ -290,34 +471,89 @@ fn corpus(video: &str, media: &Media, private_host: Option<&str>) -> Vec<Case> {
         case("edit: malformed JSON", "PATCH", &edit, 400).body("application/json", "{\"title\":"),
         case("edit: empty body", "PATCH", &edit, 400).body("application/json", ""),
         case("edit: text/plain", "PATCH", &edit, 415).body("text/plain", "{\"title\":\"x\"}"),
-        case("edit: form content type", "PATCH", &edit, 415).body("application/x-www-form-urlencoded", "title=x"),
+        case("edit: form content type", "PATCH", &edit, 415)
+            .body("application/x-www-form-urlencoded", "title=x"),
         case("edit: no content type", "PATCH", &edit, 415).body("", "{\"title\":\"x\"}"),
         case("edit: array instead of object", "PATCH", &edit, 400).json_body(&json!(["New", null])),
         case("edit: nothing to change", "PATCH", &edit, 400).json_body(&json!({})),
-        case("edit: unknown field", "PATCH", &edit, 400).json_body(&json!({"title": "x", "file_name": "/etc/passwd"})),
-        case("edit: control characters in title", "PATCH", &edit, 400).json_body(&json!({"title": "a\u{0}b\u{1b}[31m"})),
-        case("edit: title of 301 characters", "PATCH", &edit, 400).json_body(&json!({"title": "x".repeat(301)})),
+        case("edit: unknown field", "PATCH", &edit, 400)
+            .json_body(&json!({"title": "x", "file_name": "/etc/passwd"})),
+        case("edit: control characters in title", "PATCH", &edit, 400)
+            .json_body(&json!({"title": "a\u{0}b\u{1b}[31m"})),
+        case("edit: title of 301 characters", "PATCH", &edit, 400)
+            .json_body(&json!({"title": "x".repeat(301)})),
         case("edit: blank title", "PATCH", &edit, 400).json_body(&json!({"title": " \t "})),
         case("edit: title as number", "PATCH", &edit, 400).json_body(&json!({"title": 42})),
-        case("edit: unknown category", "PATCH", &edit, 400).json_body(&json!({"category": "../../etc"})),
-        case("edit: duplicate keys", "PATCH", &edit, 400).body("application/json", "{\"title\":\"a\",\"title\":\"b\"}"),
-        case("edit: byte order mark", "PATCH", &edit, 400).body("application/json", "\u{feff}{\"title\":\"x\"}"),
-        case("edit: invalid UTF-8", "PATCH", &edit, 400).body("application/json", b"{\"title\":\"\xff\xfe\"}".to_vec()),
-        case("edit: 100,000 levels of nesting", "PATCH", &edit, 400).body("application/json", deep.clone()),
+        case("edit: unknown category", "PATCH", &edit, 400)
+            .json_body(&json!({"category": "../../etc"})),
+        case("edit: duplicate keys", "PATCH", &edit, 400)
+            .body("application/json", "{\"title\":\"a\",\"title\":\"b\"}"),
+        case("edit: byte order mark", "PATCH", &edit, 400)
+            .body("application/json", "\u{feff}{\"title\":\"x\"}"),
+        case("edit: invalid UTF-8", "PATCH", &edit, 400)
+            .body("application/json", b"{\"title\":\"\xff\xfe\"}".to_vec()),
+        case("edit: 100,000 levels of nesting", "PATCH", &edit, 400)
+            .body("application/json", deep.clone()),
         case("edit: 2 MiB body", "PATCH", &edit, 413)
             .json_body(&json!({"title": "x".repeat(2 << 20)})),
-        case("edit: unknown video", "PATCH", "/api/videos/no-such-video", 404).json_body(&json!({"title": "x"})),
-        case("category: control characters", "POST", "/api/categories", 400).json_body(&json!({"name": "a\u{7}b"})),
-        case("category: 101 characters", "POST", "/api/categories", 400).json_body(&json!({"name": "x".repeat(101)})),
-        case("category: no letter or digit", "POST", "/api/categories", 400).json_body(&json!({"name": "!!!"})),
-        case("category: traversal slug", "POST", "/api/categories", 400).json_body(&json!({"name": "x", "slug": "../x"})),
-        case("category: upper-case slug", "POST", "/api/categories", 400).json_body(&json!({"name": "x", "slug": "Bad Slug"})),
-        case("category: exists already", "POST", "/api/categories", 409).json_body(&json!({"name": "Dinosaurs"})),
-        case("category: wrong type", "POST", "/api/categories", 400).json_body(&json!({"name": ["x"]})),
-        case("category: 100,000 levels of nesting", "POST", "/api/categories", 400).body("application/json", deep),
-        case("rename unknown category", "PATCH", "/api/categories/nope", 404).json_body(&json!({"name": "x"})),
-        case("rename with control characters", "PATCH", "/api/categories/dinosaurs", 400).json_body(&json!({"name": "\u{1b}"})),
-        case("delete unknown category", "DELETE", "/api/categories/..%2F..", 404),
+        case(
+            "edit: unknown video",
+            "PATCH",
+            "/api/videos/no-such-video",
+            404,
+        )
+        .json_body(&json!({"title": "x"})),
+        case(
+            "category: control characters",
+            "POST",
+            "/api/categories",
+            400,
+        )
+        .json_body(&json!({"name": "a\u{7}b"})),
+        case("category: 101 characters", "POST", "/api/categories", 400)
+            .json_body(&json!({"name": "x".repeat(101)})),
+        case(
+            "category: no letter or digit",
+            "POST",
+            "/api/categories",
+            400,
+        )
+        .json_body(&json!({"name": "!!!"})),
+        case("category: traversal slug", "POST", "/api/categories", 400)
+            .json_body(&json!({"name": "x", "slug": "../x"})),
+        case("category: upper-case slug", "POST", "/api/categories", 400)
+            .json_body(&json!({"name": "x", "slug": "Bad Slug"})),
+        case("category: exists already", "POST", "/api/categories", 409)
+            .json_body(&json!({"name": "Dinosaurs"})),
+        case("category: wrong type", "POST", "/api/categories", 400)
+            .json_body(&json!({"name": ["x"]})),
+        case(
+            "category: 100,000 levels of nesting",
+            "POST",
+            "/api/categories",
+            400,
+        )
+        .body("application/json", deep),
+        case(
+            "rename unknown category",
+            "PATCH",
+            "/api/categories/nope",
+            404,
+        )
+        .json_body(&json!({"name": "x"})),
+        case(
+            "rename with control characters",
+            "PATCH",
+            "/api/categories/dinosaurs",
+            400,
+        )
+        .json_body(&json!({"name": "\u{1b}"})),
+        case(
+            "delete unknown category",
+            "DELETE",
+            "/api/categories/..%2F..",
+            404,
+        ),
     ]);
 
     // --- URL submissions: options, schemes, private and local hosts ------------------------------
@@ -336,7 +572,10 @@ fn corpus(video: &str, media: &Media, private_host: Option<&str>) -> Vec<Case> {
         ("not a url", "URL_MALFORMED"),
         ("http://", "URL_MALFORMED"),
         ("https://exa mple.com/", "URL_MALFORMED"),
-        ("http://example.com/%0d%0aX-Injected:%201", "URL_CONTROL_CHARACTER"),
+        (
+            "http://example.com/%0d%0aX-Injected:%201",
+            "URL_CONTROL_CHARACTER",
+        ),
         ("http://example.com/\u{0}", "URL_CONTROL_CHARACTER"),
         ("http://127.0.0.1/video.mp4", "URL_FORBIDDEN_ADDRESS"),
         ("http://127.1/", "URL_FORBIDDEN_ADDRESS"),
@@ -348,7 +587,10 @@ fn corpus(video: &str, media: &Media, private_host: Option<&str>) -> Vec<Case> {
         ("http://172.16.5.4/", "URL_FORBIDDEN_ADDRESS"),
         ("http://192.168.1.1/admin", "URL_FORBIDDEN_ADDRESS"),
         ("http://100.64.0.1/", "URL_FORBIDDEN_ADDRESS"),
-        ("http://169.254.169.254/latest/meta-data/", "URL_FORBIDDEN_ADDRESS"),
+        (
+            "http://169.254.169.254/latest/meta-data/",
+            "URL_FORBIDDEN_ADDRESS",
+        ),
         ("http://user:pass@127.0.0.1:8080/", "URL_FORBIDDEN_ADDRESS"),
         ("http://[::1]/", "URL_FORBIDDEN_ADDRESS"),
         ("http://[::]/", "URL_FORBIDDEN_ADDRESS"),
@@ -366,7 +608,10 @@ fn corpus(video: &str, media: &Media, private_host: Option<&str>) -> Vec<Case> {
     .into_iter()
     .map(|(u, c)| (u.to_owned(), c))
     .collect();
-    urls.push((format!("https://example.com/{}", "a".repeat(2000)), "URL_TOO_LONG"));
+    urls.push((
+        format!("https://example.com/{}", "a".repeat(2000)),
+        "URL_TOO_LONG",
+    ));
     if let Some(host) = private_host {
         // A name (this machine's, from /etc/hosts) that resolves to a private address: the
         // address is checked after resolution, not the name.
@@ -374,39 +619,107 @@ fn corpus(video: &str, media: &Media, private_host: Option<&str>) -> Vec<Case> {
     }
     for (url, code) in &urls {
         cases.push(
-            case(&format!("job URL {:?}", truncate(url)), "POST", "/api/jobs", 400)
-                .json_body(&json!({ "url": url }))
-                .code(code),
+            case(
+                &format!("job URL {:?}", truncate(url)),
+                "POST",
+                "/api/jobs",
+                400,
+            )
+            .json_body(&json!({ "url": url }))
+            .code(code),
         );
     }
     for (url, code) in urls.iter().take(12) {
         cases.push(
-            case(&format!("original download URL {:?}", truncate(url)), "POST", "/api/youtube/download", 400)
-                .json_body(&json!({ "url": url }))
-                .code(code),
+            case(
+                &format!("original download URL {:?}", truncate(url)),
+                "POST",
+                "/api/youtube/download",
+                400,
+            )
+            .json_body(&json!({ "url": url }))
+            .code(code),
         );
     }
     // A public address literal passes the URL policy without DNS; the other fields must stop it.
     let public = "http://93.184.216.34/video.mp4";
     cases.extend([
-        case("job: no url", "POST", "/api/jobs", 400).json_body(&json!({"title": "x"})).code("URL_REQUIRED"),
+        case("job: no url", "POST", "/api/jobs", 400)
+            .json_body(&json!({"title": "x"}))
+            .code("URL_REQUIRED"),
         case("job: url as number", "POST", "/api/jobs", 400).json_body(&json!({"url": 42})),
-        case("job: url as array", "POST", "/api/jobs", 400).json_body(&json!({"url": ["http://a/"]})),
-        case("job: control characters in title", "POST", "/api/jobs", 400).json_body(&json!({"url": public, "title": "a\u{0}b"})),
-        case("job: title of 301 characters", "POST", "/api/jobs", 400).json_body(&json!({"url": public, "title": "x".repeat(301)})),
-        case("job: unknown category", "POST", "/api/jobs", 400).json_body(&json!({"url": public, "category": "nope"})).code("UNKNOWN_CATEGORY"),
-        case("job: audio as string", "POST", "/api/jobs", 400).json_body(&json!({"url": public, "audio": "yes"})),
-        case("job: text/plain", "POST", "/api/jobs", 415).body("text/plain", format!("{{\"url\":\"{public}\"}}")),
+        case("job: url as array", "POST", "/api/jobs", 400)
+            .json_body(&json!({"url": ["http://a/"]})),
+        case("job: control characters in title", "POST", "/api/jobs", 400)
+            .json_body(&json!({"url": public, "title": "a\u{0}b"})),
+        case("job: title of 301 characters", "POST", "/api/jobs", 400)
+            .json_body(&json!({"url": public, "title": "x".repeat(301)})),
+        case("job: unknown category", "POST", "/api/jobs", 400)
+            .json_body(&json!({"url": public, "category": "nope"}))
+            .code("UNKNOWN_CATEGORY"),
+        case("job: audio as string", "POST", "/api/jobs", 400)
+            .json_body(&json!({"url": public, "audio": "yes"})),
+        case("job: text/plain", "POST", "/api/jobs", 415)
+            .body("text/plain", format!("{{\"url\":\"{public}\"}}")),
         case("job: malformed JSON", "POST", "/api/jobs", 400).body("application/json", "{url:"),
-        case("job: 2 MiB body", "POST", "/api/jobs", 413).json_body(&json!({"url": public, "title": "x".repeat(2 << 20)})),
-        case("original download: url as object", "POST", "/api/youtube/download", 400).json_body(&json!({"url": {"href": public}})),
-        case("original download: array body", "POST", "/api/youtube/download", 400).json_body(&json!([public])),
-        case("original download: malformed JSON", "POST", "/api/youtube/download", 400).body("application/json", "{"),
-        case("original download: empty body", "POST", "/api/youtube/download", 400).body("", ""),
-        case("queue clean-up: negative age", "POST", "/api/youtube/queue/cleanup", 400).json_body(&json!({"maxAgeHours": -1})),
-        case("queue clean-up: age as string", "POST", "/api/youtube/queue/cleanup", 400).json_body(&json!({"maxAgeHours": "all"})),
-        case("queue clean-up: age out of range", "POST", "/api/youtube/queue/cleanup", 400).body("application/json", "{\"maxAgeHours\":1e999}"),
-        case("queue clean-up: array body", "POST", "/api/youtube/queue/cleanup", 400).json_body(&json!([1])),
+        case("job: 2 MiB body", "POST", "/api/jobs", 413)
+            .json_body(&json!({"url": public, "title": "x".repeat(2 << 20)})),
+        case(
+            "original download: url as object",
+            "POST",
+            "/api/youtube/download",
+            400,
+        )
+        .json_body(&json!({"url": {"href": public}})),
+        case(
+            "original download: array body",
+            "POST",
+            "/api/youtube/download",
+            400,
+        )
+        .json_body(&json!([public])),
+        case(
+            "original download: malformed JSON",
+            "POST",
+            "/api/youtube/download",
+            400,
+        )
+        .body("application/json", "{"),
+        case(
+            "original download: empty body",
+            "POST",
+            "/api/youtube/download",
+            400,
+        )
+        .body("", ""),
+        case(
+            "queue clean-up: negative age",
+            "POST",
+            "/api/youtube/queue/cleanup",
+            400,
+        )
+        .json_body(&json!({"maxAgeHours": -1})),
+        case(
+            "queue clean-up: age as string",
+            "POST",
+            "/api/youtube/queue/cleanup",
+            400,
+        )
+        .json_body(&json!({"maxAgeHours": "all"})),
+        case(
+            "queue clean-up: age out of range",
+            "POST",
+            "/api/youtube/queue/cleanup",
+            400,
+        )
+        .body("application/json", "{\"maxAgeHours\":1e999}"),
+        case(
+            "queue clean-up: array body",
+            "POST",
+            "/api/youtube/queue/cleanup",
+            400,
+        )
+        .json_body(&json!([1])),
     ]);
 
     // --- uploads: malformed multipart, disguised and truncated media, oversize --------------
@@ -417,37 +730,173 @@ fn corpus(video: &str, media: &Media, private_host: Option<&str>) -> Vec<Case> {
     let zip = b"PK\x03\x04\x14\0\0\0\x08\0".as_slice();
     let oversize = vec![0u8; MAX_UPLOAD as usize + 1];
     cases.extend([
-        upload("upload: text disguised as .mp4", &[("video", Some("movie.mp4"), b"just some text, not a video")], 415),
-        upload("upload: HTML disguised as .mp4", &[("video", Some("page.mp4"), html)], 415),
-        upload("upload: ELF binary as .mkv", &[("video", Some("x.mkv"), elf)], 415),
-        upload("upload: ZIP as .webm", &[("video", Some("x.webm"), zip)], 415),
-        upload("upload: PNG image as .mp4", &[("video", Some("still.mp4"), &media.png)], 415),
-        upload("upload: MP3 audio as .mp4", &[("video", Some("sound.mp4"), &media.mp3)], 415),
-        upload("upload: MP4 cut inside its header", &[("video", Some("cut.mp4"), header_cut)], 415),
-        upload("upload: MP4 cut before its moov", &[("video", Some("cut.mp4"), without_moov)], 415),
-        upload("upload: empty file", &[("video", Some("empty.mp4"), b"")], 415),
-        upload("upload: one byte over the limit", &[("video", Some("big.mp4"), &oversize)], 413),
-        upload("upload: traversal file name, junk", &[("video", Some("../../../../etc/cron.d/x.mp4"), b"junk")], 415),
+        upload(
+            "upload: text disguised as .mp4",
+            &[("video", Some("movie.mp4"), b"just some text, not a video")],
+            415,
+        ),
+        upload(
+            "upload: HTML disguised as .mp4",
+            &[("video", Some("page.mp4"), html)],
+            415,
+        ),
+        upload(
+            "upload: ELF binary as .mkv",
+            &[("video", Some("x.mkv"), elf)],
+            415,
+        ),
+        upload(
+            "upload: ZIP as .webm",
+            &[("video", Some("x.webm"), zip)],
+            415,
+        ),
+        upload(
+            "upload: PNG image as .mp4",
+            &[("video", Some("still.mp4"), &media.png)],
+            415,
+        ),
+        upload(
+            "upload: MP3 audio as .mp4",
+            &[("video", Some("sound.mp4"), &media.mp3)],
+            415,
+        ),
+        upload(
+            "upload: MP4 cut inside its header",
+            &[("video", Some("cut.mp4"), header_cut)],
+            415,
+        ),
+        upload(
+            "upload: MP4 cut before its moov",
+            &[("video", Some("cut.mp4"), without_moov)],
+            415,
+        ),
+        upload(
+            "upload: empty file",
+            &[("video", Some("empty.mp4"), b"")],
+            415,
+        ),
+        upload(
+            "upload: one byte over the limit",
+            &[("video", Some("big.mp4"), &oversize)],
+            413,
+        ),
+        upload(
+            "upload: traversal file name, junk",
+            &[("video", Some("../../../../etc/cron.d/x.mp4"), b"junk")],
+            415,
+        ),
         upload("upload: no video field", &[("title", None, b"x")], 400),
-        upload("upload: two files", &[("video", Some("a.mp4"), &media.mp4), ("video", Some("b.mp4"), &media.mp4)], 400),
-        upload("upload: control characters in title", &[("title", None, b"a\x00b"), ("video", Some("a.mp4"), &media.mp4)], 400),
-        upload("upload: invalid UTF-8 title", &[("title", None, b"\xff\xfe"), ("video", Some("a.mp4"), &media.mp4)], 400),
-        upload("upload: 5 KB title field", &[("title", None, &[b'x'; 5000]), ("video", Some("a.mp4"), &media.mp4)], 400),
-        upload("upload: audio=maybe", &[("audio", None, b"maybe"), ("video", Some("a.mp4"), &media.mp4)], 400),
-        upload("upload: unknown category", &[("category", None, b"../nope"), ("video", Some("a.mp4"), &media.mp4)], 400),
-        case("upload: no content type", "POST", "/api/videos/upload", 400).body("", multipart("XyZzy", &[("video", Some("a.mp4"), &media.mp4)])),
-        case("upload: JSON instead of multipart", "POST", "/api/videos/upload", 400).json_body(&json!({"video": "AAAA"})),
-        case("upload: multipart without boundary", "POST", "/api/videos/upload", 400).body("multipart/form-data", multipart("XyZzy", &[("video", Some("a.mp4"), &media.mp4)])),
-        case("upload: boundary mismatch", "POST", "/api/videos/upload", 400).body("multipart/form-data; boundary=Other", multipart("XyZzy", &[("video", Some("a.mp4"), &media.mp4)])),
-        case("upload: body cut mid-file", "POST", "/api/videos/upload", 400).body("multipart/form-data; boundary=XyZzy", {
+        upload(
+            "upload: two files",
+            &[
+                ("video", Some("a.mp4"), &media.mp4),
+                ("video", Some("b.mp4"), &media.mp4),
+            ],
+            400,
+        ),
+        upload(
+            "upload: control characters in title",
+            &[
+                ("title", None, b"a\x00b"),
+                ("video", Some("a.mp4"), &media.mp4),
+            ],
+            400,
+        ),
+        upload(
+            "upload: invalid UTF-8 title",
+            &[
+                ("title", None, b"\xff\xfe"),
+                ("video", Some("a.mp4"), &media.mp4),
+            ],
+            400,
+        ),
+        upload(
+            "upload: 5 KB title field",
+            &[
+                ("title", None, &[b'x'; 5000]),
+                ("video", Some("a.mp4"), &media.mp4),
+            ],
+            400,
+        ),
+        upload(
+            "upload: audio=maybe",
+            &[
+                ("audio", None, b"maybe"),
+                ("video", Some("a.mp4"), &media.mp4),
+            ],
+            400,
+        ),
+        upload(
+            "upload: unknown category",
+            &[
+                ("category", None, b"../nope"),
+                ("video", Some("a.mp4"), &media.mp4),
+            ],
+            400,
+        ),
+        case("upload: no content type", "POST", "/api/videos/upload", 400).body(
+            "",
+            multipart("XyZzy", &[("video", Some("a.mp4"), &media.mp4)]),
+        ),
+        case(
+            "upload: JSON instead of multipart",
+            "POST",
+            "/api/videos/upload",
+            400,
+        )
+        .json_body(&json!({"video": "AAAA"})),
+        case(
+            "upload: multipart without boundary",
+            "POST",
+            "/api/videos/upload",
+            400,
+        )
+        .body(
+            "multipart/form-data",
+            multipart("XyZzy", &[("video", Some("a.mp4"), &media.mp4)]),
+        ),
+        case(
+            "upload: boundary mismatch",
+            "POST",
+            "/api/videos/upload",
+            400,
+        )
+        .body(
+            "multipart/form-data; boundary=Other",
+            multipart("XyZzy", &[("video", Some("a.mp4"), &media.mp4)]),
+        ),
+        case(
+            "upload: body cut mid-file",
+            "POST",
+            "/api/videos/upload",
+            400,
+        )
+        .body("multipart/form-data; boundary=XyZzy", {
             let full = multipart("XyZzy", &[("video", Some("a.mp4"), &media.mp4)]);
             full[..full.len() / 2].to_vec()
         }),
-        case("upload: garbage part headers", "POST", "/api/videos/upload", 400)
-            .body("multipart/form-data; boundary=XyZzy", b"--XyZzy\r\nContent-Disposition: form-data; name=\"video\r\n\r\n\r\n--XyZzy--\r\n".to_vec()),
-        case("upload: declared length far over the limit", "POST", "/api/videos/upload", 413)
-            .body("multipart/form-data; boundary=XyZzy", b"--XyZzy--\r\n".to_vec())
-            .header("X-Declared-Length", &(MAX_UPLOAD * 100).to_string()),
+        case(
+            "upload: garbage part headers",
+            "POST",
+            "/api/videos/upload",
+            400,
+        )
+        .body(
+            "multipart/form-data; boundary=XyZzy",
+            b"--XyZzy\r\nContent-Disposition: form-data; name=\"video\r\n\r\n\r\n--XyZzy--\r\n"
+                .to_vec(),
+        ),
+        case(
+            "upload: declared length far over the limit",
+            "POST",
+            "/api/videos/upload",
+            413,
+        )
+        .body(
+            "multipart/form-data; boundary=XyZzy",
+            b"--XyZzy--\r\n".to_vec(),
+        )
+        .header("X-Declared-Length", &(MAX_UPLOAD * 100).to_string()),
     ]);
     cases
 }
@@ -469,7 +918,10 @@ struct Raw {
 
 /// Sends `case` as bytes on a fresh connection and reads the whole response.
 async fn send(addr: std::net::SocketAddr, token: &str, case: &Case) -> Raw {
-    let mut head = format!("{} {} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n", case.method, case.target);
+    let mut head = format!(
+        "{} {} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n",
+        case.method, case.target
+    );
     if case.parent {
         head.push_str(&format!("Authorization: Bearer {token}\r\n"));
     }
@@ -489,8 +941,18 @@ async fn send(addr: std::net::SocketAddr, token: &str, case: &Case) -> Raw {
     let _ = stream.write_all(&case.body).await;
     let mut bytes = Vec::new();
     let read = tokio::time::timeout(Duration::from_secs(60), stream.read_to_end(&mut bytes)).await;
-    assert!(read.is_ok(), "{}: no complete answer within 60 s", case.name);
-    parse(&bytes).unwrap_or_else(|| panic!("{}: unparseable response {:?}", case.name, String::from_utf8_lossy(&bytes[..bytes.len().min(300)])))
+    assert!(
+        read.is_ok(),
+        "{}: no complete answer within 60 s",
+        case.name
+    );
+    parse(&bytes).unwrap_or_else(|| {
+        panic!(
+            "{}: unparseable response {:?}",
+            case.name,
+            String::from_utf8_lossy(&bytes[..bytes.len().min(300)])
+        )
+    })
 }
 
 fn parse(bytes: &[u8]) -> Option<Raw> {
@@ -503,17 +965,25 @@ fn parse(bytes: &[u8]) -> Option<Raw> {
         .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
         .collect();
     let mut body = bytes[split + 4..].to_vec();
-    if headers.iter().any(|(n, v)| n == "transfer-encoding" && v.contains("chunked")) {
+    if headers
+        .iter()
+        .any(|(n, v)| n == "transfer-encoding" && v.contains("chunked"))
+    {
         body = dechunk(&body)?;
     }
-    Some(Raw { status, headers, body })
+    Some(Raw {
+        status,
+        headers,
+        body,
+    })
 }
 
 fn dechunk(mut data: &[u8]) -> Option<Vec<u8>> {
     let mut out = Vec::new();
     loop {
         let line_end = data.windows(2).position(|w| w == b"\r\n")?;
-        let size = usize::from_str_radix(std::str::from_utf8(&data[..line_end]).ok()?.trim(), 16).ok()?;
+        let size =
+            usize::from_str_radix(std::str::from_utf8(&data[..line_end]).ok()?.trim(), 16).ok()?;
         data = &data[line_end + 2..];
         if size == 0 {
             return Some(out);
@@ -546,7 +1016,9 @@ fn snapshot(data: &Path) -> Snapshot {
         .expect("tables");
     let mut rows = BTreeMap::new();
     for table in tables {
-        let mut stmt = conn.prepare(&format!("SELECT * FROM \"{table}\"")).expect("select");
+        let mut stmt = conn
+            .prepare(&format!("SELECT * FROM \"{table}\""))
+            .expect("select");
         // When the test's own API token was last used is bookkeeping, not catalogue.
         let kept: Vec<usize> = stmt
             .column_names()
@@ -588,7 +1060,10 @@ fn walk(root: &Path, dir: &Path, files: &mut BTreeMap<PathBuf, (u64, u64)>) {
             walk(root, &path, files);
         } else if meta.file_type().is_symlink() {
             let target = std::fs::read_link(&path).expect("link");
-            files.insert(relative, (u64::MAX - 1, hash(target.to_string_lossy().as_bytes())));
+            files.insert(
+                relative,
+                (u64::MAX - 1, hash(target.to_string_lossy().as_bytes())),
+            );
         } else {
             let bytes = std::fs::read(&path).expect("read");
             files.insert(relative, (bytes.len() as u64, hash(&bytes)));
@@ -605,12 +1080,22 @@ fn hash(bytes: &[u8]) -> u64 {
 /// The machine's own host name when it resolves (through /etc/hosts, without DNS) to an
 /// address the URL policy forbids.
 async fn private_host_name() -> Option<String> {
-    let name = std::fs::read_to_string("/proc/sys/kernel/hostname").ok()?.trim().to_owned();
+    let name = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()?
+        .trim()
+        .to_owned();
     if name.is_empty() || name.contains('.') && name.ends_with(".local") {
         return None;
     }
-    let addrs: Vec<_> = tokio::net::lookup_host((name.as_str(), 80)).await.ok()?.collect();
-    (!addrs.is_empty() && addrs.iter().all(|a| sofathek::urlpolicy::is_forbidden_ip(a.ip()))).then_some(name)
+    let addrs: Vec<_> = tokio::net::lookup_host((name.as_str(), 80))
+        .await
+        .ok()?
+        .collect();
+    (!addrs.is_empty()
+        && addrs
+            .iter()
+            .all(|a| sofathek::urlpolicy::is_forbidden_ip(a.ip())))
+    .then_some(name)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -628,11 +1113,20 @@ async fn hostile_inputs_get_their_4xx_and_change_nothing() {
     config.rate_limit_max_requests = 1_000_000;
     config.prepare_data_dir().expect("data dir");
     let state = sofathek::http::AppState::open(config).expect("state");
-    let report = sofathek::import::import_dir(&state, &library_src, &Default::default()).await.expect("import");
+    let report = sofathek::import::import_dir(&state, &library_src, &Default::default())
+        .await
+        .expect("import");
     assert_eq!(report.imported.len(), 3, "{report:?}");
-    let video = report.imported.iter().find(|n| n.starts_with("Test_Video")).expect("imported video").clone();
+    let video = report
+        .imported
+        .iter()
+        .find(|n| n.starts_with("Test_Video"))
+        .expect("imported video")
+        .clone();
     let token = reliability::parent_token(&state.db);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let addr = listener.local_addr().expect("addr");
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(sofathek::http::serve(listener, state.clone(), async move {
@@ -647,16 +1141,23 @@ async fn hostile_inputs_get_their_4xx_and_change_nothing() {
         .expect("create category");
     assert_eq!(created.status().as_u16(), 201);
     for name in ["escape.mp4", "escape.webp"] {
-        std::os::unix::fs::symlink("/etc/hostname", state.layout.library.join(name)).expect("symlink");
+        std::os::unix::fs::symlink("/etc/hostname", state.layout.library.join(name))
+            .expect("symlink");
     }
 
     let data = state.layout.data.clone();
     let private_host = private_host_name().await;
     if private_host.is_none() {
-        println!("note: this machine's host name does not resolve to a private address; that row is left out");
+        println!(
+            "note: this machine's host name does not resolve to a private address; that row is left out"
+        );
     }
     let cases = corpus(&video, &media, private_host.as_deref());
-    assert!(cases.len() >= 100, "the corpus has only {} rows", cases.len());
+    assert!(
+        cases.len() >= 100,
+        "the corpus has only {} rows",
+        cases.len()
+    );
     let initial = snapshot(&data);
     let mut before = snapshot(&data);
     let mut failures = Vec::new();
@@ -674,7 +1175,10 @@ async fn hostile_inputs_get_their_4xx_and_change_nothing() {
                             problems.push(format!("code {} (expected {code})", body["code"]));
                         }
                     }
-                    if body["message"].as_str().is_some_and(|m| m.contains(&*data.to_string_lossy())) {
+                    if body["message"]
+                        .as_str()
+                        .is_some_and(|m| m.contains(&*data.to_string_lossy()))
+                    {
                         problems.push("the message shows the data directory".into());
                     }
                 }
@@ -687,24 +1191,50 @@ async fn hostile_inputs_get_their_4xx_and_change_nothing() {
         }
         let after = snapshot(&data);
         if after != before {
-            problems.push(format!("changed the catalogue or the data directory: {}", diff(&before, &after)));
+            problems.push(format!(
+                "changed the catalogue or the data directory: {}",
+                diff(&before, &after)
+            ));
             before = after;
         }
         if !problems.is_empty() {
-            failures.push(format!("{} ({} {}): {}", case.name, case.method, truncate(&case.target), problems.join("; ")));
+            failures.push(format!(
+                "{} ({} {}): {}",
+                case.name,
+                case.method,
+                truncate(&case.target),
+                problems.join("; ")
+            ));
         }
     }
     let last = snapshot(&data);
     if last != initial {
-        failures.push(format!("the corpus as a whole changed: {}", diff(&initial, &last)));
+        failures.push(format!(
+            "the corpus as a whole changed: {}",
+            diff(&initial, &last)
+        ));
     }
     // The server is still serving.
-    let health = client.get(format!("http://{addr}/api/videos")).send().await.expect("listing");
+    let health = client
+        .get(format!("http://{addr}/api/videos"))
+        .send()
+        .await
+        .expect("listing");
     assert_eq!(health.status().as_u16(), 200);
     let _ = stop.send(());
     let _ = tokio::time::timeout(Duration::from_secs(15), server).await;
-    println!("bad-input corpus: {} hostile requests, {} failures", cases.len(), failures.len());
-    assert!(failures.is_empty(), "{} of {} rows failed:\n{}", failures.len(), cases.len(), failures.join("\n"));
+    println!(
+        "bad-input corpus: {} hostile requests, {} failures",
+        cases.len(),
+        failures.len()
+    );
+    assert!(
+        failures.is_empty(),
+        "{} of {} rows failed:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
 }
 
 fn diff(before: &Snapshot, after: &Snapshot) -> String {

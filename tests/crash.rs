@@ -63,7 +63,14 @@ const FIXTURES: &[&str] = &["h264.mp4", "nofaststart.mp4", "hevc.mkv", "vp9.webm
 
 /// A multipart upload of `bytes` streamed in small chunks with pauses, so a kill can land in
 /// the middle of it.
-async fn upload(base: String, token: String, name: String, bytes: Vec<u8>, slow: bool, flight: Arc<InFlight>) {
+async fn upload(
+    base: String,
+    token: String,
+    name: String,
+    bytes: Vec<u8>,
+    slow: bool,
+    flight: Arc<InFlight>,
+) {
     let boundary = "CrashLoopBoundary";
     let mut body = format!(
         "--{boundary}\r\nContent-Disposition: form-data; name=\"video\"; filename=\"{name}\"\r\n\
@@ -74,16 +81,20 @@ async fn upload(base: String, token: String, name: String, bytes: Vec<u8>, slow:
     body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
     let chunk = if slow { 4 * 1024 } else { body.len().max(1) };
     let chunks: Vec<Vec<u8>> = body.chunks(chunk).map(<[u8]>::to_vec).collect();
-    let stream = futures_util::stream::iter(chunks.into_iter().enumerate()).then(move |(i, c)| async move {
-        if slow && i > 0 {
-            tokio::time::sleep(Duration::from_millis(25)).await;
-        }
-        Ok::<_, std::io::Error>(c)
-    });
+    let stream =
+        futures_util::stream::iter(chunks.into_iter().enumerate()).then(move |(i, c)| async move {
+            if slow && i > 0 {
+                tokio::time::sleep(Duration::from_millis(25)).await;
+            }
+            Ok::<_, std::io::Error>(c)
+        });
     flight.uploads.fetch_add(1, Ordering::SeqCst);
     let _ = reliability::client(&token)
         .post(format!("{base}/api/videos/upload"))
-        .header("Content-Type", format!("multipart/form-data; boundary={boundary}"))
+        .header(
+            "Content-Type",
+            format!("multipart/form-data; boundary={boundary}"),
+        )
         .body(reqwest::Body::wrap_stream(stream))
         .send()
         .await;
@@ -127,7 +138,12 @@ fn check_after_start(server: &Server, when: &str) {
     let _ = rustix::process::kill_process(pid, rustix::process::Signal::STOP);
     let problems = violations(&server.data);
     let _ = rustix::process::kill_process(pid, rustix::process::Signal::CONT);
-    assert!(problems.is_empty(), "{when}: invariants broken after start-up:\n{}\nlog:\n{}", problems.join("\n"), server.log_tail());
+    assert!(
+        problems.is_empty(),
+        "{when}: invariants broken after start-up:\n{}\nlog:\n{}",
+        problems.join("\n"),
+        server.log_tail()
+    );
 }
 
 /// Runs the crash loop: `iterations` kills, then a final run to the end.
@@ -145,7 +161,10 @@ async fn crash_loop(iterations: usize, seed: u64) -> Faults {
     let mut rng = Rng(seed | 1);
     let mut faults = Faults::default();
     let mut deleted: BTreeSet<String> = BTreeSet::new();
-    let env = [("SOFATHEK_DOWNLOAD_WORKERS", "2".to_owned()), ("SOFATHEK_CONVERT_WORKERS", "1".to_owned())];
+    let env = [
+        ("SOFATHEK_DOWNLOAD_WORKERS", "2".to_owned()),
+        ("SOFATHEK_CONVERT_WORKERS", "1".to_owned()),
+    ];
 
     for iteration in 0..iterations {
         let port = reliability::free_port();
@@ -169,24 +188,38 @@ async fn crash_loop(iterations: usize, seed: u64) -> Faults {
                     )));
                 }
                 2 | 3 => {
-                    let path = if rng.below(3) == 0 { format!("/slow/{name}") } else { format!("/files/{name}") };
+                    let path = if rng.below(3) == 0 {
+                        format!("/slow/{name}")
+                    } else {
+                        format!("/files/{name}")
+                    };
                     let url = media.url(&path);
                     let client = client.clone();
                     let base = base.clone();
                     tasks.push(tokio::spawn(async move {
-                        let _ = client.post(format!("{base}/api/jobs")).json(&json!({ "url": url })).send().await;
+                        let _ = client
+                            .post(format!("{base}/api/jobs"))
+                            .json(&json!({ "url": url }))
+                            .send()
+                            .await;
                     }));
                 }
                 _ => {
                     let ids = video_ids(&client, &base).await;
-                    if let Some(id) = ids.get(rng.below(ids.len().max(1) as u64) as usize).cloned() {
+                    if let Some(id) = ids
+                        .get(rng.below(ids.len().max(1) as u64) as usize)
+                        .cloned()
+                    {
                         let client = client.clone();
                         let base = base.clone();
                         let flight = flight.clone();
                         deleted.insert(id.clone());
                         tasks.push(tokio::spawn(async move {
                             flight.deletes.fetch_add(1, Ordering::SeqCst);
-                            let _ = client.delete(format!("{base}/api/videos/{id}")).send().await;
+                            let _ = client
+                                .delete(format!("{base}/api/videos/{id}"))
+                                .send()
+                                .await;
                             flight.deletes.fetch_sub(1, Ordering::SeqCst);
                         }));
                     }
@@ -208,7 +241,11 @@ async fn crash_loop(iterations: usize, seed: u64) -> Faults {
         faults.during_upload += usize::from(uploads > 0);
         faults.during_delete += usize::from(deletes > 0);
         faults.during_download += usize::from(stages.contains(&"fetching"));
-        faults.during_conversion += usize::from(stages.iter().any(|s| matches!(*s, "probing" | "converting" | "thumbnailing")));
+        faults.during_conversion += usize::from(
+            stages
+                .iter()
+                .any(|s| matches!(*s, "probing" | "converting" | "thumbnailing")),
+        );
         faults.during_publish += usize::from(stages.contains(&"publishing"));
         if uploads == 0 && deletes == 0 && stages.is_empty() {
             faults.idle += 1;
@@ -229,13 +266,20 @@ async fn crash_loop(iterations: usize, seed: u64) -> Faults {
     let began = Instant::now();
     let finished = loop {
         let all = jobs(&client, &base).await;
-        if all.iter().all(|j| matches!(j["state"].as_str(), Some("completed" | "failed" | "cancelled"))) {
+        if all.iter().all(|j| {
+            matches!(
+                j["state"].as_str(),
+                Some("completed" | "failed" | "cancelled")
+            )
+        }) {
             break all;
         }
         assert!(
             began.elapsed() < Duration::from_secs(180),
             "jobs did not finish after the last restart: {:?}\nlog:\n{}",
-            all.iter().map(|j| (j["id"].clone(), j["state"].clone(), j["stage"].clone())).collect::<Vec<_>>(),
+            all.iter()
+                .map(|j| (j["id"].clone(), j["state"].clone(), j["stage"].clone()))
+                .collect::<Vec<_>>(),
             server.log_tail()
         );
         tokio::time::sleep(Duration::from_millis(250)).await;
@@ -251,11 +295,17 @@ async fn crash_loop(iterations: usize, seed: u64) -> Faults {
                     job["id"]
                 );
             }
-            Some("failed") => assert!(!job["error"].is_null(), "a failed job without an error: {job}"),
+            Some("failed") => assert!(
+                !job["error"].is_null(),
+                "a failed job without an error: {job}"
+            ),
             _ => {}
         }
     }
-    let completed = finished.iter().filter(|j| j["state"] == "completed").count();
+    let completed = finished
+        .iter()
+        .filter(|j| j["state"] == "completed")
+        .count();
     let failed = finished.iter().filter(|j| j["state"] == "failed").count();
     println!(
         "crash loop (seed {seed}): {} jobs after {} kills: {completed} completed, {failed} failed; {} videos listed",
@@ -264,9 +314,16 @@ async fn crash_loop(iterations: usize, seed: u64) -> Faults {
         listed.len()
     );
     let server_pid = server.pid();
-    assert!(server.terminate(Duration::from_secs(20)).is_some(), "the server did not stop on SIGTERM");
+    assert!(
+        server.terminate(Duration::from_secs(20)).is_some(),
+        "the server did not stop on SIGTERM"
+    );
     let problems = violations(&data);
-    assert!(problems.is_empty(), "invariants broken after the final stop:\n{}", problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "invariants broken after the final stop:\n{}",
+        problems.join("\n")
+    );
     // No child of any of the servers may outlive them.
     let left: Vec<_> = reliability::processes_named(&["ffmpeg", "ffprobe", "yt-dlp"])
         .into_iter()
@@ -275,7 +332,10 @@ async fn crash_loop(iterations: usize, seed: u64) -> Faults {
                 .is_ok_and(|cwd| cwd.starts_with(dir.path()))
         })
         .collect();
-    assert!(left.is_empty(), "children of killed servers still run (last server {server_pid}): {left:?}");
+    assert!(
+        left.is_empty(),
+        "children of killed servers still run (last server {server_pid}): {left:?}"
+    );
     faults
 }
 

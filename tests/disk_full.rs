@@ -36,12 +36,20 @@ impl Mount {
     fn tmpfs(path: &Path) -> Result<Mount, String> {
         std::fs::create_dir_all(path).map_err(|e| e.to_string())?;
         let out = std::process::Command::new("mount")
-            .args(["-t", "tmpfs", "-o", &format!("size={FS_SIZE},mode=0755"), "tmpfs"])
+            .args([
+                "-t",
+                "tmpfs",
+                "-o",
+                &format!("size={FS_SIZE},mode=0755"),
+                "tmpfs",
+            ])
             .arg(path)
             .output()
             .map_err(|e| format!("cannot run mount: {e}"))?;
         if out.status.success() {
-            Ok(Mount { path: path.to_path_buf() })
+            Ok(Mount {
+                path: path.to_path_buf(),
+            })
         } else {
             Err(String::from_utf8_lossy(&out.stderr).trim().to_owned())
         }
@@ -51,7 +59,10 @@ impl Mount {
 impl Drop for Mount {
     #[allow(clippy::disallowed_methods)]
     fn drop(&mut self) {
-        let _ = std::process::Command::new("umount").arg("-l").arg(&self.path).status();
+        let _ = std::process::Command::new("umount")
+            .arg("-l")
+            .arg(&self.path)
+            .status();
     }
 }
 
@@ -94,13 +105,21 @@ impl Srv {
         config.prepare_data_dir().expect("data dir");
         let state = sofathek::http::AppState::open(config).expect("state");
         let token = reliability::parent_token(&state.db);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("addr"));
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(sofathek::http::serve(listener, state.clone(), async move {
             let _ = rx.await;
         }));
-        Srv { base, state, token, stop: Some(tx), task: Some(task) }
+        Srv {
+            base,
+            state,
+            token,
+            stop: Some(tx),
+            task: Some(task),
+        }
     }
 
     fn client(&self) -> reqwest::Client {
@@ -108,8 +127,10 @@ impl Srv {
     }
 
     async fn upload(&self, name: &str, bytes: Vec<u8>) -> (u16, Value) {
-        let form = reqwest::multipart::Form::new()
-            .part("video", reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned()));
+        let form = reqwest::multipart::Form::new().part(
+            "video",
+            reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned()),
+        );
         let resp = self
             .client()
             .post(format!("{}/api/videos/upload", self.base))
@@ -145,10 +166,16 @@ impl Srv {
                 .json()
                 .await
                 .expect("job json");
-            if matches!(job["data"]["state"].as_str(), Some("completed" | "failed" | "cancelled")) {
+            if matches!(
+                job["data"]["state"].as_str(),
+                Some("completed" | "failed" | "cancelled")
+            ) {
                 return job["data"].clone();
             }
-            assert!(began.elapsed() < Duration::from_secs(90), "job {id} did not end: {job}");
+            assert!(
+                began.elapsed() < Duration::from_secs(90),
+                "job {id} did not end: {job}"
+            );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
@@ -164,14 +191,26 @@ impl Srv {
             .json()
             .await
             .expect("listing json");
-        let videos = listing["data"]["videos"].as_array().cloned().unwrap_or_default();
+        let videos = listing["data"]["videos"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
         assert_eq!(videos.len(), expected_videos, "{listing}");
         for video in videos {
             let path = video["file"]["path"].as_str().expect("path");
-            let resp = self.client().get(format!("{}{path}", self.base)).send().await.expect("stream");
+            let resp = self
+                .client()
+                .get(format!("{}{path}", self.base))
+                .send()
+                .await
+                .expect("stream");
             assert_eq!(resp.status().as_u16(), 200);
             let size = video["file"]["size"].as_u64().expect("size");
-            assert_eq!(resp.bytes().await.expect("body").len() as u64, size, "{path} streamed short");
+            assert_eq!(
+                resp.bytes().await.expect("body").len() as u64,
+                size,
+                "{path} streamed short"
+            );
         }
     }
 
@@ -198,11 +237,11 @@ impl Srv {
 async fn big_file_server(size: usize) -> String {
     let app = axum::Router::new().route(
         "/big.mp4",
-        get(move || async move {
-            ([("content-type", "video/mp4")], vec![0x42u8; size])
-        }),
+        get(move || async move { ([("content-type", "video/mp4")], vec![0x42u8; size]) }),
     );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let addr = listener.local_addr().expect("addr");
     tokio::spawn(async move {
         let _ = axum::serve(listener, app).await;
@@ -243,7 +282,11 @@ async fn a_full_disk_fails_cleanly_and_the_library_keeps_serving() {
     let (status, body) = srv.upload("huge.mp4", vec![7u8; 6 << 20]).await;
     assert_eq!(status, 507, "an upload larger than the free space: {body}");
     assert_eq!(body["code"], "INSUFFICIENT_STORAGE", "{body}");
-    assert!(srv.staging().is_empty(), "a refused upload left {:?} in staging", srv.staging());
+    assert!(
+        srv.staging().is_empty(),
+        "a refused upload left {:?} in staging",
+        srv.staging()
+    );
     srv.still_serving(1).await;
 
     // A download larger than the free space: accepted (the guard sees 3 MiB free), then the job
@@ -252,12 +295,29 @@ async fn a_full_disk_fails_cleanly_and_the_library_keeps_serving() {
     let (status, body) = srv.submit(&url).await;
     assert_eq!(status, 202, "{body}");
     let job = srv.wait_job(body["data"]["id"].as_str().expect("id")).await;
-    assert_eq!(job["state"], "failed", "a download larger than the disk: {job}");
+    assert_eq!(
+        job["state"], "failed",
+        "a download larger than the disk: {job}"
+    );
     println!("disk_full: download failed with {}", job["error"]);
-    assert!(job["error"].to_string().to_ascii_lowercase().contains("disk") || job["error"].to_string().contains("space"),
-        "the error does not say the disk is full: {job}");
-    assert!(srv.staging().is_empty(), "the failed download left {:?} in staging", srv.staging());
-    assert_eq!(reliability::read_state(&data).library, library_before, "something partial was published");
+    assert!(
+        job["error"]
+            .to_string()
+            .to_ascii_lowercase()
+            .contains("disk")
+            || job["error"].to_string().contains("space"),
+        "the error does not say the disk is full: {job}"
+    );
+    assert!(
+        srv.staging().is_empty(),
+        "the failed download left {:?} in staging",
+        srv.staging()
+    );
+    assert_eq!(
+        reliability::read_state(&data).library,
+        library_before,
+        "something partial was published"
+    );
     srv.still_serving(1).await;
 
     // Below the guard: refused up front.
@@ -267,7 +327,10 @@ async fn a_full_disk_fails_cleanly_and_the_library_keeps_serving() {
     assert_eq!(status, 507, "{body}");
     let (status, body) = srv.submit(&url).await;
     assert_eq!(status, 507, "{body}");
-    assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()), "{body}");
+    assert!(
+        body["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "{body}"
+    );
     assert!(srv.staging().is_empty(), "{:?}", srv.staging());
     srv.still_serving(1).await;
 

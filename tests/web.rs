@@ -48,6 +48,8 @@ impl WebServer {
         .expect("config");
         config.prepare_data_dir().expect("data dir");
         let state = AppState::open(config).expect("state");
+        // A parent password and the test token: `common::client()` acts as a parent.
+        common::provision(&state.db);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");

@@ -21,15 +21,28 @@ fuzz_target!(|data: &[u8]| {
             continue;
         };
         if let Some(percent) = report.percent {
-            assert!((0.0..=100.0).contains(&percent), "{line:?}: percent {percent}");
+            assert!(
+                (0.0..=100.0).contains(&percent),
+                "{line:?}: percent {percent}"
+            );
         }
-        for (what, value) in [("out_time", report.out_time_seconds), ("eta", report.eta_seconds), ("speed", report.speed)] {
+        for (what, value) in [
+            ("out_time", report.out_time_seconds),
+            ("eta", report.eta_seconds),
+            ("speed", report.speed),
+        ] {
             if let Some(value) = value {
-                assert!(value.is_finite() && value >= 0.0, "{line:?}: {what} {value}");
+                assert!(
+                    value.is_finite() && value >= 0.0,
+                    "{line:?}: {what} {value}"
+                );
             }
         }
         if report.done {
-            assert!(report.percent.is_none_or(|p| p == 100.0), "{line:?}: {report:?}");
+            assert!(
+                report.percent.is_none_or(|p| p == 100.0),
+                "{line:?}: {report:?}"
+            );
         }
     }
 });

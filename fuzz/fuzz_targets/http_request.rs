@@ -6,7 +6,9 @@
 use axum::body::Body;
 use axum::http::{HeaderName, HeaderValue, Method, Request, header};
 use libfuzzer_sys::fuzz_target;
-use sofathek_fuzz::{Harness, Input, SUBTITLE_FILE, THUMB_FILE, VIDEO_FILE, VIDEO_ID, check_answer};
+use sofathek_fuzz::{
+    Harness, Input, SUBTITLE_FILE, THUMB_FILE, VIDEO_FILE, VIDEO_ID, check_answer,
+};
 
 /// Path templates; `{}` is replaced by the fuzzed segment. Left out: endless streams (SSE), the
 /// health report (tool version checks), URL submissions (they resolve host names; the
@@ -142,5 +144,8 @@ fn uri(template: &str, segment: &str) -> Option<String> {
         }
     }
     let encoded = template.replace("{}", &encoded);
-    encoded.parse::<axum::http::Uri>().is_ok().then_some(encoded)
+    encoded
+        .parse::<axum::http::Uri>()
+        .is_ok()
+        .then_some(encoded)
 }

@@ -29,20 +29,39 @@ fuzz_target!(|data: &[u8]| {
         assert!(seek.is_finite() && seek >= 0.0, "{duration} -> seek {seek}");
     }
     let Some(plan) = plan(&info, &facts) else {
-        assert!(info.primary_video().is_none() || !info.is_media(), "media without a plan: {info:?}");
+        assert!(
+            info.primary_video().is_none() || !info.is_media(),
+            "media without a plan: {info:?}"
+        );
         return;
     };
-    assert!(info.is_media(), "a plan for something that is not media: {info:?}");
+    assert!(
+        info.is_media(),
+        "a plan for something that is not media: {info:?}"
+    );
     let input_path = Path::new("/data/staging/job/work/source.bin");
     let output_path = Path::new("/data/staging/job/work/out.mp4");
     match ffmpeg_args(plan, input_path, output_path, true) {
-        None => assert!(matches!(plan, Plan::Keep { .. }), "{plan:?} without arguments"),
+        None => assert!(
+            matches!(plan, Plan::Keep { .. }),
+            "{plan:?} without arguments"
+        ),
         Some(args) => {
-            let text: Vec<String> = args.iter().map(|a| a.to_string_lossy().into_owned()).collect();
+            let text: Vec<String> = args
+                .iter()
+                .map(|a| a.to_string_lossy().into_owned())
+                .collect();
             assert!(text.iter().any(|a| a.ends_with("source.bin")), "{text:?}");
-            assert!(text.last().is_some_and(|a| a.ends_with("out.mp4")), "{text:?}");
+            assert!(
+                text.last().is_some_and(|a| a.ends_with("out.mp4")),
+                "{text:?}"
+            );
         }
     }
-    let thumb = thumbnail_args(input_path, Path::new("/data/staging/job/work/t.webp"), info.duration);
+    let thumb = thumbnail_args(
+        input_path,
+        Path::new("/data/staging/job/work/t.webp"),
+        info.duration,
+    );
     assert!(!thumb.is_empty());
 });

@@ -15,7 +15,11 @@ const NAMES: &[&str] = &["video", "file", "title", "category", "audio", "other",
 fuzz_target!(|data: &[u8]| {
     let mut input = Input::new(data);
     let shape = input.byte();
-    let boundary = if shape & 1 == 0 { "XyZ".to_owned() } else { input.text() };
+    let boundary = if shape & 1 == 0 {
+        "XyZ".to_owned()
+    } else {
+        input.text()
+    };
     let content_type = match shape >> 1 & 3 {
         0 => format!("multipart/form-data; boundary={boundary}"),
         1 => format!("multipart/form-data; boundary=\"{boundary}\""),
@@ -42,14 +46,25 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let answer = harness.send(request);
-    check_answer(&format!("upload with content type {content_type:?}"), "/api/videos/upload", &answer);
-    assert_ne!(answer.status, StatusCode::ACCEPTED, "an upload was accepted though ffprobe refuses all");
+    check_answer(
+        &format!("upload with content type {content_type:?}"),
+        "/api/videos/upload",
+        &answer,
+    );
+    assert_ne!(
+        answer.status,
+        StatusCode::ACCEPTED,
+        "an upload was accepted though ffprobe refuses all"
+    );
     let left: Vec<_> = std::fs::read_dir(&harness.state.layout.staging)
         .expect("staging directory")
         .flatten()
         .map(|e| e.file_name())
         .collect();
-    assert!(left.is_empty(), "a refused upload left {left:?} in the staging area");
+    assert!(
+        left.is_empty(),
+        "a refused upload left {left:?} in the staging area"
+    );
 });
 
 /// A multipart body from the input: parts with fuzzed names, file names, headers and contents,

@@ -32,9 +32,15 @@ fuzz_target!(|data: &[u8]| {
     match parse_range(&range, size) {
         Ok(r) => {
             assert!(r.start <= r.end, "{range:?} on {size}: {r:?}");
-            assert!(r.end < size, "{range:?} on {size}: {r:?} ends past the file");
+            assert!(
+                r.end < size,
+                "{range:?} on {size}: {r:?} ends past the file"
+            );
             assert_eq!(r.byte_count(), r.end - r.start + 1);
-            assert_eq!(r.content_range(size), format!("bytes {}-{}/{size}", r.start, r.end));
+            assert_eq!(
+                r.content_range(size),
+                format!("bytes {}-{}/{size}", r.start, r.end)
+            );
         }
         Err(RangeError::Unsatisfiable) => {
             assert_eq!(unsatisfied_content_range(size), format!("bytes */{size}"));
@@ -46,19 +52,40 @@ fuzz_target!(|data: &[u8]| {
     assert!(validators.etag.starts_with('"') && validators.etag.ends_with('"'));
     let _ = if_range_matches(&if_range, &validators);
     // The server's own validators always match themselves.
-    assert!(if_range_matches(&validators.etag, &validators), "{validators:?}");
+    assert!(
+        if_range_matches(&validators.etag, &validators),
+        "{validators:?}"
+    );
     if let Some(date) = validators.last_modified_header() {
-        assert!(if_range_matches(&date, &validators), "{date} vs {validators:?}");
-        let fresh = Conditions { if_modified_since: Some(&date), ..Conditions::default() };
+        assert!(
+            if_range_matches(&date, &validators),
+            "{date} vs {validators:?}"
+        );
+        let fresh = Conditions {
+            if_modified_since: Some(&date),
+            ..Conditions::default()
+        };
         assert_eq!(
             evaluate_preconditions(&Method::GET, &fresh, &validators),
             Precondition::NotModified
         );
     }
-    let same = Conditions { if_none_match: Some(&validators.etag), ..Conditions::default() };
-    assert_eq!(evaluate_preconditions(&Method::GET, &same, &validators), Precondition::NotModified);
-    let matching = Conditions { if_match: Some(&validators.etag), ..Conditions::default() };
-    assert_eq!(evaluate_preconditions(&method, &matching, &validators), Precondition::Proceed);
+    let same = Conditions {
+        if_none_match: Some(&validators.etag),
+        ..Conditions::default()
+    };
+    assert_eq!(
+        evaluate_preconditions(&Method::GET, &same, &validators),
+        Precondition::NotModified
+    );
+    let matching = Conditions {
+        if_match: Some(&validators.etag),
+        ..Conditions::default()
+    };
+    assert_eq!(
+        evaluate_preconditions(&method, &matching, &validators),
+        Precondition::Proceed
+    );
 
     let conditions = Conditions {
         if_match: Some(if_match.as_str()).filter(|s| !s.is_empty()),
@@ -68,6 +95,10 @@ fuzz_target!(|data: &[u8]| {
     };
     let outcome = evaluate_preconditions(&method, &conditions, &validators);
     if method == Method::POST {
-        assert_ne!(outcome, Precondition::NotModified, "304 is only for GET and HEAD");
+        assert_ne!(
+            outcome,
+            Precondition::NotModified,
+            "304 is only for GET and HEAD"
+        );
     }
 });

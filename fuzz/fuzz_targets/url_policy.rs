@@ -30,10 +30,17 @@ fuzz_target!(|data: &[u8]| {
     assert!(!host.is_empty(), "{raw:?} accepted without a host");
     assert!(raw.trim_matches(' ').chars().count() <= MAX_URL_CHARS);
     let text = url.as_str();
-    assert!(!text.starts_with('-'), "{raw:?} -> {text} looks like an option");
-    assert!(!text.chars().any(|c| c.is_control() || c.is_whitespace()), "{raw:?} -> {text:?}");
+    assert!(
+        !text.starts_with('-'),
+        "{raw:?} -> {text} looks like an option"
+    );
+    assert!(
+        !text.chars().any(|c| c.is_control() || c.is_whitespace()),
+        "{raw:?} -> {text:?}"
+    );
     // The parsed form is stable: checking it again accepts the same URL.
-    let again = check_syntax(text).unwrap_or_else(|err| panic!("{text:?} refused on re-check: {err}"));
+    let again =
+        check_syntax(text).unwrap_or_else(|err| panic!("{text:?} refused on re-check: {err}"));
     assert_eq!(again.as_str(), text);
     if let Some(url::Host::Ipv4(v4)) = url.host() {
         let _ = is_forbidden_ip(IpAddr::V4(v4));
@@ -45,7 +52,8 @@ fuzz_target!(|data: &[u8]| {
     let options = DownloadOptions::default();
     for args in [
         metadata_args(&options, &url),
-        download_args(&options, &url, Path::new("/data/staging/job")).expect("fixed staging dir is valid"),
+        download_args(&options, &url, Path::new("/data/staging/job"))
+            .expect("fixed staging dir is valid"),
     ] {
         let n = args.len();
         assert!(n >= 2, "{args:?}");

@@ -12,7 +12,10 @@ fuzz_target!(|data: &[u8]| {
     for line in [text.to_string(), format!("{PROGRESS_PREFIX}{text}")] {
         if let Some(progress) = parse_progress_line(&line) {
             if let Some(percent) = progress.percent {
-                assert!(percent.is_finite() && (0.0..=100.0).contains(&percent), "{line:?}: {percent}");
+                assert!(
+                    percent.is_finite() && (0.0..=100.0).contains(&percent),
+                    "{line:?}: {percent}"
+                );
             }
             if let Some(speed) = progress.speed {
                 assert!(!speed.is_nan(), "{line:?}");

@@ -214,7 +214,9 @@ fn config(data: &Path, web: &Path) -> sofathek::config::Config {
         "/bin/false",
     ];
     let args = <Args as clap::Parser>::try_parse_from(argv).expect("harness flags parse");
-    args.config.validate().expect("harness configuration is valid")
+    args.config
+        .validate()
+        .expect("harness configuration is valid")
 }
 
 /// Writes the harness files into the library and records them as one video.
@@ -223,8 +225,11 @@ async fn seed_library(state: &sofathek::http::AppState) {
     let video: Vec<u8> = (0..VIDEO_SIZE).map(|i| (i % 251) as u8).collect();
     std::fs::write(library.join(VIDEO_FILE), &video).expect("video file");
     std::fs::write(library.join(THUMB_FILE), b"RIFF\x0c\0\0\0WEBPVP8 ").expect("thumbnail");
-    std::fs::write(library.join(SUBTITLE_FILE), "WEBVTT\n\n00:00.000 --> 00:01.000\nhi\n")
-        .expect("subtitle");
+    std::fs::write(
+        library.join(SUBTITLE_FILE),
+        "WEBVTT\n\n00:00.000 --> 00:01.000\nhi\n",
+    )
+    .expect("subtitle");
     let record = serde_json::json!({
         "id": VIDEO_ID,
         "title": "Clip",

@@ -513,6 +513,53 @@ mod tests {
         check(Method::PUT, "/metrics", Need::Parent);
     }
 
+    #[test]
+    fn checks() {
+        use crate::db::profiles::{Profile, ProfileKind};
+        let kid = Viewer::Kid(Profile {
+            id: 2,
+            name: "Mia".into(),
+            kind: ProfileKind::Kid,
+            avatar: "red".into(),
+            created_at: String::new(),
+            categories: vec!["kids".into()],
+        });
+        let parent = Viewer::Parent { profile: None };
+        let check_one = |need_: Need, viewer: &Viewer, setup: bool, expected: Option<&str>| {
+            let access = Access {
+                viewer: viewer.clone(),
+                via: if *viewer == Viewer::Anonymous {
+                    Via::Nothing
+                } else {
+                    Via::Cookie
+                },
+                setup,
+                session: None,
+                rejected_credentials: false,
+            };
+            let got = check(need_, &access).err().map(|r| r.code);
+            assert_eq!(got, expected, "{need_:?} {viewer:?} setup={setup}");
+        };
+        let anonymous = Viewer::Anonymous;
+        // Before the setup: reads open, changes refused with the explanation.
+        check_one(Need::Viewer, &anonymous, false, None);
+        check_one(Need::ParentRead, &anonymous, false, None);
+        check_one(Need::Parent, &anonymous, false, Some("SETUP_REQUIRED"));
+        check_one(Need::Parent, &parent, false, Some("SETUP_REQUIRED"));
+        // After: credentials needed, kids limited.
+        check_one(Need::Nothing, &anonymous, true, None);
+        check_one(Need::SignIn, &anonymous, true, None);
+        check_one(Need::Viewer, &anonymous, true, Some("AUTH_REQUIRED"));
+        check_one(Need::Profile, &anonymous, true, Some("PROFILE_REQUIRED"));
+        check_one(Need::Parent, &anonymous, true, Some("AUTH_REQUIRED"));
+        check_one(Need::Viewer, &kid, true, None);
+        check_one(Need::Profile, &kid, true, None);
+        check_one(Need::ParentRead, &kid, true, Some("PARENT_REQUIRED"));
+        check_one(Need::Parent, &kid, true, Some("PARENT_REQUIRED"));
+        check_one(Need::Parent, &parent, true, None);
+        check_one(Need::ParentRead, &parent, true, None);
+    }
+
     fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
         let mut map = HeaderMap::new();
         for (name, value) in pairs {

@@ -28,14 +28,18 @@ where
         }
         let bytes = axum::body::Bytes::from_request(req, state)
             .await
-            .map_err(|err| ApiError::new(err.status(), err.body_text()).with_code("BODY_REJECTED"))?;
+            .map_err(|err| {
+                ApiError::new(err.status(), err.body_text()).with_code("BODY_REJECTED")
+            })?;
         // Every body of this API is an object; serde would also fill a struct from an array
         // (`[null, null]`), so the shape is checked before the fields (which are read straight
         // from the bytes, so duplicate keys are still refused).
         let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
         if first.is_some_and(|b| *b != b'{') {
-            return Err(ApiError::bad_request("Invalid JSON body: expected an object")
-                .with_code("INVALID_JSON"));
+            return Err(
+                ApiError::bad_request("Invalid JSON body: expected an object")
+                    .with_code("INVALID_JSON"),
+            );
         }
         match axum::Json::<T>::from_bytes(&bytes) {
             Ok(axum::Json(value)) => Ok(JsonBody(value)),
@@ -62,7 +66,12 @@ fn has_json_content_type(headers: &axum::http::HeaderMap) -> bool {
     else {
         return false;
     };
-    let essence = value.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    let essence = value
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
     essence
         .strip_prefix("application/")
         .is_some_and(|sub| sub == "json" || sub.ends_with("+json"))

@@ -277,7 +277,9 @@ async fn json_rejections(response: Response) -> Response {
     } else {
         "REJECTED"
     };
-    let mut json = ApiError::new(status, message).with_code(code).into_response();
+    let mut json = ApiError::new(status, message)
+        .with_code(code)
+        .into_response();
     parts.headers.remove(axum::http::header::CONTENT_TYPE);
     parts.headers.remove(axum::http::header::CONTENT_LENGTH);
     json.headers_mut().extend(parts.headers);

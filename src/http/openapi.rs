@@ -133,7 +133,11 @@ mod contract {
     /// `optional`, a text that trims to nothing is accepted too.
     fn trimmed_text(max: usize, optional: bool) -> String {
         let core = format!("[^{WS}{CTRL}](?:[^{CTRL}]{{0,{}}}[^{WS}{CTRL}])?", max - 2);
-        let core = if optional { format!("(?:{core})?") } else { core };
+        let core = if optional {
+            format!("(?:{core})?")
+        } else {
+            core
+        };
         format!("^[{WS}]*{core}[{WS}]*$")
     }
 
@@ -240,7 +244,16 @@ mod contract {
             }),
         );
         let job = object(
-            &["id", "kind", "state", "progress", "attempts", "audio", "createdAt", "updatedAt"],
+            &[
+                "id",
+                "kind",
+                "state",
+                "progress",
+                "attempts",
+                "audio",
+                "createdAt",
+                "updatedAt",
+            ],
             json!({
                 "id": { "type": "string" },
                 "kind": { "enum": ["url", "upload"] },
@@ -287,7 +300,8 @@ mod contract {
         let title = trimmed_text(300, false);
         let optional_title = trimmed_text(300, true);
         let category_name = trimmed_text(100, false);
-        let slug = json!({ "type": "string", "maxLength": 64, "pattern": "^[a-z0-9]+(?:-[a-z0-9]+)*$" });
+        let slug =
+            json!({ "type": "string", "maxLength": 64, "pattern": "^[a-z0-9]+(?:-[a-z0-9]+)*$" });
         vec![
             (
                 "UpdateVideo",
@@ -532,16 +546,28 @@ mod contract {
                 &["slug", "name"],
                 json!({ "slug": { "type": "string" }, "name": { "type": "string" } }),
             ),
-            ("delete", "/api/categories/{slug}") => message(json!({ "slug": { "type": "string" } })),
+            ("delete", "/api/categories/{slug}") => {
+                message(json!({ "slug": { "type": "string" } }))
+            }
             ("get", "/api/jobs") => object(
                 &["jobs", "counts"],
                 json!({ "jobs": { "type": "array", "items": reference("Job") }, "counts": reference("JobCounts") }),
             ),
             ("post", "/api/jobs" | "/api/videos/upload" | "/api/jobs/{id}/retry")
             | ("get" | "delete", "/api/jobs/{id}") => reference("Job"),
-            ("post", "/api/youtube/download") => message(json!({ "queueItem": { "type": "object" } })),
+            ("post", "/api/youtube/download") => {
+                message(json!({ "queueItem": { "type": "object" } }))
+            }
             ("get", "/api/youtube/queue") => object(
-                &["totalItems", "processing", "completed", "failed", "cancelled", "pending", "items"],
+                &[
+                    "totalItems",
+                    "processing",
+                    "completed",
+                    "failed",
+                    "cancelled",
+                    "pending",
+                    "items",
+                ],
                 json!({
                     "totalItems": { "type": "integer" }, "processing": { "type": "integer" },
                     "completed": { "type": "integer" }, "failed": { "type": "integer" },
@@ -549,10 +575,15 @@ mod contract {
                     "items": { "type": "array", "items": { "type": "object" } },
                 }),
             ),
-            ("get", "/api/youtube/download/{id}/status") => object(&["id", "status"], json!({
-                "id": { "type": "string" }, "status": { "type": "string" },
-            })),
-            ("delete", "/api/youtube/download/{id}") => message(json!({ "queueItemId": { "type": "string" } })),
+            ("get", "/api/youtube/download/{id}/status") => object(
+                &["id", "status"],
+                json!({
+                    "id": { "type": "string" }, "status": { "type": "string" },
+                }),
+            ),
+            ("delete", "/api/youtube/download/{id}") => {
+                message(json!({ "queueItemId": { "type": "string" } }))
+            }
             ("post", "/api/youtube/queue/cleanup") => message(json!({
                 "cleanedCount": { "type": "integer", "minimum": 0 },
                 "maxAgeHours": { "type": "number", "minimum": 0 },
@@ -581,7 +612,9 @@ mod contract {
                 &["status", "uptime"],
                 json!({ "status": { "const": "alive" }, "uptime": { "type": "number", "minimum": 0 } }),
             ) } })),
-            "/api/stream/{filename}" | "/api/download/{filename}" | "/api/thumbnails/{filename}"
+            "/api/stream/{filename}"
+            | "/api/download/{filename}"
+            | "/api/thumbnails/{filename}"
                 if matches!(status, 200 | 206) =>
             {
                 Some(json!({ "*/*": { "schema": { "type": "string", "format": "binary" } } }))
@@ -618,7 +651,10 @@ mod contract {
         {
             schemas.insert(name.to_owned(), schema);
         }
-        if let Some(existing) = doc.pointer_mut("/components/schemas").and_then(Value::as_object_mut) {
+        if let Some(existing) = doc
+            .pointer_mut("/components/schemas")
+            .and_then(Value::as_object_mut)
+        {
             existing.extend(schemas);
         } else {
             doc["components"]["schemas"] = Value::Object(schemas);
@@ -627,7 +663,9 @@ mod contract {
             return;
         };
         for (path, item) in paths.iter_mut() {
-            let Some(item) = item.as_object_mut() else { continue };
+            let Some(item) = item.as_object_mut() else {
+                continue;
+            };
             for (method, operation) in item.iter_mut() {
                 complete_operation(path, method, operation);
             }
@@ -643,20 +681,29 @@ mod contract {
         operation["operationId"] = json!(id);
 
         // Parameters: file names per route, listing limits.
-        if let Some(params) = operation.get_mut("parameters").and_then(Value::as_array_mut) {
+        if let Some(params) = operation
+            .get_mut("parameters")
+            .and_then(Value::as_array_mut)
+        {
             for param in params.iter_mut() {
                 let name = param["name"].as_str().unwrap_or_default().to_owned();
                 let schema = match (path, name.as_str()) {
-                    ("/api/stream/{filename}", "filename") => file_name(crate::library::VIDEO_EXTENSIONS),
+                    ("/api/stream/{filename}", "filename") => {
+                        file_name(crate::library::VIDEO_EXTENSIONS)
+                    }
                     ("/api/download/{filename}", "filename") => {
                         let mut all = crate::library::VIDEO_EXTENSIONS.to_vec();
                         all.extend_from_slice(crate::library::DOWNLOAD_EXTRA_EXTENSIONS);
                         file_name(&all)
                     }
-                    ("/api/thumbnails/{filename}", "filename") => file_name(crate::library::THUMBNAIL_EXTENSIONS),
+                    ("/api/thumbnails/{filename}", "filename") => {
+                        file_name(crate::library::THUMBNAIL_EXTENSIONS)
+                    }
                     (_, "id" | "slug") => json!({ "type": "string", "minLength": 1 }),
                     ("/api/videos", "q") => json!({ "type": "string", "maxLength": 500 }),
-                    ("/api/videos", "page") => json!({ "type": "integer", "minimum": 1, "maximum": u32::MAX }),
+                    ("/api/videos", "page") => {
+                        json!({ "type": "integer", "minimum": 1, "maximum": u32::MAX })
+                    }
                     ("/api/videos", "limit") => {
                         json!({ "type": "integer", "minimum": 1, "maximum": crate::http::handlers::videos::MAX_LIMIT })
                     }
@@ -693,7 +740,10 @@ mod contract {
             operation["requestBody"]["required"] = json!(false);
         }
 
-        let Some(responses) = operation.get_mut("responses").and_then(Value::as_object_mut) else {
+        let Some(responses) = operation
+            .get_mut("responses")
+            .and_then(Value::as_object_mut)
+        else {
             return;
         };
         for (status, response) in responses.iter_mut() {
@@ -708,7 +758,11 @@ mod contract {
             }
         }
         if has_params {
-            add_error(responses, 400, "a path or query parameter that cannot be decoded");
+            add_error(
+                responses,
+                400,
+                "a path or query parameter that cannot be decoded",
+            );
         }
         // What the route policy (`http::auth::need`) refuses before the handler runs.
         use crate::http::auth::Need;
@@ -727,13 +781,20 @@ mod contract {
             }
             Need::Parent => {
                 add_error(responses, 401, "no (valid) credentials");
-                add_error(responses, 403, "not a parent, no parent password yet, or a cross-site request");
+                add_error(
+                    responses,
+                    403,
+                    "not a parent, no parent password yet, or a cross-site request",
+                );
             }
         }
         if let Some(content_type) = body_type {
             add_error(responses, 400, "a malformed or invalid body");
             add_error(responses, 413, "a body larger than the limit");
-            if content_type == "application/json" && path != "/api/youtube/download" && path != "/api/youtube/queue/cleanup" {
+            if content_type == "application/json"
+                && path != "/api/youtube/download"
+                && path != "/api/youtube/queue/cleanup"
+            {
                 add_error(responses, 415, "a body that is not application/json");
             }
         }

@@ -119,8 +119,9 @@ fn finish_block(state: &mut ProgressState, done: bool) -> FfmpegProgress {
     };
     let eta_seconds = match (done, total, out_time, state.speed) {
         (true, ..) => Some(0.0),
+        // A tiny speed could make the quotient overflow to infinity: no estimate then.
         (false, Some(total), Some(t), Some(speed)) if speed > 0.0 => {
-            Some(((total - t) / speed).max(0.0))
+            Some(((total - t) / speed).max(0.0)).filter(|eta| eta.is_finite())
         }
         _ => None,
     };
@@ -189,6 +190,19 @@ progress=continue\n";
             (last.percent, last.eta_seconds, last.total_size),
             (Some(100.0), Some(0.0), Some(339_314))
         );
+    }
+
+    #[test]
+    fn a_tiny_speed_gives_no_estimate_rather_than_infinity() {
+        // Found by the fuzzer: a huge duration over a tiny speed overflowed to infinity.
+        let mut state = ProgressState::new(Some(1e300));
+        assert_eq!(
+            parse_ffmpeg_progress("out_time_us=1000000", &mut state),
+            None
+        );
+        assert_eq!(parse_ffmpeg_progress("speed=1e-300x", &mut state), None);
+        let report = parse_ffmpeg_progress("progress=continue", &mut state).expect("a report");
+        assert_eq!(report.eta_seconds, None);
     }
 
     #[test]

@@ -55,10 +55,9 @@ pub(crate) fn redirect(location: &str) -> Response {
     if let Ok(value) = HeaderValue::from_str(location) {
         response.headers_mut().insert(header::LOCATION, value);
     }
-    response.headers_mut().insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("no-store"),
-    );
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
 }
 
@@ -85,7 +84,8 @@ mod tests {
 
     #[test]
     fn next_stays_on_this_server() {
-        let check = |raw: Option<&str>, expected: &str| assert_eq!(safe_next(raw), expected, "{raw:?}");
+        let check =
+            |raw: Option<&str>, expected: &str| assert_eq!(safe_next(raw), expected, "{raw:?}");
         check(None, "/");
         check(Some("/manage?q=x"), "/manage?q=x");
         check(Some("//evil.example"), "/");

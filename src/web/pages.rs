@@ -94,7 +94,9 @@ impl ViewerChrome {
             // Before the setup the parent pages lead to it, so they are shown.
             parent: access.is_parent() || !access.setup,
             name: profile.map(|p| p.name.clone()),
-            initial: profile.and_then(|p| p.name.chars().next()).map(|c| c.to_uppercase().to_string()),
+            initial: profile
+                .and_then(|p| p.name.chars().next())
+                .map(|c| c.to_uppercase().to_string()),
             avatar: profile.map(|p| p.avatar.clone()),
             csrf: access.session.as_ref().map(|s| s.csrf.clone()),
         }

@@ -17,8 +17,8 @@ use crate::db::profiles::{self, Profile, ProfileKind};
 use crate::http::AppState;
 use crate::http::auth::{clear_cookie_header, is_https};
 use crate::http::handlers::jobs::ClientIp;
-use crate::http::handlers::videos::encode_name;
 use crate::http::handlers::session::{self, SignedIn};
+use crate::http::handlers::videos::encode_name;
 
 /// A profile on the picker.
 #[derive(Serialize)]

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 
-import { assertNoErrors, BASE, DESKTOP, launch, openPage, PHONE } from "./helpers.mjs";
+import { assertNoErrors, authFetch, BASE, DESKTOP, launch, openPage, PHONE } from "./helpers.mjs";
 
 /** @type {import("playwright-core").Browser} */
 let browser;
@@ -191,14 +191,14 @@ test("the library updates without a reload when a video is renamed elsewhere", a
   await page.waitForSelector("text=Piano Practice");
   // Give the page's event stream a moment to connect.
   await new Promise((resolve) => setTimeout(resolve, 700));
-  const response = await fetch(`${BASE}/api/videos/Piano_Practice-e2e05`, {
+  const response = await authFetch(`${BASE}/api/videos/Piano_Practice-e2e05`, {
     method: "PATCH",
     headers: { "Content-Type": "application/json" },
     body: JSON.stringify({ title: "Piano Practice (live)" }),
   });
   assert.equal(response.status, 200);
   await page.waitForSelector("text=Piano Practice (live)", { timeout: 10_000 });
-  await fetch(`${BASE}/api/videos/Piano_Practice-e2e05`, {
+  await authFetch(`${BASE}/api/videos/Piano_Practice-e2e05`, {
     method: "PATCH",
     headers: { "Content-Type": "application/json" },
     body: JSON.stringify({ title: "Piano Practice" }),

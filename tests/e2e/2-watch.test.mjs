@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 
-import { assertNoErrors, assertPlays, BASE, launch, openPage } from "./helpers.mjs";
+import { assertNoErrors, assertPlays, authFetch, BASE, launch, openPage } from "./helpers.mjs";
 
 /** @type {import("playwright-core").Browser} */
 let browser;
@@ -42,7 +42,7 @@ test("subtitles are offered as a WebVTT track and load", async () => {
   const downloads = await page.$$eval(".downloads a", (links) => links.map((a) => [a.textContent?.trim(), a.getAttribute("href"), a.getAttribute("download")]));
   assert.deepEqual(downloads[0], ["Download video", "/api/download/Rainbow_Bars-e2e01.mp4", "Rainbow_Bars-e2e01.mp4"]);
   assert.ok(downloads.some(([label]) => /^Subtitles: English/.test(label || "")), JSON.stringify(downloads));
-  const download = await fetch(`${BASE}${downloads[0][1]}`, { method: "HEAD" });
+  const download = await authFetch(`${BASE}${downloads[0][1]}`, { method: "HEAD" });
   assert.equal(download.status, 200);
   assert.match(download.headers.get("content-disposition") || "", /^attachment/);
   assertNoErrors(errors);

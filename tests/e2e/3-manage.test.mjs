@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 
-import { api, assertNoErrors, BASE, launch, openPage, videosByTitle } from "./helpers.mjs";
+import { api, assertNoErrors, authFetch, BASE, launch, openPage, videosByTitle } from "./helpers.mjs";
 
 /** @type {import("playwright-core").Browser} */
 let browser;
@@ -59,7 +59,7 @@ test("delete asks first; cancelling keeps the video", async () => {
   await page.waitForSelector(`${row("Delete Me")}`, { state: "detached" });
   assert.equal(await page.textContent("#manage-status"), "Deleted “Delete Me”.");
   assert.ok(!(await videosByTitle()).has("Delete Me"));
-  const stream = await fetch(`${BASE}/api/stream/Delete_Me-e2e04.mp4`);
+  const stream = await authFetch(`${BASE}/api/stream/Delete_Me-e2e04.mp4`);
   assert.equal(stream.status, 404, "its files are gone");
   assertNoErrors(errors);
   await context.close();

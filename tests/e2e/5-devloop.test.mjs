@@ -33,7 +33,7 @@ async function reloadAfter(page, change) {
 }
 
 test("the unbuilt checkout runs in the browser as plain ES modules", { skip: !DEV_URL }, async () => {
-  const { page, errors, context } = await openPage(browser);
+  const { page, errors, context } = await openPage(browser, { as: "none" });
   const scripts = [];
   page.on("request", (request) => {
     if (request.resourceType() === "script") scripts.push(new URL(request.url()).pathname);
@@ -51,7 +51,7 @@ test("the unbuilt checkout runs in the browser as plain ES modules", { skip: !DE
 });
 
 test("editing CSS or a template reloads the page in under a second", { skip: !DEV_URL }, async () => {
-  const { page, errors, context } = await openPage(browser);
+  const { page, errors, context } = await openPage(browser, { as: "none" });
   await page.goto(DEV_URL);
   const css = join(DEV_WEB_DIR, "assets/app.css");
   const original = readFileSync(css, "utf8");

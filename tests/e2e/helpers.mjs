@@ -1,5 +1,6 @@
-// Shared helpers of the browser tests: the browser, pages that record console errors, polling,
-// screenshots and direct API calls. scripts/e2e sets the E2E_* variables.
+// Shared helpers of the browser tests: the browser, pages that record console errors (signed in
+// as a parent unless asked otherwise), polling, screenshots and direct API calls with the
+// parent's API token. scripts/e2e sets the E2E_* variables.
 import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
@@ -11,6 +12,9 @@ export const DEV_URL = process.env.E2E_DEV_URL || "";
 export const DEV_WEB_DIR = process.env.E2E_DEV_WEB_DIR || "";
 export const MEDIA_DIR = process.env.E2E_MEDIA_DIR || "";
 export const SCREENSHOTS = process.env.E2E_SCREENSHOTS || "artifacts/screenshots";
+/** The production server's parent password and a parent API token (scripts/e2e sets both). */
+export const PARENT_PASSWORD = required("E2E_PARENT_PASSWORD");
+export const TOKEN = required("E2E_TOKEN");
 
 /** Phone and TV/desktop viewports. */
 export const PHONE = { width: 390, height: 844 };
@@ -40,10 +44,44 @@ export async function launch() {
   });
 }
 
+/** `fetch` with the parent's API token. */
+export function authFetch(url, init = {}) {
+  return fetch(url, { ...init, headers: { ...(init.headers || {}), Authorization: `Bearer ${TOKEN}` } });
+}
+
+/** The profiles of the production server. */
+export async function profiles() {
+  const response = await fetch(`${BASE}/api/profiles`);
+  assert.equal(response.status, 200);
+  return (await response.json()).data.profiles;
+}
+
 /**
- * A fresh context and page; `errors` collects console errors and uncaught exceptions.
+ * Signs in on the production server through the API: a kid's profile by name, or the parent
+ * with the password; returns the session cookie's value.
+ * @param {string | null} kid
+ */
+export async function signIn(kid = null) {
+  const all = await profiles();
+  const profile = all.find((p) => (kid ? p.kind === "kid" && p.name === kid : p.kind === "parent"));
+  assert.ok(profile, `no profile ${kid || "parent"}`);
+  const response = await fetch(`${BASE}/api/session`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", Accept: "application/json" },
+    body: JSON.stringify({ profileId: profile.id, password: kid ? undefined : PARENT_PASSWORD }),
+  });
+  assert.equal(response.status, 201, await response.clone().text());
+  const cookie = /sofathek_session=([^;]+)/.exec(response.headers.get("set-cookie") || "");
+  assert.ok(cookie, "a session cookie");
+  return cookie[1];
+}
+
+/**
+ * A fresh context and page; `errors` collects console errors and uncaught exceptions. The
+ * context is signed in as the parent (`as: "parent"`, the default), as a kid (`as: {kid}`) or
+ * not at all (`as: "none"`, and for the development server, which has no password).
  * @param {import("playwright-core").Browser} browser
- * @param {{viewport?: {width: number, height: number}, javaScriptEnabled?: boolean, colorScheme?: "light" | "dark"}} [options]
+ * @param {{viewport?: {width: number, height: number}, javaScriptEnabled?: boolean, colorScheme?: "light" | "dark", as?: "parent" | "none" | {kid: string}}} [options]
  */
 export async function openPage(browser, options = {}) {
   const context = await browser.newContext({
@@ -51,6 +89,11 @@ export async function openPage(browser, options = {}) {
     javaScriptEnabled: options.javaScriptEnabled ?? true,
     colorScheme: options.colorScheme || "dark",
   });
+  const as = options.as || "parent";
+  if (as !== "none") {
+    const value = await signIn(as === "parent" ? null : as.kid);
+    await context.addCookies([{ name: "sofathek_session", value, url: BASE, httpOnly: true, sameSite: "Strict" }]);
+  }
   const page = await context.newPage();
   /** @type {string[]} */
   const errors = [];
@@ -90,9 +133,9 @@ export async function screenshot(page, name) {
   await page.screenshot({ path: join(SCREENSHOTS, `${name}-${size.width}x${size.height}.png`), fullPage: true });
 }
 
-/** Calls the JSON API from the test process; returns `data`. */
+/** Calls the JSON API from the test process with the parent's token; returns `data`. */
 export async function api(path, init = {}) {
-  const response = await fetch(`${BASE}${path}`, {
+  const response = await authFetch(`${BASE}${path}`, {
     ...init,
     headers: { Accept: "application/json", ...(init.body ? { "Content-Type": "application/json" } : {}) },
   });

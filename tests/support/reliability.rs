@@ -72,7 +72,10 @@ pub fn start_server(data: &Path, port: u16, env: &[(&str, String)]) -> Server {
         .env("SOFATHEK_X264_PRESET", "ultrafast")
         .env("SOFATHEK_ENV", "production")
         .env("RATE_LIMIT_MAX_REQUESTS", "1000000")
-        .env("SOFATHEK_WEB_DIR", concat!(env!("CARGO_MANIFEST_DIR"), "/frontend"))
+        .env(
+            "SOFATHEK_WEB_DIR",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/frontend"),
+        )
         .env_remove("RUST_LOG")
         .stdin(Stdio::null())
         .stdout(out)
@@ -81,7 +84,12 @@ pub fn start_server(data: &Path, port: u16, env: &[(&str, String)]) -> Server {
         cmd.env(key, value);
     }
     let child = cmd.spawn().expect("start the sofathek binary");
-    let server = Server { child, port, data: data.to_path_buf(), log };
+    let server = Server {
+        child,
+        port,
+        data: data.to_path_buf(),
+        log,
+    };
     server.wait_ready(Duration::from_secs(20));
     server
 }
@@ -103,7 +111,10 @@ impl Server {
             }
             std::thread::sleep(Duration::from_millis(20));
         }
-        panic!("the server did not listen within {limit:?}; log:\n{}", self.log_tail());
+        panic!(
+            "the server did not listen within {limit:?}; log:\n{}",
+            self.log_tail()
+        );
     }
 
     /// SIGKILL, then reap.
@@ -169,9 +180,12 @@ pub fn read_state(data: &Path) -> State {
         rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
     )
     .expect("open the catalogue");
-    conn.busy_timeout(Duration::from_secs(10)).expect("busy timeout");
+    conn.busy_timeout(Duration::from_secs(10))
+        .expect("busy timeout");
     let mut catalogue: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    let mut stmt = conn.prepare("SELECT video_id, name FROM files").expect("files");
+    let mut stmt = conn
+        .prepare("SELECT video_id, name FROM files")
+        .expect("files");
     let rows = stmt
         .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
         .expect("files");
@@ -179,7 +193,9 @@ pub fn read_state(data: &Path) -> State {
         let (id, name) = row.expect("row");
         catalogue.entry(id).or_default().push(name);
     }
-    let mut stmt = conn.prepare("SELECT id, file_name FROM videos").expect("videos");
+    let mut stmt = conn
+        .prepare("SELECT id, file_name FROM videos")
+        .expect("videos");
     let rows = stmt
         .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
         .expect("videos");
@@ -191,10 +207,16 @@ pub fn read_state(data: &Path) -> State {
         }
     }
     let mut jobs = BTreeMap::new();
-    let mut stmt = conn.prepare("SELECT id, state, error_code FROM jobs").expect("jobs");
+    let mut stmt = conn
+        .prepare("SELECT id, state, error_code FROM jobs")
+        .expect("jobs");
     let rows = stmt
         .query_map([], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, Option<String>>(2)?))
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, Option<String>>(2)?,
+            ))
         })
         .expect("jobs");
     for row in rows {
@@ -243,12 +265,13 @@ pub fn violations(data: &Path) -> Vec<String> {
         }
     }
     for entry in &state.staging {
-        let unfinished = state
-            .jobs
-            .get(entry)
-            .is_some_and(|(s, _)| s == "queued" || s == "running" || s == "failed" || s == "cancelled");
+        let unfinished = state.jobs.get(entry).is_some_and(|(s, _)| {
+            s == "queued" || s == "running" || s == "failed" || s == "cancelled"
+        });
         if !unfinished {
-            problems.push(format!("staging entry {entry} belongs to no unfinished job"));
+            problems.push(format!(
+                "staging entry {entry} belongs to no unfinished job"
+            ));
         }
     }
     problems
@@ -261,7 +284,11 @@ pub fn processes_named(names: &[&str]) -> Vec<(u32, char, u32, String)> {
         return found;
     };
     for entry in entries.flatten() {
-        let Some(pid) = entry.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) else {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<u32>().ok())
+        else {
             continue;
         };
         let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) else {
@@ -271,13 +298,22 @@ pub fn processes_named(names: &[&str]) -> Vec<(u32, char, u32, String)> {
         let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
             continue;
         };
-        let Some(close) = stat.rfind(')') else { continue };
-        let comm = stat.get(stat.find('(').map_or(0, |i| i + 1)..close).unwrap_or("");
+        let Some(close) = stat.rfind(')') else {
+            continue;
+        };
+        let comm = stat
+            .get(stat.find('(').map_or(0, |i| i + 1)..close)
+            .unwrap_or("");
         let mut fields = stat[close + 1..].split_whitespace();
         let state = fields.next().and_then(|s| s.chars().next()).unwrap_or('?');
         let ppid = fields.next().and_then(|s| s.parse().ok()).unwrap_or(0);
         if names.iter().any(|n| comm.contains(n) || cmd.contains(n)) {
-            found.push((pid, state, ppid, if cmd.is_empty() { comm.to_owned() } else { cmd }));
+            found.push((
+                pid,
+                state,
+                ppid,
+                if cmd.is_empty() { comm.to_owned() } else { cmd },
+            ));
         }
     }
     found
@@ -288,14 +324,23 @@ pub fn descendants(root: u32) -> Vec<u32> {
     let mut parents: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
     if let Ok(entries) = std::fs::read_dir("/proc") {
         for entry in entries.flatten() {
-            let Some(pid) = entry.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) else {
+            let Some(pid) = entry
+                .file_name()
+                .to_str()
+                .and_then(|n| n.parse::<u32>().ok())
+            else {
                 continue;
             };
             let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
                 continue;
             };
-            let Some(close) = stat.rfind(')') else { continue };
-            let ppid = stat[close + 1..].split_whitespace().nth(1).and_then(|s| s.parse().ok());
+            let Some(close) = stat.rfind(')') else {
+                continue;
+            };
+            let ppid = stat[close + 1..]
+                .split_whitespace()
+                .nth(1)
+                .and_then(|s| s.parse().ok());
             if let Some(ppid) = ppid {
                 parents.entry(ppid).or_default().push(pid);
             }
