@@ -150,6 +150,11 @@ pub fn router(state: AppState) -> Router {
         .route("/api/videos/upload", post(upload::create))
         .layer(axum::extract::DefaultBodyLimit::disable())
         .layer(middleware::map_response(json_rejections))
+        // Refused before a byte of the body is read.
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::authorize,
+        ))
         .layer(middleware::from_fn_with_state(state.clone(), observe));
 
     Router::new()
@@ -160,6 +165,8 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::web::routes())
         .fallback(meta::not_found)
         .method_not_allowed_fallback(meta::method_not_allowed)
+        // Every route: who is asking, the route policy, same-origin and CSRF (see `auth`).
+        .layer(middleware::from_fn_with_state(state.clone(), auth::authorize))
         .layer(middleware::from_fn_with_state(state.clone(), observe))
         .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
@@ -167,8 +174,6 @@ pub fn router(state: AppState) -> Router {
             REQUEST_TIMEOUT,
         ))
         .merge(uploads)
-        // Every route, uploads included: refused requests never reach a handler or a body.
-        .layer(middleware::from_fn_with_state(state.clone(), auth::authorize))
         .layer(header("content-security-policy", CSP))
         .layer(header("x-content-type-options", "nosniff"))
         .layer(header("referrer-policy", "same-origin"))
