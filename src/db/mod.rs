@@ -140,6 +140,27 @@ impl Db {
         .map_err(|e| DbError::Task(e.to_string()))?
     }
 
+    /// Runs a point lookup (a primary-key or unique-index query of a few microseconds) on the
+    /// calling thread when a reader connection is free, else like [`Db::read`].
+    ///
+    /// Hot per-request paths (session lookup, file lookup for streaming) use it to avoid a
+    /// hand-off to the blocking pool per request; anything that may scan (listing, search)
+    /// must use [`Db::read`].
+    pub async fn read_point<T, F>(&self, f: F) -> DbResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> DbResult<T> + Send + 'static,
+    {
+        let start = self.inner.next_reader.fetch_add(1, Ordering::Relaxed);
+        for offset in 0..self.inner.readers.len() {
+            let i = (start + offset) % self.inner.readers.len();
+            if let Ok(conn) = self.inner.readers[i].try_lock() {
+                return f(&conn);
+            }
+        }
+        self.read(f).await
+    }
+
     /// Runs `f` inside one write transaction on the blocking pool; an error rolls it back.
     pub async fn write<T, F>(&self, f: F) -> DbResult<T>
     where

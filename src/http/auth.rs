@@ -129,7 +129,7 @@ pub async fn resolve(state: &AppState, headers: &HeaderMap) -> Result<Access, Ap
     let now = crate::db::now();
     let (access, token) = state
         .db
-        .read(move |conn| {
+        .read_point(move |conn| {
             let setup = profiles::password_hash(conn)?.is_some();
             let mut access = Access::anonymous(setup);
             let mut used_token = None;
