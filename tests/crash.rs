@@ -188,7 +188,9 @@ async fn crash_loop(iterations: usize, seed: u64) -> Faults {
                     )));
                 }
                 2 | 3 => {
-                    let path = if rng.below(3) == 0 {
+                    // Trickling downloads (killed mid-fetch) in the first half; then the
+                    // trickle is released and they finish, so the slots free up.
+                    let path = if iteration < iterations / 2 && rng.below(3) == 0 {
                         format!("/slow/{name}")
                     } else {
                         format!("/files/{name}")
@@ -226,13 +228,60 @@ async fn crash_loop(iterations: usize, seed: u64) -> Faults {
                 }
             }
         }
-        tokio::time::sleep(Duration::from_millis(100 + rng.below(2400))).await;
-        // What is going on right now (the job list is read just before the kill).
-        let running: Vec<Value> = jobs(&client, &base)
-            .await
-            .into_iter()
-            .filter(|j| j["state"] == "running")
-            .collect();
+        if iteration == iterations / 2 {
+            media.release();
+        }
+        // When to kill: at a random moment, right after a delete was sent, or as soon as a
+        // job reaches its last stages (thumbnail, publish).
+        let mode = rng.below(4);
+        match mode {
+            0 => {
+                let ids = video_ids(&client, &base).await;
+                if let Some(id) = ids
+                    .get(rng.below(ids.len().max(1) as u64) as usize)
+                    .cloned()
+                {
+                    deleted.insert(id.clone());
+                    let client = client.clone();
+                    let base = base.clone();
+                    let flight = flight.clone();
+                    flight.deletes.fetch_add(1, Ordering::SeqCst);
+                    tasks.push(tokio::spawn(async move {
+                        let _ = client
+                            .delete(format!("{base}/api/videos/{id}"))
+                            .send()
+                            .await;
+                        flight.deletes.fetch_sub(1, Ordering::SeqCst);
+                    }));
+                }
+                tokio::time::sleep(Duration::from_millis(rng.below(4))).await;
+            }
+            1 => {
+                let began = Instant::now();
+                while began.elapsed() < Duration::from_secs(4) {
+                    let late = jobs(&client, &base).await.iter().any(|j| {
+                        j["state"] == "running"
+                            && matches!(j["stage"].as_str(), Some("thumbnailing" | "publishing"))
+                    });
+                    if late {
+                        break;
+                    }
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                }
+            }
+            _ => tokio::time::sleep(Duration::from_millis(100 + rng.below(2400))).await,
+        }
+        // What is going on right now (the job list is read just before the kill, except when the
+        // kill must land during a delete, which takes only milliseconds).
+        let running: Vec<Value> = if mode == 0 {
+            Vec::new()
+        } else {
+            jobs(&client, &base)
+                .await
+                .into_iter()
+                .filter(|j| j["state"] == "running")
+                .collect()
+        };
         let stages: Vec<&str> = running.iter().filter_map(|j| j["stage"].as_str()).collect();
         let uploads = flight.uploads.load(Ordering::SeqCst);
         let deletes = flight.deletes.load(Ordering::SeqCst);

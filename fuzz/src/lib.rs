@@ -108,7 +108,11 @@ impl Harness {
     }
 
     fn build() -> Harness {
-        let dir = tempfile::tempdir().expect("temporary directory");
+        // libFuzzer ends the process without running destructors, so the directory stays:
+        // keep it under fuzz/target/, where `cargo clean` finds it.
+        let parent = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/harness");
+        std::fs::create_dir_all(&parent).expect("harness directory");
+        let dir = tempfile::tempdir_in(&parent).expect("temporary directory");
         let data = dir.path().join("data");
         let web = Path::new(env!("CARGO_MANIFEST_DIR")).join("../frontend");
         let config = config(&data, &web);
