@@ -28,20 +28,9 @@ impl Fixtures {
     }
 }
 
-/// Runs ffmpeg for fixture generation; fails loudly when ffmpeg is missing.
-#[allow(clippy::disallowed_methods)] // tests generate media directly; the service uses `process`
-pub fn ffmpeg(args: &[&str]) {
-    let out = std::process::Command::new("ffmpeg")
-        .args(["-hide_banner", "-loglevel", "error", "-nostdin", "-y"])
-        .args(args)
-        .output()
-        .expect("ffmpeg must be installed for the ingest tests (apt-get install ffmpeg)");
-    assert!(
-        out.status.success(),
-        "ffmpeg {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
+/// Runs ffmpeg for fixture generation; fails loudly when ffmpeg is missing (the shared helper
+/// of `tests/common`, which every test that includes this module also includes).
+pub use crate::common::ffmpeg;
 
 /// Runs ffprobe and returns its JSON (format and streams).
 #[allow(clippy::disallowed_methods)]
