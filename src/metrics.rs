@@ -19,11 +19,15 @@ struct Histogram {
     sum: f64,
 }
 
+/// Request histograms of one route: by method, then by status.
+type ByMethod = BTreeMap<String, BTreeMap<u16, Histogram>>;
+
 /// The process's metrics.
 #[derive(Default)]
 pub struct Metrics {
-    /// Keyed by (method, matched route, status).
-    requests: Mutex<BTreeMap<(String, String, u16), Histogram>>,
+    /// Keyed by matched route, then method, then status: nested so that recording a request
+    /// looks entries up by `&str` and allocates only the first time a key is seen.
+    requests: Mutex<BTreeMap<String, ByMethod>>,
     /// Bytes of media, thumbnails and downloads sent.
     pub bytes_streamed: std::sync::Arc<AtomicU64>,
     /// Keyed by (job kind, outcome).
@@ -38,11 +42,8 @@ impl Metrics {
     /// Records one finished request.
     pub fn observe_request(&self, method: &str, route: &str, status: u16, took: Duration) {
         let mut map = self.requests.lock().unwrap_or_else(|p| p.into_inner());
-        observe(
-            map.entry((method.to_owned(), route.to_owned(), status))
-                .or_default(),
-            took,
-        );
+        let by_method = slot(&mut map, route);
+        observe(slot(by_method, method).entry(status).or_default(), took);
     }
 
     /// Records one finished job.
@@ -62,18 +63,22 @@ impl Metrics {
         out.push_str("# TYPE sofathek_http_request_duration_seconds histogram\n");
         {
             let map = self.requests.lock().unwrap_or_else(|p| p.into_inner());
-            for ((method, route, status), h) in map.iter() {
-                let labels = format!(
-                    "method=\"{}\",route=\"{}\",status=\"{status}\"",
-                    escape(method),
-                    escape(route)
-                );
-                render_histogram(
-                    &mut out,
-                    "sofathek_http_request_duration_seconds",
-                    &labels,
-                    h,
-                );
+            for (route, by_method) in map.iter() {
+                for (method, by_status) in by_method {
+                    for (status, h) in by_status {
+                        let labels = format!(
+                            "method=\"{}\",route=\"{}\",status=\"{status}\"",
+                            escape(method),
+                            escape(route)
+                        );
+                        render_histogram(
+                            &mut out,
+                            "sofathek_http_request_duration_seconds",
+                            &labels,
+                            h,
+                        );
+                    }
+                }
             }
         }
         out.push_str(
@@ -98,6 +103,14 @@ impl Metrics {
         );
         out
     }
+}
+
+/// The value under `key`, inserted (and the key allocated) only when missing.
+fn slot<'a, V: Default>(map: &'a mut BTreeMap<String, V>, key: &str) -> &'a mut V {
+    if !map.contains_key(key) {
+        map.insert(key.to_owned(), V::default());
+    }
+    map.get_mut(key).expect("inserted above")
 }
 
 fn observe(h: &mut Histogram, took: Duration) {

@@ -12,6 +12,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::db::memo::Memo;
 use crate::db::profiles::{self, Profile, ProfileKind};
 use crate::db::{Db, DbError};
 
@@ -116,12 +117,29 @@ impl Access {
     }
 }
 
+/// Credentials as sent with a request, secrets already hashed (the database stores hashes).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Credential {
+    None,
+    /// The hash of a session cookie; empty for a malformed one.
+    Cookie(String),
+    /// The hash of a well-formed API token; `None` for a malformed `Authorization` header.
+    Bearer(Option<String>),
+}
+
+/// Largest number of credentials whose access is remembered (see [`Auth::access`]).
+const ACCESS_MEMO_CAPACITY: usize = 1024;
+
 /// Shared state of the sign-in code.
 #[derive(Debug)]
 pub struct Auth {
     pub throttle: throttle::Throttle,
     /// Password hashing is CPU- and memory-heavy: at most this many run at once.
     pub hashing: tokio::sync::Semaphore,
+    /// Recently resolved valid credentials (and "no credentials"), so that a request does not
+    /// query the database to learn who is asking; see [`crate::db::memo`] for when an answer
+    /// is reused. Rejected credentials are never remembered.
+    pub access: Memo<Credential, (Access, Option<crate::db::profiles::TokenRow>)>,
 }
 
 impl Auth {
@@ -129,6 +147,7 @@ impl Auth {
         Arc::new(Auth {
             throttle: throttle::Throttle::default(),
             hashing: tokio::sync::Semaphore::new(2),
+            access: Memo::new(ACCESS_MEMO_CAPACITY),
         })
     }
 

@@ -6,13 +6,14 @@
 
 pub mod categories;
 pub mod jobs;
+pub mod memo;
 pub mod profiles;
 pub mod progress;
 pub mod videos;
 
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use rusqlite::Connection;
 
@@ -85,6 +86,8 @@ struct Inner {
     writer: std::sync::Mutex<Connection>,
     readers: Vec<std::sync::Mutex<Connection>>,
     next_reader: AtomicUsize,
+    /// Write transactions committed through this handle: see [`memo`].
+    generation: AtomicU64,
 }
 
 fn configure(conn: &Connection) -> rusqlite::Result<()> {
@@ -120,6 +123,7 @@ impl Db {
                 writer: std::sync::Mutex::new(writer),
                 readers,
                 next_reader: AtomicUsize::new(0),
+                generation: AtomicU64::new(0),
             }),
         })
     }
@@ -161,6 +165,31 @@ impl Db {
         self.read(f).await
     }
 
+    /// Number of write transactions this process has committed; a memo answer read at an older
+    /// count may be stale.
+    pub fn generation(&self) -> u64 {
+        self.inner.generation.load(Ordering::Acquire)
+    }
+
+    /// A point lookup answered from `memo` while its answer is current (see [`memo`]), else
+    /// run like [`Db::read_point`] and remembered. Errors (including `NotFound`) are not
+    /// remembered.
+    pub async fn read_memo<K, V, F>(&self, memo: &memo::Memo<K, V>, key: K, f: F) -> DbResult<V>
+    where
+        K: Eq + std::hash::Hash,
+        V: Clone + Send + 'static,
+        F: FnOnce(&Connection) -> DbResult<V> + Send + 'static,
+    {
+        // Read the count before the query: a write committing meanwhile makes the answer stale.
+        let generation = self.generation();
+        if let Some(value) = memo.get(&key, generation) {
+            return Ok(value);
+        }
+        let value = self.read_point(f).await?;
+        memo.put(key, generation, value.clone());
+        Ok(value)
+    }
+
     /// Runs `f` inside one write transaction on the blocking pool; an error rolls it back.
     pub async fn write<T, F>(&self, f: F) -> DbResult<T>
     where
@@ -173,6 +202,7 @@ impl Db {
             let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
             let value = f(&tx)?;
             tx.commit()?;
+            inner.generation.fetch_add(1, Ordering::AcqRel);
             Ok(value)
         })
         .await
@@ -188,6 +218,7 @@ impl Db {
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let value = f(&tx)?;
         tx.commit()?;
+        self.inner.generation.fetch_add(1, Ordering::AcqRel);
         Ok(value)
     }
 

@@ -17,7 +17,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use crate::auth::secret;
-use crate::auth::{Access, SessionInfo, Via, Viewer};
+use crate::auth::{Access, Credential, SessionInfo, Via, Viewer};
 use crate::db::profiles;
 use crate::error::ApiError;
 use crate::http::AppState;
@@ -87,15 +87,6 @@ pub fn need(method: &Method, route: &str) -> Need {
     }
 }
 
-/// Credentials as sent.
-enum Credential {
-    None,
-    /// The hash of a well-formed session cookie.
-    Cookie(String),
-    /// The hash of a well-formed API token; `None` for a malformed `Authorization` header.
-    Bearer(Option<String>),
-}
-
 /// The value of the session cookie, if the request has one.
 pub fn session_cookie(headers: &HeaderMap) -> Option<&str> {
     headers
@@ -123,9 +114,25 @@ fn credential(headers: &HeaderMap) -> Credential {
     }
 }
 
-/// Reads the request's credentials (one database read).
+/// Reads the request's credentials: from [`Auth::access`](crate::auth::Auth::access) while
+/// that answer is current, else with one database read.
 pub async fn resolve(state: &AppState, headers: &HeaderMap) -> Result<Access, ApiError> {
     let credential = credential(headers);
+    // Read before the lookup: a write committing meanwhile makes the answer stale.
+    let generation = state.db.generation();
+    if let Some((access, token)) = state.auth.access.get(&credential, generation) {
+        let expired = access
+            .session
+            .as_ref()
+            .is_some_and(|s| s.expires_at <= crate::db::now());
+        if !expired {
+            if let Some(token) = token {
+                touch_token(state, token);
+            }
+            return Ok(access);
+        }
+    }
+    let key = credential.clone();
     let now = crate::db::now();
     let (access, token) = state
         .db
@@ -166,6 +173,12 @@ pub async fn resolve(state: &AppState, headers: &HeaderMap) -> Result<Access, Ap
             Ok((access, used_token))
         })
         .await?;
+    if !access.rejected_credentials {
+        state
+            .auth
+            .access
+            .put(key, generation, (access.clone(), token.clone()));
+    }
     if let Some(token) = token {
         touch_token(state, token);
     }

@@ -69,7 +69,7 @@ async fn locate(
     let owned = name.to_owned();
     match state
         .db
-        .read_point(move |conn| {
+        .read_memo(&state.file_owners, name.to_owned(), move |conn| {
             let (owner, _) = videos::find_file(conn, &owned)?;
             videos::category_of(conn, &owner)
         })
