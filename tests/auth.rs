@@ -619,6 +619,19 @@ async fn a_kid_sees_only_allowed_categories_by_every_route() {
     assert_eq!(list["data"]["videos"][0]["id"], MUSIC_VIDEO, "{list}");
     let (status, _) = get(format!("/api/stream/{KIDS_VIDEO}.mp4")).await;
     assert_eq!(status, 404);
+    // So does moving a video out of the allowed categories, right after it was streamed (the
+    // server remembers file owners; every change it makes forgets them).
+    let (status, _) = get(format!("/api/stream/{MUSIC_VIDEO}.mp4")).await;
+    assert_eq!(status, 200);
+    let (status, moved) = send(
+        client()
+            .patch(server.url(&format!("/api/videos/{MUSIC_VIDEO}")))
+            .json(&json!({ "category": "kids" })),
+    )
+    .await;
+    assert_eq!(status, 200, "{moved}");
+    let (status, _) = get(format!("/api/stream/{MUSIC_VIDEO}.mp4")).await;
+    assert_eq!(status, 404);
 }
 
 /// Reads an SSE stream until `until` is seen or `wait` passes; returns the text.
@@ -1274,6 +1287,45 @@ async fn admin_set_password_and_create_token_work_on_the_command_line() {
     )
     .await;
     assert_eq!(status, 201, "{answer}");
+}
+
+/// The server remembers who is asking for up to `sofathek::db::memo::MAX_AGE`; a change made by
+/// another process (the CLI) while it runs must be seen within that time.
+#[tokio::test]
+async fn a_password_set_on_the_command_line_applies_to_the_running_server() {
+    let server = TestServer::start_fresh().await;
+    let anonymous = || anonymous_client().get(server.url("/api/videos")).send();
+    // Before the setup reads are open; asking twice makes the server remember the answer.
+    for _ in 0..2 {
+        assert_eq!(anonymous().await.expect("list").status().as_u16(), 200);
+    }
+    let data = server.data();
+    let out = sofathek(
+        &[
+            "admin",
+            "set-password",
+            "--data-path",
+            data.to_str().expect("utf-8"),
+        ],
+        "set while serving\n",
+    );
+    assert!(out.status.success(), "{out:?}");
+    let allowed = sofathek::db::memo::MAX_AGE + Duration::from_secs(2);
+    let deadline = Instant::now() + allowed;
+    loop {
+        let status = anonymous().await.expect("list").status().as_u16();
+        if status == 401 {
+            break;
+        }
+        assert_eq!(status, 200);
+        assert!(
+            Instant::now() < deadline,
+            "still open {allowed:?} after the password was set"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // The new password signs a parent in.
+    sign_in(&server, parent_id(&server).await, Some("set while serving")).await;
 }
 
 #[tokio::test]
