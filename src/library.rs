@@ -165,6 +165,45 @@ pub fn resolve(layout: &Layout, name: &str) -> Resolved {
     }
 }
 
+/// Opens the library directory for [`open_cached`]: a handle that names the directory itself,
+/// not a path (`O_PATH`), kept for the life of the server.
+#[cfg(target_os = "linux")]
+pub fn open_dir(layout: &Layout) -> io::Result<std::os::fd::OwnedFd> {
+    use rustix::fs::{Mode, OFlags};
+    let flags = OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC;
+    Ok(rustix::fs::open(&*layout.library, flags, Mode::empty())?)
+}
+
+/// Opens the library file `name` (checked by [`check_name`]) relative to the library directory
+/// `dir`, only if that needs neither the disk nor a decision about symlinks: `openat2` with
+/// `RESOLVE_CACHED` (dentry cache only), `RESOLVE_BENEATH` and `RESOLVE_NO_SYMLINKS`. A file
+/// opened this way is a plain directory entry of the library, exactly what [`resolve`]
+/// accepts without canonicalising. `None` for anything else (a symlink, not cached, missing,
+/// an old kernel): then [`resolve`] and a path open give the authoritative answer.
+///
+/// This is the streaming hot path: one system call instead of a `lstat` of the full path
+/// followed by an `open` that walks the path again.
+#[cfg(target_os = "linux")]
+pub fn open_cached(dir: std::os::fd::BorrowedFd<'_>, name: &str) -> Option<std::fs::File> {
+    use rustix::fs::{Mode, OFlags, ResolveFlags};
+    use std::sync::atomic::{AtomicBool, Ordering};
+    /// Cleared when the kernel (before 5.12) or a seccomp filter refuses these flags.
+    static WORKS: AtomicBool = AtomicBool::new(true);
+    if !WORKS.load(Ordering::Relaxed) {
+        return None;
+    }
+    let flags = OFlags::RDONLY | OFlags::NONBLOCK | OFlags::CLOEXEC | OFlags::NOCTTY;
+    let resolve = ResolveFlags::CACHED | ResolveFlags::BENEATH | ResolveFlags::NO_SYMLINKS;
+    match rustix::fs::openat2(dir, name, flags, Mode::empty(), resolve) {
+        Ok(fd) => Some(std::fs::File::from(fd)),
+        Err(rustix::io::Errno::NOSYS | rustix::io::Errno::INVAL | rustix::io::Errno::PERM) => {
+            WORKS.store(false, Ordering::Relaxed);
+            None
+        }
+        Err(_) => None,
+    }
+}
+
 /// One file produced by a job, ready to move into the library.
 #[derive(Debug, Clone)]
 pub struct StagedFile {

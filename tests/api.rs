@@ -863,3 +863,80 @@ async fn file_deleted_mid_stream_does_not_crash_the_server() {
     let (status, _) = server.get_json("/api/health/live").await;
     assert_eq!(status, 200);
 }
+
+/// Library files stay open between requests (for speed); what is served must still always be
+/// what the library holds now, and a deleted file must not stay open.
+#[tokio::test]
+async fn files_kept_open_are_never_served_stale() {
+    let server = library_server(&[]).await;
+    let path = server.library().join(VIDEO);
+    let url = server.url(&format!("/api/stream/{VIDEO}"));
+    let fetch = || async {
+        let resp = client().get(&url).send().await.expect("get");
+        let status = resp.status().as_u16();
+        let length = resp.content_length();
+        let body = resp.bytes().await.expect("body");
+        (status, length, body)
+    };
+    let (status, _, original) = fetch().await;
+    assert_eq!(status, 200);
+    // The first use of the test's API token is recorded (a write, which makes the server
+    // forget open files); ask again once that is done so that the file is held open.
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let (_, _, again) = fetch().await;
+    assert_eq!(again, original);
+
+    // Replaced by another file under the same name (a new inode).
+    let replacement = server.library().join(".replacement");
+    std::fs::write(&replacement, b"a different file").expect("write");
+    std::fs::rename(&replacement, &path).expect("rename");
+    let (status, length, body) = fetch().await;
+    assert_eq!(status, 200);
+    assert_eq!(&body[..], b"a different file");
+    assert_eq!(length, Some(16));
+
+    // Changed in place (the same inode grows): the new size is served.
+    {
+        use std::io::Write;
+        let mut file = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .expect("open");
+        file.write_all(b", longer").expect("append");
+    }
+    let (_, length, body) = fetch().await;
+    assert_eq!(&body[..], b"a different file, longer");
+    assert_eq!(length, Some(24));
+    assert_ne!(body, original);
+
+    // Deleted through the API right after being streamed: gone at once, and the server lets
+    // go of the file so its disk space is freed.
+    let resp = client()
+        .delete(server.url("/api/videos/Test_Video-abc123"))
+        .send()
+        .await
+        .expect("delete");
+    assert_eq!(resp.status(), 200);
+    let (status, _, _) = fetch().await;
+    assert_eq!(status, 404);
+    let held = || {
+        std::fs::read_dir("/proc/self/fd")
+            .expect("fds")
+            .filter_map(|e| std::fs::read_link(e.ok()?.path()).ok())
+            .any(|target| {
+                target
+                    .to_string_lossy()
+                    .starts_with(&*path.to_string_lossy())
+            })
+    };
+    let deadline = std::time::Instant::now()
+        + sofathek::db::memo::MAX_AGE * 2
+        + std::time::Duration::from_secs(2);
+    while held() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the deleted file is still open"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}

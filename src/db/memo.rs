@@ -14,6 +14,7 @@
 //! Entries are bounded: a full memo is emptied rather than evicted entry by entry, so a client
 //! sending many distinct keys cannot grow the server's memory.
 
+use std::borrow::Borrow;
 use std::collections::HashMap;
 use std::hash::Hash;
 use std::sync::Mutex;
@@ -46,7 +47,11 @@ impl<K: Eq + Hash, V: Clone> Memo<K, V> {
     }
 
     /// The answer for `key` if it was read at `generation` less than [`MAX_AGE`] ago.
-    pub fn get(&self, key: &K, generation: u64) -> Option<V> {
+    pub fn get<Q>(&self, key: &Q, generation: u64) -> Option<V>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
         let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
         entries
             .get(key)
@@ -68,6 +73,13 @@ impl<K: Eq + Hash, V: Clone> Memo<K, V> {
                 value,
             },
         );
+    }
+
+    /// Drops every answer that can no longer be used at `generation` (so that what they hold,
+    /// such as open files, is released).
+    pub fn purge(&self, generation: u64) {
+        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        entries.retain(|_, e| e.generation == generation && e.read_at.elapsed() < MAX_AGE);
     }
 
     /// Number of answers held (for tests).
@@ -98,9 +110,9 @@ mod tests {
     fn answers_only_for_the_generation_it_was_read_at() {
         let memo = Memo::new(4);
         memo.put("a", 7, 1);
-        assert_eq!(memo.get(&"a", 7), Some(1));
-        assert_eq!(memo.get(&"a", 8), None, "a later write makes it stale");
-        assert_eq!(memo.get(&"b", 7), None);
+        assert_eq!(memo.get("a", 7), Some(1));
+        assert_eq!(memo.get("a", 8), None, "a later write makes it stale");
+        assert_eq!(memo.get("b", 7), None);
     }
 
     #[test]
@@ -111,7 +123,17 @@ mod tests {
         let entry = entries.get_mut("a").unwrap();
         entry.read_at = Instant::now().checked_sub(MAX_AGE).unwrap();
         drop(entries);
-        assert_eq!(memo.get(&"a", 1), None);
+        assert_eq!(memo.get("a", 1), None);
+    }
+
+    #[test]
+    fn purge_drops_what_cannot_be_used() {
+        let memo = Memo::new(4);
+        memo.put("old", 1, 1);
+        memo.put("new", 2, 2);
+        memo.purge(2);
+        assert_eq!(memo.len(), 1);
+        assert_eq!(memo.get("new", 2), Some(2));
     }
 
     #[test]

@@ -11,6 +11,7 @@ pub mod profiles;
 pub mod progress;
 pub mod videos;
 
+use std::borrow::Borrow;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -172,21 +173,29 @@ impl Db {
     }
 
     /// A point lookup answered from `memo` while its answer is current (see [`memo`]), else
-    /// run like [`Db::read_point`] and remembered. Errors (including `NotFound`) are not
-    /// remembered.
-    pub async fn read_memo<K, V, F>(&self, memo: &memo::Memo<K, V>, key: K, f: F) -> DbResult<V>
+    /// `f(connection, key)` run like [`Db::read_point`] and remembered. Errors (including
+    /// `NotFound`) are not remembered.
+    pub async fn read_memo<Q, V, F>(
+        &self,
+        memo: &memo::Memo<Q::Owned, V>,
+        key: &Q,
+        f: F,
+    ) -> DbResult<V>
     where
-        K: Eq + std::hash::Hash,
+        Q: ToOwned + std::hash::Hash + Eq + ?Sized,
+        Q::Owned: Clone + Eq + std::hash::Hash + Send + 'static,
         V: Clone + Send + 'static,
-        F: FnOnce(&Connection) -> DbResult<V> + Send + 'static,
+        F: FnOnce(&Connection, &Q) -> DbResult<V> + Send + 'static,
     {
         // Read the count before the query: a write committing meanwhile makes the answer stale.
         let generation = self.generation();
-        if let Some(value) = memo.get(&key, generation) {
+        if let Some(value) = memo.get(key, generation) {
             return Ok(value);
         }
-        let value = self.read_point(f).await?;
-        memo.put(key, generation, value.clone());
+        let owned = key.to_owned();
+        let asked = owned.clone();
+        let value = self.read_point(move |conn| f(conn, asked.borrow())).await?;
+        memo.put(owned, generation, value.clone());
         Ok(value)
     }
 

@@ -55,6 +55,14 @@ pub struct Shared {
     /// Library file name → category of the video that owns it, for the file routes (see
     /// [`crate::db::memo`] for when an answer is reused).
     pub file_owners: crate::db::memo::Memo<String, Option<String>>,
+    /// Library files opened by recent requests, kept open for the next ones (like nginx's
+    /// `open_file_cache`): a range request then costs an `fstat` instead of an open, a stat and
+    /// a close. An entry is used only while current (see [`crate::db::memo`]) and while the
+    /// file still has a name ([`OpenedFile::reuse`](serve_file::OpenedFile::reuse)), so a
+    /// deleted or replaced file is never served; [`serve`] closes expired ones every second.
+    pub open_files: crate::db::memo::Memo<String, serve_file::OpenedFile>,
+    /// The library directory, open, for [`crate::library::open_cached`] (Linux only).
+    pub library_dir: Option<std::os::fd::OwnedFd>,
     pub started: Instant,
 }
 
@@ -68,6 +76,10 @@ impl AppState {
         if let Some(path) = &config.admin_password_file {
             crate::auth::apply_password_file(&db, path)?;
         }
+        #[cfg(target_os = "linux")]
+        let library_dir = Some(crate::library::open_dir(&layout)?);
+        #[cfg(not(target_os = "linux"))]
+        let library_dir = None;
         let config = Arc::new(config);
         let metrics = Arc::new(Metrics::new());
         let events = crate::events::Events::new();
@@ -88,6 +100,8 @@ impl AppState {
             ingest,
             auth: crate::auth::Auth::new(),
             file_owners: crate::db::memo::Memo::new(FILE_OWNERS_CAPACITY),
+            open_files: crate::db::memo::Memo::new(OPEN_FILES_CAPACITY),
+            library_dir,
             started: Instant::now(),
         })))
     }
@@ -100,6 +114,9 @@ impl std::ops::Deref for AppState {
         &self.0
     }
 }
+
+/// Largest number of library files kept open between requests (file descriptors).
+const OPEN_FILES_CAPACITY: usize = 64;
 
 /// Largest number of library file names whose owner is remembered.
 const FILE_OWNERS_CAPACITY: usize = 4096;
@@ -191,7 +208,6 @@ pub fn router(state: AppState) -> Router {
                     state.clone(),
                     auth::authorize,
                 ))
-                .layer(middleware::map_response(json_rejections))
                 .layer(axum::extract::DefaultBodyLimit::disable()),
         );
 
@@ -282,13 +298,23 @@ fn header(name: &'static str, value: &'static str) -> SetResponseHeaderLayer<Hea
     )
 }
 
-/// Records each request's duration and status in the metrics.
+/// Records each request's duration and status in the metrics, and gives the API's plain-text
+/// rejections (from extractors and body limits) the JSON error envelope.
+///
+/// Both happen in this one middleware because every middleware layer costs a boxed future and
+/// a boxed service clone per request, which a 64 KiB range request notices.
 async fn observe(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let began = Instant::now();
     let method = req.method().clone();
     // MatchedPath is an Arc<str> inside: cloning it does not copy the route.
     let route = req.extensions().get::<MatchedPath>().cloned();
-    let response = next.run(req).await;
+    let mut response = next.run(req).await;
+    if route
+        .as_ref()
+        .is_some_and(|r| r.as_str().starts_with("/api/"))
+    {
+        response = json_rejections(response).await;
+    }
     if method != Method::OPTIONS {
         state.metrics.observe_request(
             method.as_str(),
@@ -311,6 +337,7 @@ pub async fn serve(
     state.ingest.start();
     let ingest = state.ingest.clone();
     let closing = ingest.closing();
+    let purging = tokio::spawn(close_expired_files(state.clone()));
     let app = router(state);
     let result = axum::serve(
         listener,
@@ -321,8 +348,20 @@ pub async fn serve(
         closing.cancel();
     })
     .await;
+    purging.abort();
     ingest.shutdown().await;
     result
+}
+
+/// Closes the files [`Shared::open_files`] holds once they may no longer be used, so that a
+/// deleted video's disk space is freed within a second or two even if nobody asks for a file.
+async fn close_expired_files(state: AppState) {
+    let mut every = tokio::time::interval(crate::db::memo::MAX_AGE);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        every.tick().await;
+        state.open_files.purge(state.db.generation());
+    }
 }
 
 /// Rewrites a plain-text error that an extractor produced before a handler ran (a path segment

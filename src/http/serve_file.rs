@@ -176,11 +176,14 @@ pub async fn serve_file(
 static CACHED_OPEN_WORKS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
 
 /// A regular file opened for reading, with the metadata of the open handle.
-#[derive(Debug)]
+///
+/// A clone shares the open handle (reads are positional, so responses sharing it do not
+/// disturb each other); see [`OpenedFile::reuse`].
+#[derive(Debug, Clone)]
 pub struct OpenedFile {
-    file: std::fs::File,
+    file: Arc<std::fs::File>,
     metadata: std::fs::Metadata,
-    path: PathBuf,
+    path: Arc<Path>,
 }
 
 impl OpenedFile {
@@ -201,9 +204,9 @@ impl OpenedFile {
             return Err(ServeError::NotAFile);
         }
         Ok(OpenedFile {
-            file,
+            file: Arc::new(file),
             metadata,
-            path,
+            path: path.into(),
         })
     }
 
@@ -231,15 +234,46 @@ impl OpenedFile {
         let file = std::fs::File::from(fd);
         let metadata = file.metadata().ok().filter(|metadata| metadata.is_file())?;
         Some(OpenedFile {
-            file,
+            file: Arc::new(file),
             metadata,
-            path: path.to_path_buf(),
+            path: path.into(),
         })
     }
 
     #[cfg(not(target_os = "linux"))]
     fn open_cached(_path: &Path) -> Option<OpenedFile> {
         None
+    }
+
+    /// A file the caller opened itself (without blocking, for example with
+    /// [`crate::library::open_cached`]); `path` names it in error messages. Anything but a
+    /// regular file is [`ServeError::NotAFile`]. The metadata comes from the open handle, so
+    /// this does not wait for the disk.
+    pub fn from_open(file: std::fs::File, path: PathBuf) -> Result<OpenedFile, ServeError> {
+        let metadata = file.metadata().map_err(ServeError::Io)?;
+        if !metadata.is_file() {
+            return Err(ServeError::NotAFile);
+        }
+        Ok(OpenedFile {
+            file: Arc::new(file),
+            metadata,
+            path: path.into(),
+        })
+    }
+
+    /// This file again for another response, with its metadata read anew from the handle (one
+    /// `fstat`, never waiting for the disk), so its size, `ETag` and `Last-Modified` are
+    /// current. `None` when the file has been deleted or replaced since it was opened (no
+    /// name links to it any more): it must then be opened by name again.
+    #[cfg(unix)]
+    pub fn reuse(&self) -> Option<OpenedFile> {
+        use std::os::unix::fs::MetadataExt;
+        let metadata = self.file.metadata().ok()?;
+        (metadata.nlink() > 0).then(|| OpenedFile {
+            file: Arc::clone(&self.file),
+            metadata,
+            path: Arc::clone(&self.path),
+        })
     }
 
     /// The file's size in bytes when it was opened.
@@ -482,17 +516,21 @@ fn range_not_satisfiable(size: u64) -> Response {
 
 /// A body streaming `len` bytes of `file` from `start`.
 fn file_body(
-    file: std::fs::File,
+    file: Arc<std::fs::File>,
     start: u64,
     len: u64,
     counter: Option<Arc<AtomicU64>>,
-    path: PathBuf,
+    path: Arc<Path>,
 ) -> Body {
     Body::from_stream(FileStream {
-        file: Arc::new(file),
+        file,
         offset: start,
         remaining: len,
-        buffer: BytesMut::new(),
+        buffer: SPARE_BUFFER
+            .try_with(std::cell::Cell::take)
+            .ok()
+            .flatten()
+            .unwrap_or_default(),
         try_cached_reads: cfg!(target_os = "linux"),
         blocking_read: None,
         counter,
@@ -518,8 +556,24 @@ struct FileStream {
     try_cached_reads: bool,
     blocking_read: Option<JoinHandle<io::Result<Bytes>>>,
     counter: Option<Arc<AtomicU64>>,
-    path: PathBuf,
+    path: Arc<Path>,
     finished: bool,
+}
+
+thread_local! {
+    /// The read buffer of the last stream that ended on this thread. The next stream starts
+    /// with it, and its first read reuses the memory if the connection has sent (and dropped)
+    /// the chunks read into it: short range requests then do not allocate and free a
+    /// [`CHUNK_SIZE`] buffer each.
+    static SPARE_BUFFER: std::cell::Cell<Option<BytesMut>> = const { std::cell::Cell::new(None) };
+}
+
+impl Drop for FileStream {
+    fn drop(&mut self) {
+        let buffer = std::mem::take(&mut self.buffer);
+        // During thread teardown there is nothing to hand it to.
+        let _ = SPARE_BUFFER.try_with(|spare| spare.set(Some(buffer)));
+    }
 }
 
 impl FileStream {
@@ -1400,7 +1454,7 @@ mod tests {
             try_cached_reads: cached_reads,
             blocking_read: None,
             counter: None,
-            path: path.to_path_buf(),
+            path: path.into(),
             finished: false,
         };
         let mut received = Vec::new();

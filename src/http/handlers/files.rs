@@ -4,7 +4,7 @@
 //! the library directory (a symlink leading outside is 403) and be a file the catalogue knows.
 //! A file of a video the viewer may not see (a kid outside its categories) is "not found".
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::Response;
 
@@ -13,7 +13,7 @@ use crate::db::DbError;
 use crate::db::videos;
 use crate::error::ApiError;
 use crate::http::AppState;
-use crate::http::serve_file::{ServeError, ServeOptions, serve_file};
+use crate::http::serve_file::{OpenedFile, ServeError, ServeOptions, serve_file, serve_opened};
 use crate::library::{
     self, DOWNLOAD_EXTRA_EXTENSIONS, NameError, Resolved, THUMBNAIL_EXTENSIONS, VIDEO_EXTENSIONS,
 };
@@ -52,32 +52,80 @@ fn name_error(err: NameError) -> ApiError {
     })
 }
 
+/// A library file ready to be served: already open (the fast path) or a checked path.
+enum Located {
+    Opened(OpenedFile),
+    Path(std::path::PathBuf),
+}
+
 async fn locate(
     state: &AppState,
     access: &Access,
     route: Route,
     name: &str,
-) -> Result<std::path::PathBuf, ApiError> {
+) -> Result<Located, ApiError> {
     library::check_name(name, route.allowed()).map_err(name_error)?;
-    let path = match library::resolve(&state.layout, name) {
-        Resolved::Path(path) => path,
-        Resolved::Outside => {
-            return Err(ApiError::forbidden("Invalid path").with_code("INVALID_PATH"));
-        }
-        Resolved::NotFound => return Err(route.not_found(name)),
+    let located = match open_cached(state, name) {
+        Some(opened) => Located::Opened(opened),
+        None => match library::resolve(&state.layout, name) {
+            Resolved::Path(path) => Located::Path(path),
+            Resolved::Outside => {
+                return Err(ApiError::forbidden("Invalid path").with_code("INVALID_PATH"));
+            }
+            Resolved::NotFound => return Err(route.not_found(name)),
+        },
     };
-    let owned = name.to_owned();
     match state
         .db
-        .read_memo(&state.file_owners, name.to_owned(), move |conn| {
-            let (owner, _) = videos::find_file(conn, &owned)?;
+        .read_memo(&state.file_owners, name, |conn, name: &str| {
+            let (owner, _) = videos::find_file(conn, name)?;
             videos::category_of(conn, &owner)
         })
         .await
     {
-        Ok(category) if access.can_see(category.as_deref()) => Ok(path),
+        Ok(category) if access.can_see(category.as_deref()) => Ok(located),
         Ok(_) | Err(DbError::NotFound) => Err(route.not_found(name)),
         Err(err) => Err(err.into()),
+    }
+}
+
+/// The library file opened without blocking: still open from a recent request (see
+/// [`AppState::open_files`]), or opened by [`library::open_cached`] if it can and it is a
+/// regular file. `None` sends the request the path route, which owns every error answer.
+#[cfg(target_os = "linux")]
+fn open_cached(state: &AppState, name: &str) -> Option<OpenedFile> {
+    use std::os::fd::AsFd;
+    let generation = state.db.generation();
+    if let Some(opened) = state
+        .open_files
+        .get(name, generation)
+        .and_then(|open| open.reuse())
+    {
+        return Some(opened);
+    }
+    let file = library::open_cached(state.library_dir.as_ref()?.as_fd(), name)?;
+    let opened = OpenedFile::from_open(file, state.layout.library.join(name)).ok()?;
+    state
+        .open_files
+        .put(name.to_owned(), generation, opened.clone());
+    Some(opened)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn open_cached(_state: &AppState, _name: &str) -> Option<OpenedFile> {
+    None
+}
+
+/// Answers with the located file.
+async fn serve(
+    located: Located,
+    method: &Method,
+    headers: &HeaderMap,
+    options: ServeOptions<'_>,
+) -> Result<Response, ServeError> {
+    match located {
+        Located::Opened(opened) => serve_opened(method, headers, opened, options),
+        Located::Path(path) => serve_file(method, headers, &path, options).await,
     }
 }
 
@@ -120,13 +168,13 @@ pub async fn stream(
     State(state): State<AppState>,
     access: Access,
     Path(name): Path<String>,
-    method: Method,
-    headers: HeaderMap,
+    // The whole request rather than `Method` and `HeaderMap`, which would clone the headers.
+    request: Request,
 ) -> Result<Response, ApiError> {
-    let path = locate(&state, &access, Route::Stream, &name).await?;
+    let located = locate(&state, &access, Route::Stream, &name).await?;
     let options = ServeOptions::new(library::mime_type(&name))
         .count_bytes(state.metrics.bytes_streamed.clone());
-    serve_file(&method, &headers, &path, options)
+    serve(located, request.method(), request.headers(), options)
         .await
         .map_err(|e| serve_error(Route::Stream, &name, e))
 }
@@ -142,14 +190,14 @@ pub async fn download(
     State(state): State<AppState>,
     access: Access,
     Path(name): Path<String>,
-    method: Method,
-    headers: HeaderMap,
+    // The whole request rather than `Method` and `HeaderMap`, which would clone the headers.
+    request: Request,
 ) -> Result<Response, ApiError> {
-    let path = locate(&state, &access, Route::Download, &name).await?;
+    let located = locate(&state, &access, Route::Download, &name).await?;
     let options = ServeOptions::new(library::mime_type(&name))
         .attachment(&name)
         .count_bytes(state.metrics.bytes_streamed.clone());
-    serve_file(&method, &headers, &path, options)
+    serve(located, request.method(), request.headers(), options)
         .await
         .map_err(|e| serve_error(Route::Download, &name, e))
 }
@@ -166,10 +214,10 @@ pub async fn thumbnail(
     State(state): State<AppState>,
     access: Access,
     Path(name): Path<String>,
-    method: Method,
-    headers: HeaderMap,
+    // The whole request rather than `Method` and `HeaderMap`, which would clone the headers.
+    request: Request,
 ) -> Result<Response, ApiError> {
-    let path = locate(&state, &access, Route::Thumbnail, &name).await?;
+    let located = locate(&state, &access, Route::Thumbnail, &name).await?;
     // Once profiles guard the library, a shared cache must not hand thumbnails to others.
     let scope = if access.setup { "private" } else { "public" };
     let cache = format!("{scope}, max-age={}", state.config.thumbnail_cache_duration);
@@ -177,7 +225,7 @@ pub async fn thumbnail(
         .cache_control(&cache)
         .max_size(state.config.thumbnail_max_size)
         .count_bytes(state.metrics.bytes_streamed.clone());
-    serve_file(&method, &headers, &path, options)
+    serve(located, request.method(), request.headers(), options)
         .await
         .map_err(|e| serve_error(Route::Thumbnail, &name, e))
 }
