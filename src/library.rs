@@ -175,28 +175,44 @@ pub fn open_dir(layout: &Layout) -> io::Result<std::os::fd::OwnedFd> {
 }
 
 /// Opens the library file `name` (checked by [`check_name`]) relative to the library directory
-/// `dir`, only if that needs neither the disk nor a decision about symlinks: `openat2` with
-/// `RESOLVE_CACHED` (dentry cache only), `RESOLVE_BENEATH` and `RESOLVE_NO_SYMLINKS`. A file
-/// opened this way is a plain directory entry of the library, exactly what [`resolve`]
-/// accepts without canonicalising. `None` for anything else (a symlink, not cached, missing,
-/// an old kernel): then [`resolve`] and a path open give the authoritative answer.
+/// `dir`, only if that needs neither the disk nor a decision about symlinks: `RESOLVE_BENEATH`
+/// and `RESOLVE_NO_SYMLINKS` on top of [`open_cached_at`]. A file opened this way is a plain
+/// directory entry of the library, exactly what [`resolve`] accepts without canonicalising.
+/// `None` for anything else (a symlink, not cached, missing, an old kernel): then [`resolve`]
+/// and a path open give the authoritative answer.
 ///
 /// This is the streaming hot path: one system call instead of a `lstat` of the full path
 /// followed by an `open` that walks the path again.
 #[cfg(target_os = "linux")]
 pub fn open_cached(dir: std::os::fd::BorrowedFd<'_>, name: &str) -> Option<std::fs::File> {
+    use rustix::fs::ResolveFlags;
+    let resolve = ResolveFlags::BENEATH | ResolveFlags::NO_SYMLINKS;
+    open_cached_at(dir, Path::new(name), resolve)
+}
+
+/// Opens `path` (relative to `dir`) read-only without waiting for the disk: `openat2` with
+/// `RESOLVE_CACHED` resolves it only from the dentry cache (as io_uring's fast path does), with
+/// the extra `resolve` rules. `None` when that is not possible (not cached, any error); after
+/// `ENOSYS`/`EINVAL`/`EPERM` (a kernel before 5.12, a seccomp filter) it is not tried again.
+/// `O_NONBLOCK` keeps a FIFO from blocking the open (it has no effect on regular files).
+#[cfg(target_os = "linux")]
+pub fn open_cached_at(
+    dir: std::os::fd::BorrowedFd<'_>,
+    path: &Path,
+    resolve: rustix::fs::ResolveFlags,
+) -> Option<std::fs::File> {
     use rustix::fs::{Mode, OFlags, ResolveFlags};
+    use rustix::io::Errno;
     use std::sync::atomic::{AtomicBool, Ordering};
-    /// Cleared when the kernel (before 5.12) or a seccomp filter refuses these flags.
     static WORKS: AtomicBool = AtomicBool::new(true);
     if !WORKS.load(Ordering::Relaxed) {
         return None;
     }
     let flags = OFlags::RDONLY | OFlags::NONBLOCK | OFlags::CLOEXEC | OFlags::NOCTTY;
-    let resolve = ResolveFlags::CACHED | ResolveFlags::BENEATH | ResolveFlags::NO_SYMLINKS;
-    match rustix::fs::openat2(dir, name, flags, Mode::empty(), resolve) {
+    let resolve = resolve | ResolveFlags::CACHED;
+    match rustix::fs::openat2(dir, path, flags, Mode::empty(), resolve) {
         Ok(fd) => Some(std::fs::File::from(fd)),
-        Err(rustix::io::Errno::NOSYS | rustix::io::Errno::INVAL | rustix::io::Errno::PERM) => {
+        Err(Errno::NOSYS | Errno::INVAL | Errno::PERM) => {
             WORKS.store(false, Ordering::Relaxed);
             None
         }

@@ -170,11 +170,6 @@ pub async fn serve_file(
     serve_opened(method, headers, opened, options)
 }
 
-/// Whether `openat2(RESOLVE_CACHED)` is usable here; cleared when the kernel (before 5.12) or a
-/// seccomp filter refuses it.
-#[cfg(target_os = "linux")]
-static CACHED_OPEN_WORKS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
-
 /// A regular file opened for reading, with the metadata of the open handle.
 ///
 /// A clone shares the open handle (reads are positional, so responses sharing it do not
@@ -199,45 +194,21 @@ impl OpenedFile {
             .custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32)
             .open(&path)
             .map_err(open_error)?;
-        let metadata = file.metadata().map_err(ServeError::Io)?;
-        if !metadata.is_file() {
-            return Err(ServeError::NotAFile);
-        }
-        Ok(OpenedFile {
-            file: Arc::new(file),
-            metadata,
-            path: path.into(),
-        })
+        OpenedFile::from_open(file, path)
     }
 
-    /// Opens `path` without waiting for the disk, on the async worker: `openat2` with
-    /// `RESOLVE_CACHED` resolves the path only from the dentry cache (as io_uring's fast path
-    /// does), and the metadata of an open file is in memory. `None` when that is not possible
-    /// (uncached path, any error, old kernel): then [`OpenedFile::open`] on the blocking pool
-    /// gives the authoritative answer. This saves a thread hand-off per request.
+    /// Opens `path` without waiting for the disk, on the async worker
+    /// ([`crate::library::open_cached_at`]; the metadata of an open file is in memory). `None`
+    /// when that is not possible: then [`OpenedFile::open`] on the blocking pool gives the
+    /// authoritative answer. This saves a thread hand-off per request.
     #[cfg(target_os = "linux")]
     fn open_cached(path: &Path) -> Option<OpenedFile> {
-        use rustix::fs::{CWD, Mode, OFlags, ResolveFlags};
-        use rustix::io::Errno;
-        if !CACHED_OPEN_WORKS.load(Ordering::Relaxed) {
-            return None;
-        }
-        let flags = OFlags::RDONLY | OFlags::NONBLOCK | OFlags::CLOEXEC | OFlags::NOCTTY;
-        let fd = match rustix::fs::openat2(CWD, path, flags, Mode::empty(), ResolveFlags::CACHED) {
-            Ok(fd) => fd,
-            Err(Errno::NOSYS | Errno::INVAL | Errno::PERM) => {
-                CACHED_OPEN_WORKS.store(false, Ordering::Relaxed);
-                return None;
-            }
-            Err(_) => return None,
-        };
-        let file = std::fs::File::from(fd);
-        let metadata = file.metadata().ok().filter(|metadata| metadata.is_file())?;
-        Some(OpenedFile {
-            file: Arc::new(file),
-            metadata,
-            path: path.into(),
-        })
+        let file = crate::library::open_cached_at(
+            rustix::fs::CWD,
+            path,
+            rustix::fs::ResolveFlags::empty(),
+        )?;
+        OpenedFile::from_open(file, path.to_path_buf()).ok()
     }
 
     #[cfg(not(target_os = "linux"))]
