@@ -67,6 +67,21 @@ function make(tag, className, text) {
 }
 
 /**
+ * A queue item's action button: `text` shows, "`text` `title`" is its accessible name.
+ * @param {string} className
+ * @param {string} text
+ * @param {string} action the `data-action` the queue's click handler dispatches on
+ * @param {string} title the job's title
+ */
+function jobButton(className, text, action, title) {
+  const button = make("button", className, text);
+  button.setAttribute("type", "button");
+  button.dataset.action = action;
+  button.setAttribute("aria-label", `${text} ${title}`);
+  return button;
+}
+
+/**
  * Fills a queue item for a job.
  * @param {HTMLElement} item
  * @param {Job} job
@@ -95,20 +110,8 @@ function fillJob(item, job) {
     if (view.error.suggestion) body.append(make("p", "job-suggestion", view.error.suggestion));
   }
   const actions = make("div", "job-actions");
-  if (view.canCancel) {
-    const cancel = make("button", "button small", "Cancel");
-    cancel.setAttribute("type", "button");
-    cancel.dataset.action = "cancel";
-    cancel.setAttribute("aria-label", `Cancel ${view.title}`);
-    actions.append(cancel);
-  }
-  if (view.canRetry) {
-    const retry = make("button", "button small primary", "Retry");
-    retry.setAttribute("type", "button");
-    retry.dataset.action = "retry";
-    retry.setAttribute("aria-label", `Retry ${view.title}`);
-    actions.append(retry);
-  }
+  if (view.canCancel) actions.append(jobButton("button small", "Cancel", "cancel", view.title));
+  if (view.canRetry) actions.append(jobButton("button small primary", "Retry", "retry", view.title));
   if (view.watchHref) {
     const watch = /** @type {HTMLAnchorElement} */ (make("a", "button small primary", "Watch"));
     watch.href = view.watchHref;

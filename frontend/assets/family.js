@@ -1,26 +1,8 @@
 // The family part of the manage page: kids' profiles and their categories, API tokens and the
 // parent password. Handlers are delegated, so the section can be swapped after a change.
 
-import { api, ApiError } from "./api.js";
-import { confirmDelete } from "./manage.js";
-
-/**
- * @param {string} id
- * @param {string} text
- * @param {"ok" | "error" | ""} [kind]
- */
-function say(id, text, kind = "") {
-  const element = document.getElementById(id);
-  if (!element) return;
-  element.textContent = text;
-  element.classList.toggle("ok", kind === "ok");
-  element.classList.toggle("error", kind === "error");
-}
-
-/** @param {unknown} error */
-function message(error) {
-  return error instanceof ApiError || error instanceof Error ? error.message : String(error);
-}
+import { api } from "./api.js";
+import { confirmThenReport, message, report, requiredName, say, swapIn } from "./changes.js";
 
 /**
  * The ticked category slugs of a form.
@@ -34,32 +16,20 @@ export function checkedCategories(form) {
 }
 
 /** Fetches the page again and swaps the family section in. */
-async function refresh() {
-  const response = await fetch(location.pathname + location.search, { headers: { Accept: "text/html" } });
-  if (!response.ok) return;
-  const fresh = new DOMParser().parseFromString(await response.text(), "text/html");
-  const now = document.getElementById("family");
-  const next = fresh.getElementById("family");
-  if (now && next) now.replaceWith(next);
+function refresh() {
+  return swapIn("#family");
 }
 
 /** @param {HTMLFormElement} form */
 async function createProfile(form) {
-  const input = /** @type {HTMLInputElement} */ (form.elements.namedItem("name"));
-  const name = input.value.trim();
-  if (!name) {
-    say("profile-status", "A profile needs a name.", "error");
-    input.focus();
-    return;
-  }
-  try {
+  const name = requiredName(form, "profile-status", "A profile needs a name.");
+  if (!name) return;
+  const done = await report("profile-status", async () => {
     await api("/api/profiles", { method: "POST", body: { name, categories: checkedCategories(form) } });
     await refresh();
-    say("profile-status", `Added the profile “${name}”.`, "ok");
-    document.getElementById("new-profile")?.focus();
-  } catch (error) {
-    say("profile-status", message(error), "error");
-  }
+    return `Added the profile “${name}”.`;
+  });
+  if (done) document.getElementById("new-profile")?.focus();
 }
 
 /** @param {HTMLFormElement} form */
@@ -67,16 +37,14 @@ async function saveProfile(form) {
   const row = /** @type {HTMLElement | null} */ (form.closest(".profile-row"));
   if (!row) return;
   const name = row.dataset.name || "";
-  try {
+  await report("profile-status", async () => {
     await api(`/api/profiles/${encodeURIComponent(row.dataset.profileId || "")}`, {
       method: "PATCH",
       body: { categories: checkedCategories(form) },
     });
     await refresh();
-    say("profile-status", `Saved the categories of “${name}”.`, "ok");
-  } catch (error) {
-    say("profile-status", message(error), "error");
-  }
+    return `Saved the categories of “${name}”.`;
+  });
 }
 
 /** @param {HTMLButtonElement} button */
@@ -84,30 +52,19 @@ async function deleteProfile(button) {
   const row = /** @type {HTMLElement | null} */ (button.closest(".profile-row"));
   if (!row) return;
   const name = row.dataset.name || "";
-  const yes = await confirmDelete(`Delete the profile “${name}”?`, "Its watch history goes with it. The videos stay.");
-  if (!yes) {
-    button.focus();
-    return;
-  }
-  try {
+  const question = `Delete the profile “${name}”?`;
+  await confirmThenReport(button, question, "Its watch history goes with it. The videos stay.", "profile-status", async () => {
     await api(`/api/profiles/${encodeURIComponent(row.dataset.profileId || "")}`, { method: "DELETE" });
     await refresh();
-    say("profile-status", `Deleted the profile “${name}”.`, "ok");
-  } catch (error) {
-    say("profile-status", message(error), "error");
-  }
+    return `Deleted the profile “${name}”.`;
+  });
 }
 
 /** @param {HTMLFormElement} form */
 async function createToken(form) {
-  const input = /** @type {HTMLInputElement} */ (form.elements.namedItem("name"));
-  const name = input.value.trim();
-  if (!name) {
-    say("token-status", "Say what the token is for.", "error");
-    input.focus();
-    return;
-  }
-  try {
+  const name = requiredName(form, "token-status", "Say what the token is for.");
+  if (!name) return;
+  await report("token-status", async () => {
     const created = await api("/api/tokens", { method: "POST", body: { name } });
     await refresh();
     const box = document.getElementById("token-created");
@@ -118,10 +75,8 @@ async function createToken(form) {
       value.focus();
       value.select();
     }
-    say("token-status", `Created the token “${name}”.`, "ok");
-  } catch (error) {
-    say("token-status", message(error), "error");
-  }
+    return `Created the token “${name}”.`;
+  });
 }
 
 /** @param {HTMLButtonElement} button */
@@ -129,18 +84,12 @@ async function revokeToken(button) {
   const row = /** @type {HTMLElement | null} */ (button.closest(".token-row"));
   if (!row) return;
   const name = row.dataset.name || "";
-  const yes = await confirmDelete(`Revoke the token “${name}”?`, "Programs using it stop working at once.");
-  if (!yes) {
-    button.focus();
-    return;
-  }
-  try {
+  const question = `Revoke the token “${name}”?`;
+  await confirmThenReport(button, question, "Programs using it stop working at once.", "token-status", async () => {
     await api(`/api/tokens/${encodeURIComponent(row.dataset.tokenId || "")}`, { method: "DELETE" });
     await refresh();
-    say("token-status", `Revoked the token “${name}”.`, "ok");
-  } catch (error) {
-    say("token-status", message(error), "error");
-  }
+    return `Revoked the token “${name}”.`;
+  });
 }
 
 /** @param {HTMLFormElement} form */

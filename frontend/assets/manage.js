@@ -2,6 +2,7 @@
 // rename and delete categories. Handlers are delegated, so swapped-in HTML keeps working.
 
 import { api } from "./api.js";
+import { confirmThenReport, report, requiredName, say, swapIn } from "./changes.js";
 
 /**
  * The PATCH body for a video form: only what changed; an empty category means none.
@@ -17,53 +18,9 @@ export function videoChanges(now, before) {
   return Object.keys(body).length ? body : null;
 }
 
-/**
- * @param {string} id
- * @param {string} text
- * @param {"ok" | "error" | ""} [kind]
- */
-function say(id, text, kind = "") {
-  const element = document.getElementById(id);
-  if (!element) return;
-  element.textContent = text;
-  element.classList.toggle("ok", kind === "ok");
-  element.classList.toggle("error", kind === "error");
-}
-
-/**
- * Asks in the page's dialog; resolves true when confirmed.
- * @param {string} title
- * @param {string} text
- * @returns {Promise<boolean>}
- */
-export function confirmDelete(title, text) {
-  const dialog = /** @type {HTMLDialogElement | null} */ (document.getElementById("confirm-dialog"));
-  if (!dialog || typeof dialog.showModal !== "function") return Promise.resolve(window.confirm(text));
-  const heading = document.getElementById("confirm-title");
-  const body = document.getElementById("confirm-text");
-  if (heading) heading.textContent = title;
-  if (body) body.textContent = text;
-  dialog.returnValue = "";
-  dialog.showModal();
-  document.getElementById("confirm-cancel")?.focus();
-  return new Promise((resolve) => {
-    dialog.addEventListener("close", () => resolve(dialog.returnValue === "confirm"), { once: true });
-  });
-}
-
 /** Fetches the page again and swaps the editable parts in (after category changes). */
-async function refresh() {
-  const response = await fetch(location.pathname + location.search, { headers: { Accept: "text/html" } });
-  if (!response.ok) return;
-  const fresh = new DOMParser().parseFromString(await response.text(), "text/html");
-  const now = document.querySelector(".manage-layout");
-  const next = fresh.querySelector(".manage-layout");
-  if (now && next) now.replaceWith(document.adoptNode(next));
-}
-
-/** @param {unknown} error */
-function message(error) {
-  return error instanceof Error ? error.message : String(error);
+function refresh() {
+  return swapIn(".manage-layout");
 }
 
 /** @param {HTMLFormElement} form */
@@ -86,16 +43,14 @@ async function saveVideo(form) {
     title.focus();
     return;
   }
-  try {
+  await report("manage-status", async () => {
     const video = await api(`/api/videos/${encodeURIComponent(id)}`, { method: "PATCH", body });
     title.value = video?.metadata?.title ?? title.value.trim();
     title.dataset.original = title.value;
     category.dataset.original = category.value;
     row.classList.add("saved");
-    say("manage-status", `Saved “${title.value}”.`, "ok");
-  } catch (error) {
-    say("manage-status", message(error), "error");
-  }
+    return `Saved “${title.value}”.`;
+  });
 }
 
 /** @param {HTMLButtonElement} button */
@@ -103,24 +58,22 @@ async function deleteVideo(button) {
   const row = button.closest("[data-video-id]");
   if (!(row instanceof HTMLElement)) return;
   const title = button.dataset.title || "this video";
-  const yes = await confirmDelete(
+  /** The row to focus afterwards: the next one, else the one before. */
+  let next = /** @type {Element | null} */ (null);
+  const done = await confirmThenReport(
+    button,
     `Delete “${title}”?`,
     "The video and all its files (thumbnail, subtitles, audio) are removed from the library. This cannot be undone.",
+    "manage-status",
+    async () => {
+      await api(`/api/videos/${encodeURIComponent(row.dataset.videoId || "")}`, { method: "DELETE" });
+      next = row.nextElementSibling || row.previousElementSibling;
+      row.remove();
+      return `Deleted “${title}”.`;
+    },
   );
-  if (!yes) {
-    button.focus();
-    return;
-  }
-  try {
-    await api(`/api/videos/${encodeURIComponent(row.dataset.videoId || "")}`, { method: "DELETE" });
-    const next = row.nextElementSibling || row.previousElementSibling;
-    row.remove();
-    say("manage-status", `Deleted “${title}”.`, "ok");
-    const focus = next?.querySelector("input, button");
-    if (focus instanceof HTMLElement) focus.focus();
-  } catch (error) {
-    say("manage-status", message(error), "error");
-  }
+  const focus = done ? next?.querySelector("input, button") : null;
+  if (focus instanceof HTMLElement) focus.focus();
 }
 
 /** @param {HTMLFormElement} form */
@@ -133,13 +86,11 @@ async function renameCategory(form) {
     say("category-status", name ? "Nothing to rename." : "A category needs a name.", name ? "" : "error");
     return;
   }
-  try {
+  await report("category-status", async () => {
     await api(`/api/categories/${encodeURIComponent(row.dataset.slug || "")}`, { method: "PATCH", body: { name } });
     await refresh();
-    say("category-status", `Renamed to “${name}”.`, "ok");
-  } catch (error) {
-    say("category-status", message(error), "error");
-  }
+    return `Renamed to “${name}”.`;
+  });
 }
 
 /** @param {HTMLButtonElement} button */
@@ -147,37 +98,24 @@ async function deleteCategory(button) {
   const row = button.closest("[data-slug]");
   if (!(row instanceof HTMLElement)) return;
   const name = button.dataset.name || row.dataset.slug || "";
-  const yes = await confirmDelete(`Delete the category “${name}”?`, "Its videos stay in the library without a category.");
-  if (!yes) {
-    button.focus();
-    return;
-  }
-  try {
+  const question = `Delete the category “${name}”?`;
+  await confirmThenReport(button, question, "Its videos stay in the library without a category.", "category-status", async () => {
     await api(`/api/categories/${encodeURIComponent(row.dataset.slug || "")}`, { method: "DELETE" });
     await refresh();
-    say("category-status", `Deleted the category “${name}”.`, "ok");
-  } catch (error) {
-    say("category-status", message(error), "error");
-  }
+    return `Deleted the category “${name}”.`;
+  });
 }
 
 /** @param {HTMLFormElement} form */
 async function createCategory(form) {
-  const input = /** @type {HTMLInputElement} */ (form.elements.namedItem("name"));
-  const name = input.value.trim();
-  if (!name) {
-    say("category-status", "A category needs a name.", "error");
-    input.focus();
-    return;
-  }
-  try {
+  const name = requiredName(form, "category-status", "A category needs a name.");
+  if (!name) return;
+  const done = await report("category-status", async () => {
     await api("/api/categories", { method: "POST", body: { name } });
     await refresh();
-    say("category-status", `Added the category “${name}”.`, "ok");
-    document.getElementById("new-category")?.focus();
-  } catch (error) {
-    say("category-status", message(error), "error");
-  }
+    return `Added the category “${name}”.`;
+  });
+  if (done) document.getElementById("new-category")?.focus();
 }
 
 export function initManage() {
