@@ -5,9 +5,12 @@
 mod common;
 
 use common::{TestServer, client, original_library};
+use reqwest::Method;
 use serde_json::{Value, json};
 
 const VIDEO: &str = "Test_Video-abc123.mp4";
+/// The API address of [`VIDEO`]'s catalogue entry.
+const VIDEO_API: &str = "/api/videos/Test_Video-abc123";
 
 async fn library_server(extra: &[&str]) -> TestServer {
     let server = TestServer::start_with(extra).await;
@@ -17,6 +20,43 @@ async fn library_server(extra: &[&str]) -> TestServer {
     assert_eq!(report.imported.len(), 3, "{report:?}");
     assert!(report.failed.is_empty(), "{report:?}");
     server
+}
+
+/// `method path` with the test client (parent rights) and a JSON body, if given.
+async fn call(
+    server: &TestServer,
+    method: Method,
+    path: &str,
+    body: Option<Value>,
+) -> reqwest::Response {
+    let request = client().request(method, server.url(path));
+    let request = match body {
+        Some(body) => request.json(&body),
+        None => request,
+    };
+    request.send().await.expect("request")
+}
+
+/// `GET url` with `headers`.
+async fn get_with(c: &reqwest::Client, url: &str, headers: &[(&str, &str)]) -> reqwest::Response {
+    headers
+        .iter()
+        .fold(c.get(url), |request, (name, value)| {
+            request.header(*name, *value)
+        })
+        .send()
+        .await
+        .expect("get")
+}
+
+/// Asserts that `GET path` answers `status` with the error `message`.
+async fn assert_error(server: &TestServer, path: &str, status: u16, message: &str) {
+    let (got, body) = server.get_json(path).await;
+    assert_eq!(
+        (got, body["message"].as_str()),
+        (status, Some(message)),
+        "{path}: {body}"
+    );
 }
 
 fn header<'a>(resp: &'a reqwest::Response, name: &str) -> &'a str {
@@ -191,7 +231,7 @@ async fn search_filter_sort_and_pages() {
 #[tokio::test]
 async fn show_and_not_found() {
     let server = library_server(&[]).await;
-    let (status, body) = server.get_json("/api/videos/Test_Video-abc123").await;
+    let (status, body) = server.get_json(VIDEO_API).await;
     assert_eq!(status, 200);
     assert_eq!(body["data"]["file"]["name"], VIDEO);
     let (status, body) = server.get_json("/api/videos/missing").await;
@@ -224,12 +264,7 @@ async fn streaming_ranges_and_validators() {
         let c = c.clone();
         let url = url.clone();
         async move {
-            let resp = c
-                .get(&url)
-                .header("range", &range)
-                .send()
-                .await
-                .expect("get");
+            let resp = get_with(&c, &url, &[("range", &range)]).await;
             assert_eq!(resp.status(), 206, "{range}");
             assert_eq!(
                 header(&resp, "content-range"),
@@ -249,23 +284,13 @@ async fn streaming_ranges_and_validators() {
     check_range(format!("bytes=10-{}", size + 1000), 10, size - 1).await;
     check_range("bytes=0-0,5-9".into(), 0, 0).await;
 
-    let unsat = c
-        .get(&url)
-        .header("range", format!("bytes={size}-"))
-        .send()
-        .await
-        .expect("get");
+    let unsat = get_with(&c, &url, &[("range", &format!("bytes={size}-"))]).await;
     assert_eq!(unsat.status(), 416);
     assert_eq!(header(&unsat, "content-range"), format!("bytes */{size}"));
     let body: Value = unsat.json().await.expect("json");
     assert_eq!(body["message"], "Range not satisfiable");
 
-    let malformed = c
-        .get(&url)
-        .header("range", "bytes=-")
-        .send()
-        .await
-        .expect("get");
+    let malformed = get_with(&c, &url, &[("range", "bytes=-")]).await;
     assert_eq!(malformed.status(), 400);
     let body: Value = malformed.json().await.expect("json");
     assert_eq!(body["message"], "Invalid range header format");
@@ -275,35 +300,14 @@ async fn streaming_ranges_and_validators() {
     assert_eq!(header(&head, "content-length"), size.to_string());
     assert!(head.bytes().await.expect("body").is_empty());
 
-    let cached = c
-        .get(&url)
-        .header("if-none-match", &etag)
-        .send()
-        .await
-        .expect("get");
+    let cached = get_with(&c, &url, &[("if-none-match", &etag)]).await;
     assert_eq!(cached.status(), 304);
-    let cached = c
-        .get(&url)
-        .header("if-modified-since", &last_modified)
-        .send()
-        .await
-        .expect("get");
+    let cached = get_with(&c, &url, &[("if-modified-since", &last_modified)]).await;
     assert_eq!(cached.status(), 304);
-    let if_range_ok = c
-        .get(&url)
-        .header("range", "bytes=0-9")
-        .header("if-range", &etag)
-        .send()
-        .await
-        .expect("get");
+    let if_range_ok = get_with(&c, &url, &[("range", "bytes=0-9"), ("if-range", &etag)]).await;
     assert_eq!(if_range_ok.status(), 206);
-    let if_range_stale = c
-        .get(&url)
-        .header("range", "bytes=0-9")
-        .header("if-range", "\"stale\"")
-        .send()
-        .await
-        .expect("get");
+    let stale = [("range", "bytes=0-9"), ("if-range", "\"stale\"")];
+    let if_range_stale = get_with(&c, &url, &stale).await;
     assert_eq!(if_range_stale.status(), 200);
 }
 
@@ -312,54 +316,22 @@ async fn stream_refuses_bad_names_and_paths() {
     let server = library_server(&[]).await;
     // A file in the data dir but outside the library, reachable only by traversal.
     std::fs::write(server.data().join("secret.mp4"), b"secret").expect("secret");
-    let check = |path: String, status: u16, message: &'static str| {
-        let server = &server;
-        async move {
-            let (got, body) = server.get_json(&path).await;
-            assert_eq!(got, status, "{path}: {body}");
-            assert_eq!(body["message"], message, "{path}");
-        }
-    };
-    check(
-        "/api/stream/..%2F..%2F..%2Fetc%2Fpasswd".into(),
-        400,
-        "Invalid filename",
-    )
-    .await;
-    check(
-        "/api/stream/%2Fetc%2Fpasswd".into(),
-        400,
-        "Invalid filename",
-    )
-    .await;
-    check(
-        "/api/stream/..%2Fsecret.mp4".into(),
-        400,
-        "Invalid filename",
-    )
-    .await;
-    check(
-        "/api/stream/..%252Fsecret.mp4".into(),
-        400,
-        "Invalid filename",
-    )
-    .await;
-    check(
-        "/api/stream/..%5Csecret.mp4".into(),
-        400,
-        "Invalid filename",
-    )
-    .await;
-    check("/api/stream/.hidden.mp4".into(), 400, "Invalid filename").await;
-    check("/api/stream/a%00b.mp4".into(), 400, "Invalid filename").await;
-    check("/api/stream/virus.exe".into(), 400, "Invalid file type").await;
-    check("/api/stream/noextension".into(), 400, "Invalid file type").await;
-    check(
-        "/api/stream/missing.mp4".into(),
-        404,
-        "Video file 'missing.mp4' not found",
-    )
-    .await;
+    for path in [
+        "/api/stream/..%2F..%2F..%2Fetc%2Fpasswd",
+        "/api/stream/%2Fetc%2Fpasswd",
+        "/api/stream/..%2Fsecret.mp4",
+        "/api/stream/..%252Fsecret.mp4",
+        "/api/stream/..%5Csecret.mp4",
+        "/api/stream/.hidden.mp4",
+        "/api/stream/a%00b.mp4",
+    ] {
+        assert_error(&server, path, 400, "Invalid filename").await;
+    }
+    for path in ["/api/stream/virus.exe", "/api/stream/noextension"] {
+        assert_error(&server, path, 400, "Invalid file type").await;
+    }
+    let missing = "Video file 'missing.mp4' not found";
+    assert_error(&server, "/api/stream/missing.mp4", 404, missing).await;
 
     // A symlink that leads outside the library: 403.
     std::os::unix::fs::symlink(
@@ -367,15 +339,11 @@ async fn stream_refuses_bad_names_and_paths() {
         server.library().join("escape.mp4"),
     )
     .expect("symlink");
-    check("/api/stream/escape.mp4".into(), 403, "Invalid path").await;
+    assert_error(&server, "/api/stream/escape.mp4", 403, "Invalid path").await;
     // A file in the library the catalogue does not know: not served.
     std::fs::write(server.library().join("stray.mp4"), b"stray").expect("stray");
-    check(
-        "/api/stream/stray.mp4".into(),
-        404,
-        "Video file 'stray.mp4' not found",
-    )
-    .await;
+    let stray = "Video file 'stray.mp4' not found";
+    assert_error(&server, "/api/stream/stray.mp4", 404, stray).await;
 }
 
 #[tokio::test]
@@ -420,16 +388,9 @@ async fn downloads_are_attachments() {
         "attachment; filename=\"Dino _ Rex.mp4\"; filename*=UTF-8''Dino%20%E2%80%94%20Rex.mp4"
     );
 
-    let (status, body) = server.get_json("/api/download/evil.sh").await;
-    assert_eq!(
-        (status, body["message"].as_str()),
-        (400, Some("Invalid file type"))
-    );
-    let (status, body) = server.get_json("/api/download/none.mp3").await;
-    assert_eq!(
-        (status, body["message"].as_str()),
-        (404, Some("File 'none.mp3' not found"))
-    );
+    assert_error(&server, "/api/download/evil.sh", 400, "Invalid file type").await;
+    let none = "File 'none.mp3' not found";
+    assert_error(&server, "/api/download/none.mp3", 404, none).await;
     let (status, _) = server.get_json("/api/download/..%2Fsofathek.db").await;
     assert_eq!(status, 400);
 }
@@ -448,33 +409,23 @@ async fn thumbnails_have_cache_headers_ranges_and_limits() {
         .get("/api/thumbnails/Unknown_Title-3f2504e0-4f89-11d3-9a0c-0305e82c3301.JPG")
         .await;
     assert_eq!(header(&jpg, "content-type"), "image/jpeg");
-    let ranged = client()
-        .get(server.url("/api/thumbnails/Test_Video-abc123.webp"))
-        .header("range", "bytes=0-9")
-        .send()
-        .await
-        .expect("get");
+    let webp = server.url("/api/thumbnails/Test_Video-abc123.webp");
+    let ranged = get_with(&client(), &webp, &[("range", "bytes=0-9")]).await;
     assert_eq!(ranged.status(), 206);
-    let bad = client()
-        .get(server.url("/api/thumbnails/Test_Video-abc123.webp"))
-        .header("range", "bytes=99999999-")
-        .send()
-        .await
-        .expect("get");
+    let bad = get_with(&client(), &webp, &[("range", "bytes=99999999-")]).await;
     assert_eq!(bad.status(), 416);
 
     // Only library files: something in the staging area is never served.
     std::fs::write(server.state.layout.staging.join("temp.jpg"), b"x").expect("write");
-    let (status, body) = server.get_json("/api/thumbnails/temp.jpg").await;
-    assert_eq!(
-        (status, body["message"].as_str()),
-        (404, Some("Thumbnail 'temp.jpg' not found"))
-    );
-    let (status, body) = server.get_json("/api/thumbnails/image.gif").await;
-    assert_eq!(
-        (status, body["message"].as_str()),
-        (400, Some("Invalid file type"))
-    );
+    let staged = "Thumbnail 'temp.jpg' not found";
+    assert_error(&server, "/api/thumbnails/temp.jpg", 404, staged).await;
+    assert_error(
+        &server,
+        "/api/thumbnails/image.gif",
+        400,
+        "Invalid file type",
+    )
+    .await;
     let (status, _) = server
         .get_json("/api/thumbnails/..%2F..%2Fetc%2Fpasswd.jpg")
         .await;
@@ -499,13 +450,9 @@ async fn oversized_thumbnails_are_refused() {
 async fn edit_title_and_category() {
     let server = library_server(&[]).await;
     let c = client();
-    let url = server.url("/api/videos/Test_Video-abc123");
-    let resp = c
-        .patch(&url)
-        .json(&json!({"title": "  Dinosaurs!  ", "category": "kids"}))
-        .send()
-        .await
-        .expect("patch");
+    let url = server.url(VIDEO_API);
+    let patch = |body: Value| call(&server, Method::PATCH, VIDEO_API, Some(body));
+    let resp = patch(json!({"title": "  Dinosaurs!  ", "category": "kids"})).await;
     assert_eq!(resp.status(), 200);
     let body: Value = resp.json().await.expect("json");
     assert_eq!(body["data"]["metadata"]["title"], "Dinosaurs!");
@@ -515,12 +462,7 @@ async fn edit_title_and_category() {
     let (_, found) = server.get_json("/api/videos?q=dinosaurs").await;
     assert_eq!(found["data"]["totalCount"], 1);
 
-    let resp = c
-        .patch(&url)
-        .json(&json!({"category": null}))
-        .send()
-        .await
-        .expect("patch");
+    let resp = patch(json!({"category": null})).await;
     let body: Value = resp.json().await.expect("json");
     assert_eq!(body["data"]["category"], Value::Null);
 
@@ -547,15 +489,16 @@ async fn edit_title_and_category() {
     check("{\"category\": \"no-such\"}", "application/json", 400).await;
     check("{\"evil\": true}", "application/json", 400).await;
     check("{\"title\": \"x\"}", "text/plain", 415).await;
-    let resp = c
-        .patch(server.url("/api/videos/missing"))
-        .json(&json!({"title": "x"}))
-        .send()
-        .await
-        .expect("patch");
-    assert_eq!(resp.status(), 404);
+    let missing = call(
+        &server,
+        Method::PATCH,
+        "/api/videos/missing",
+        Some(json!({"title": "x"})),
+    )
+    .await;
+    assert_eq!(missing.status(), 404);
     // Nothing above changed the video.
-    let (_, body) = server.get_json("/api/videos/Test_Video-abc123").await;
+    let (_, body) = server.get_json(VIDEO_API).await;
     assert_eq!(body["data"]["metadata"]["title"], "Dinosaurs!");
 }
 
@@ -563,11 +506,7 @@ async fn edit_title_and_category() {
 async fn delete_removes_every_file() {
     let server = library_server(&[]).await;
     let before: Vec<_> = std::fs::read_dir(server.library()).expect("dir").collect();
-    let resp = client()
-        .delete(server.url("/api/videos/Test_Video-abc123"))
-        .send()
-        .await
-        .expect("delete");
+    let resp = call(&server, Method::DELETE, VIDEO_API, None).await;
     assert_eq!(resp.status(), 200);
     let body: Value = resp.json().await.expect("json");
     assert_eq!(
@@ -583,22 +522,17 @@ async fn delete_removes_every_file() {
         left.iter().all(|n| !n.starts_with("Test_Video-abc123")),
         "{left:?}"
     );
-    let (status, _) = server.get_json("/api/videos/Test_Video-abc123").await;
+    let (status, _) = server.get_json(VIDEO_API).await;
     assert_eq!(status, 404);
     let (status, _) = server.get_json(&format!("/api/stream/{VIDEO}")).await;
     assert_eq!(status, 404);
-    let resp = client()
-        .delete(server.url("/api/videos/Test_Video-abc123"))
-        .send()
-        .await
-        .expect("delete");
+    let resp = call(&server, Method::DELETE, VIDEO_API, None).await;
     assert_eq!(resp.status(), 404);
 }
 
 #[tokio::test]
 async fn categories_crud() {
     let server = TestServer::start().await;
-    let c = client();
     let (_, body) = server.get_json("/api/categories").await;
     let slugs: Vec<&str> = body["data"]["categories"]
         .as_array()
@@ -608,54 +542,25 @@ async fn categories_crud() {
         .collect();
     assert_eq!(slugs, ["education", "family", "kids", "music"]);
 
-    let created = c
-        .post(server.url("/api/categories"))
-        .json(&json!({"name": "Bed-time Stories"}))
-        .send()
-        .await
-        .expect("post");
+    let all = "/api/categories";
+    let bedtime = "/api/categories/bed-time-stories";
+    let named = |name: &str| Some(json!({ "name": name }));
+    let created = call(&server, Method::POST, all, named("Bed-time Stories")).await;
     assert_eq!(created.status(), 201);
     let body: Value = created.json().await.expect("json");
     assert_eq!(body["data"]["slug"], "bed-time-stories");
-    let dup = c
-        .post(server.url("/api/categories"))
-        .json(&json!({"name": "Bed-time stories"}))
-        .send()
-        .await
-        .expect("post");
-    assert_eq!(dup.status(), 409);
-    let bad = c
-        .post(server.url("/api/categories"))
-        .json(&json!({"name": "!!!"}))
-        .send()
-        .await
-        .expect("post");
-    assert_eq!(bad.status(), 400);
-    let renamed = c
-        .patch(server.url("/api/categories/bed-time-stories"))
-        .json(&json!({"name": "Bedtime"}))
-        .send()
-        .await
-        .expect("patch");
-    assert_eq!(renamed.status(), 200);
-    let builtin = c
-        .delete(server.url("/api/categories/kids"))
-        .send()
-        .await
-        .expect("delete");
-    assert_eq!(builtin.status(), 409);
-    let gone = c
-        .delete(server.url("/api/categories/bed-time-stories"))
-        .send()
-        .await
-        .expect("delete");
-    assert_eq!(gone.status(), 200);
-    let again = c
-        .delete(server.url("/api/categories/bed-time-stories"))
-        .send()
-        .await
-        .expect("delete");
-    assert_eq!(again.status(), 404);
+    for (method, path, body, status) in [
+        (Method::POST, all, named("Bed-time stories"), 409),
+        (Method::POST, all, named("!!!"), 400),
+        (Method::PATCH, bedtime, named("Bedtime"), 200),
+        // Built in: stays.
+        (Method::DELETE, "/api/categories/kids", None, 409),
+        (Method::DELETE, bedtime, None, 200),
+        (Method::DELETE, bedtime, None, 404),
+    ] {
+        let resp = call(&server, method.clone(), path, body).await;
+        assert_eq!(resp.status(), status, "{method} {path}");
+    }
 }
 
 #[tokio::test]
@@ -743,12 +648,8 @@ async fn missing_tools_degrade_health_but_do_not_fail() {
 #[tokio::test]
 async fn service_routes_and_headers() {
     let server = TestServer::start().await;
-    let resp = client()
-        .get(server.url("/api/videos"))
-        .header("x-request-id", "abc-123")
-        .send()
-        .await
-        .expect("get");
+    let videos = server.url("/api/videos");
+    let resp = get_with(&client(), &videos, &[("x-request-id", "abc-123")]).await;
     assert_eq!(header(&resp, "x-request-id"), "abc-123");
     assert!(header(&resp, "content-security-policy").contains("frame-ancestors 'none'"));
     assert_eq!(header(&resp, "x-content-type-options"), "nosniff");
@@ -756,16 +657,8 @@ async fn service_routes_and_headers() {
     let generated = server.get("/api/videos").await;
     assert!(!header(&generated, "x-request-id").is_empty());
 
-    let (status, body) = server.get_json("/api/nope").await;
-    assert_eq!(
-        (status, body["message"].as_str()),
-        (404, Some("Route /api/nope not found"))
-    );
-    let resp = client()
-        .put(server.url("/api/videos"))
-        .send()
-        .await
-        .expect("put");
+    assert_error(&server, "/api/nope", 404, "Route /api/nope not found").await;
+    let resp = call(&server, Method::PUT, "/api/videos", None).await;
     assert_eq!(resp.status(), 405);
 
     let (status, doc) = server.get_json("/api/openapi.json").await;
@@ -791,12 +684,8 @@ async fn service_routes_and_headers() {
 #[tokio::test]
 async fn streamed_bytes_are_counted() {
     let server = library_server(&[]).await;
-    let resp = client()
-        .get(server.url(&format!("/api/stream/{VIDEO}")))
-        .header("range", "bytes=0-999")
-        .send()
-        .await
-        .expect("get");
+    let url = server.url(&format!("/api/stream/{VIDEO}"));
+    let resp = get_with(&client(), &url, &[("range", "bytes=0-999")]).await;
     assert_eq!(resp.bytes().await.expect("body").len(), 1000);
     let metrics = server.get("/metrics").await.text().await.expect("text");
     let line = metrics
@@ -911,11 +800,7 @@ async fn files_kept_open_are_never_served_stale() {
 
     // Deleted through the API right after being streamed: gone at once, and the server lets
     // go of the file so its disk space is freed.
-    let resp = client()
-        .delete(server.url("/api/videos/Test_Video-abc123"))
-        .send()
-        .await
-        .expect("delete");
+    let resp = call(&server, Method::DELETE, VIDEO_API, None).await;
     assert_eq!(resp.status(), 200);
     let (status, _, _) = fetch().await;
     assert_eq!(status, 404);

@@ -25,6 +25,17 @@ struct Session {
 }
 
 impl Session {
+    /// The session of a sign-in's (or setup's) answer: its cookie and the CSRF token in it.
+    fn from_answer(cookie: String, answer: &Value) -> Session {
+        Session {
+            cookie,
+            csrf: answer["data"]["csrfToken"]
+                .as_str()
+                .expect("csrf token")
+                .to_owned(),
+        }
+    }
+
     /// A same-origin request with the cookie and the CSRF token, like the web UI sends.
     fn request(&self, server: &TestServer, method: Method, path: &str) -> reqwest::RequestBuilder {
         self.bare(server, method, path)
@@ -38,6 +49,15 @@ impl Session {
             .request(method, server.url(path))
             .header("cookie", format!("sofathek_session={}", self.cookie))
     }
+}
+
+/// The `Set-Cookie` header of a response (empty if there is none).
+fn set_cookie_header(resp: &reqwest::Response) -> String {
+    resp.headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned()
 }
 
 /// The session cookie a response sets, if any.
@@ -74,13 +94,7 @@ async fn try_sign_in(
 async fn sign_in(server: &TestServer, profile: i64, password: Option<&str>) -> Session {
     let (status, body, cookie) = try_sign_in(server, profile, password).await;
     assert_eq!(status, 201, "{body}");
-    Session {
-        cookie: cookie.expect("session cookie"),
-        csrf: body["data"]["csrfToken"]
-            .as_str()
-            .expect("csrf token")
-            .to_owned(),
-    }
+    Session::from_answer(cookie.expect("session cookie"), &body)
 }
 
 async fn parent_id(server: &TestServer) -> i64 {
@@ -123,6 +137,28 @@ async fn create_kid(server: &TestServer, name: &str, categories: &[&str]) -> i64
     body["data"]["id"].as_i64().expect("id")
 }
 
+/// `PATCH /api/videos/{id}` with `body`, as a parent (the test token).
+async fn patch_video(server: &TestServer, id: &str, body: Value) -> (u16, Value) {
+    let path = format!("/api/videos/{id}");
+    send(client().patch(server.url(&path)).json(&body)).await
+}
+
+/// `PATCH /api/profiles/{id}` with `body`, as a parent (the test token).
+async fn patch_profile(server: &TestServer, id: i64, body: Value) -> (u16, Value) {
+    let path = format!("/api/profiles/{id}");
+    send(client().patch(server.url(&path)).json(&body)).await
+}
+
+/// The first-run setup through the API, without credentials.
+async fn api_setup(server: &TestServer, password: &str) -> reqwest::Response {
+    anonymous_client()
+        .post(server.url("/api/setup"))
+        .json(&json!({ "password": password }))
+        .send()
+        .await
+        .expect("setup")
+}
+
 /// A server with the original test library: one video in "kids", one in "music", one without
 /// a category.
 async fn library_server() -> TestServer {
@@ -132,12 +168,7 @@ async fn library_server() -> TestServer {
     let report = server.import(src.path()).await;
     assert_eq!(report.imported.len(), 3, "{report:?}");
     for (id, category) in [(KIDS_VIDEO, "kids"), (MUSIC_VIDEO, "music")] {
-        let (status, body) = send(
-            client()
-                .patch(server.url(&format!("/api/videos/{id}")))
-                .json(&json!({ "category": category })),
-        )
-        .await;
+        let (status, body) = patch_video(&server, id, json!({ "category": category })).await;
         assert_eq!(status, 200, "{body}");
     }
     server
@@ -301,6 +332,13 @@ fn upload_form() -> reqwest::multipart::Form {
     )
 }
 
+/// An upload of a small file without credentials.
+fn anonymous_upload(server: &TestServer) -> reqwest::RequestBuilder {
+    anonymous_client()
+        .post(server.url("/api/videos/upload"))
+        .multipart(upload_form())
+}
+
 fn with_body(req: reqwest::RequestBuilder, body: &Option<Value>) -> reqwest::RequestBuilder {
     match body {
         Some(body) => req.json(body),
@@ -342,12 +380,7 @@ async fn mutations_without_parent_rights_are_refused_and_change_nothing() {
         refused += 3;
     }
     // The upload is refused before a byte of it is stored.
-    let (status, answer) = send(
-        anonymous_client()
-            .post(server.url("/api/videos/upload"))
-            .multipart(upload_form()),
-    )
-    .await;
+    let (status, answer) = send(anonymous_upload(&server)).await;
     assert_eq!(status, 401, "{answer}");
     let (status, answer) = send(
         kid_session
@@ -362,12 +395,7 @@ async fn mutations_without_parent_rights_are_refused_and_change_nothing() {
     assert_eq!(before, after, "a refused request changed something");
 
     // The same requests with the parent token do change things (the refusals meant something).
-    let (status, answer) = send(
-        client()
-            .patch(server.url(&format!("/api/videos/{KIDS_VIDEO}")))
-            .json(&json!({ "title": "Changed" })),
-    )
-    .await;
+    let (status, answer) = patch_video(&server, KIDS_VIDEO, json!({ "title": "Changed" })).await;
     assert_eq!(status, 200, "{answer}");
 }
 
@@ -400,12 +428,7 @@ async fn before_setup_mutations_are_refused_with_an_explanation_and_reads_are_op
             );
         }
     }
-    let (status, answer) = send(
-        anonymous_client()
-            .post(server.url("/api/videos/upload"))
-            .multipart(upload_form()),
-    )
-    .await;
+    let (status, answer) = send(anonymous_upload(&server)).await;
     assert_eq!(status, 403, "{answer}");
     assert!(files_under(&server.state.layout.staging).is_empty());
     // Picking a profile needs a password first.
@@ -413,30 +436,14 @@ async fn before_setup_mutations_are_refused_with_an_explanation_and_reads_are_op
     assert_eq!(status, 403, "{answer}");
 
     // The first-run setup: a short password is refused, a good one signs the parent in.
-    let (status, answer) = send(
-        anonymous_client()
-            .post(server.url("/api/setup"))
-            .json(&json!({ "password": "short" })),
-    )
-    .await;
+    let (status, answer) = json_of(api_setup(&server, "short").await).await;
     assert_eq!(status, 400, "{answer}");
-    let resp = anonymous_client()
-        .post(server.url("/api/setup"))
-        .json(&json!({ "password": "our family password" }))
-        .send()
-        .await
-        .expect("setup");
+    let resp = api_setup(&server, "our family password").await;
     let cookie = set_cookie(&resp).expect("cookie");
     let (status, answer) = json_of(resp).await;
     assert_eq!(status, 201, "{answer}");
     assert_eq!(answer["data"]["parent"], true);
-    let parent = Session {
-        cookie,
-        csrf: answer["data"]["csrfToken"]
-            .as_str()
-            .expect("csrf")
-            .to_owned(),
-    };
+    let parent = Session::from_answer(cookie, &answer);
     let (status, answer) = send(
         parent
             .request(&server, Method::POST, "/api/categories")
@@ -445,12 +452,7 @@ async fn before_setup_mutations_are_refused_with_an_explanation_and_reads_are_op
     .await;
     assert_eq!(status, 201, "{answer}");
     // Setup happens once.
-    let (status, answer) = send(
-        anonymous_client()
-            .post(server.url("/api/setup"))
-            .json(&json!({ "password": "another password" })),
-    )
-    .await;
+    let (status, answer) = json_of(api_setup(&server, "another password").await).await;
     assert_eq!(status, 409, "{answer}");
     // Now reads need a profile.
     let (status, answer) = send(anonymous_client().get(server.url("/api/videos"))).await;
@@ -608,12 +610,7 @@ async fn a_kid_sees_only_allowed_categories_by_every_route() {
         assert_eq!(status, 403, "{path}: {answer}");
     }
     // Changing the allow-list takes effect at once, for the same session.
-    let (status, _) = send(
-        client()
-            .patch(server.url(&format!("/api/profiles/{kid}")))
-            .json(&json!({ "categories": ["music"] })),
-    )
-    .await;
+    let (status, _) = patch_profile(&server, kid, json!({ "categories": ["music"] })).await;
     assert_eq!(status, 200);
     let (_, list) = get("/api/videos".into()).await;
     assert_eq!(list["data"]["videos"][0]["id"], MUSIC_VIDEO, "{list}");
@@ -623,12 +620,7 @@ async fn a_kid_sees_only_allowed_categories_by_every_route() {
     // server remembers file owners; every change it makes forgets them).
     let (status, _) = get(format!("/api/stream/{MUSIC_VIDEO}.mp4")).await;
     assert_eq!(status, 200);
-    let (status, moved) = send(
-        client()
-            .patch(server.url(&format!("/api/videos/{MUSIC_VIDEO}")))
-            .json(&json!({ "category": "kids" })),
-    )
-    .await;
+    let (status, moved) = patch_video(&server, MUSIC_VIDEO, json!({ "category": "kids" })).await;
     assert_eq!(status, 200, "{moved}");
     let (status, _) = get(format!("/api/stream/{MUSIC_VIDEO}.mp4")).await;
     assert_eq!(status, 404);
@@ -666,12 +658,7 @@ async fn a_kids_event_stream_carries_only_its_library_events() {
         .expect("events");
     // A change to a hidden video, then one to the allowed video (the marker).
     for (id, title) in [(MUSIC_VIDEO, "Secret title"), (KIDS_VIDEO, "Marker title")] {
-        let (status, answer) = send(
-            client()
-                .patch(server.url(&format!("/api/videos/{id}")))
-                .json(&json!({ "title": title })),
-        )
-        .await;
+        let (status, answer) = patch_video(&server, id, json!({ "title": title })).await;
         assert_eq!(status, 200, "{answer}");
     }
     let kid_text = read_events(kid_events, KIDS_VIDEO, Duration::from_secs(10)).await;
@@ -733,12 +720,7 @@ async fn cookie_mutations_need_the_csrf_token() {
     assert_eq!(status, 200, "{answer}");
     assert_eq!(answer["data"]["signedOut"], true);
     // Bearer tokens need no CSRF token.
-    let (status, _) = send(
-        client()
-            .patch(server.url(&path))
-            .json(&json!({ "title": "By token" })),
-    )
-    .await;
+    let (status, _) = patch_video(&server, KIDS_VIDEO, json!({ "title": "By token" })).await;
     assert_eq!(status, 200);
 }
 
@@ -804,12 +786,7 @@ async fn sessions_are_never_fixed_and_are_revoked_on_the_server() {
         .send()
         .await
         .expect("sign in");
-    let header = resp
-        .headers()
-        .get("set-cookie")
-        .and_then(|v| v.to_str().ok())
-        .expect("set-cookie")
-        .to_owned();
+    let header = set_cookie_header(&resp);
     assert!(header.contains("HttpOnly"), "{header}");
     assert!(header.contains("SameSite=Strict"), "{header}");
     assert!(header.contains("Path=/"), "{header}");
@@ -823,13 +800,7 @@ async fn sessions_are_never_fixed_and_are_revoked_on_the_server() {
     assert_eq!(status, 201, "{kid_answer}");
     let (_, answer) = send(fake.bare(&server, Method::GET, "/api/session")).await;
     assert_eq!(answer["data"]["signedIn"], false);
-    let kid_session = Session {
-        cookie: kid_cookie,
-        csrf: kid_answer["data"]["csrfToken"]
-            .as_str()
-            .expect("csrf")
-            .into(),
-    };
+    let kid_session = Session::from_answer(kid_cookie, &kid_answer);
     // Switching to the parent replaces the kid's session: the old id stops working.
     let id = parent_id(&server).await;
     let resp = kid_session
@@ -844,10 +815,7 @@ async fn sessions_are_never_fixed_and_are_revoked_on_the_server() {
     assert_ne!(parent_cookie, kid_session.cookie);
     let (status, _) = send(kid_session.bare(&server, Method::GET, "/api/videos")).await;
     assert_eq!(status, 401, "the replaced session still works");
-    let parent = Session {
-        cookie: parent_cookie,
-        csrf: answer["data"]["csrfToken"].as_str().expect("csrf").into(),
-    };
+    let parent = Session::from_answer(parent_cookie, &answer);
     // Behind an https proxy the cookie is Secure.
     let resp = anonymous_client()
         .post(server.url("/api/session"))
@@ -856,12 +824,7 @@ async fn sessions_are_never_fixed_and_are_revoked_on_the_server() {
         .send()
         .await
         .expect("sign in");
-    let header = resp
-        .headers()
-        .get("set-cookie")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
+    let header = set_cookie_header(&resp);
     assert!(header.contains("; Secure"), "{header}");
     // Signing out revokes the session on the server: a copy of the cookie is useless.
     let (status, answer) = send(parent.request(&server, Method::DELETE, "/api/session")).await;
@@ -1037,10 +1000,7 @@ async fn a_password_change_signs_out_every_parent_session() {
         let (status, _) = send(old.bare(&server, Method::GET, "/api/videos")).await;
         assert_eq!(status, 401);
     }
-    let renewed = Session {
-        cookie: renewed,
-        csrf: answer["data"]["csrfToken"].as_str().expect("csrf").into(),
-    };
+    let renewed = Session::from_answer(renewed, &answer);
     let (status, _) = send(renewed.bare(&server, Method::GET, "/api/jobs")).await;
     assert_eq!(status, 200);
     // The kid's session does not depend on the password.
@@ -1079,10 +1039,10 @@ async fn profiles_can_be_managed_by_parents() {
         let (status, answer) = send(client().post(server.url("/api/profiles")).json(&body)).await;
         assert_eq!(status, expected, "{body}: {answer}");
     }
-    let (status, answer) = send(
-        client()
-            .patch(server.url(&format!("/api/profiles/{id}")))
-            .json(&json!({ "name": "Mia B", "categories": ["music", "education"] })),
+    let (status, answer) = patch_profile(
+        &server,
+        id,
+        json!({ "name": "Mia B", "categories": ["music", "education"] }),
     )
     .await;
     assert_eq!(status, 200, "{answer}");
@@ -1185,12 +1145,7 @@ async fn watch_progress_is_kept_per_profile() {
         .and_then(|p| p.iter().find(|p| p["name"] == "Mia"))
         .and_then(|p| p["id"].as_i64())
         .expect("mia");
-    send(
-        client()
-            .patch(server.url(&format!("/api/profiles/{mia_id}")))
-            .json(&json!({ "categories": ["kids"] })),
-    )
-    .await;
+    patch_profile(&server, mia_id, json!({ "categories": ["kids"] })).await;
     let (_, shelves) = send(mia.bare(&server, Method::GET, "/api/progress")).await;
     assert_eq!(shelves["data"]["history"].as_array().map(Vec::len), Some(1));
 }
@@ -1399,6 +1354,17 @@ async fn post_form(
         .expect("form")
 }
 
+/// Posts the sign-in form (`/signin`) without a session.
+async fn sign_in_form(server: &TestServer, form: &str) -> reqwest::Response {
+    post_form(server, None, "/signin", form).await
+}
+
+/// Posts the first-run setup form (`/setup`) without a session.
+async fn setup_form(server: &TestServer, password: &str, confirm: &str) -> reqwest::Response {
+    let form = format!("password={password}&confirm={confirm}");
+    post_form(server, None, "/setup", &form).await
+}
+
 #[tokio::test]
 async fn pages_send_visitors_to_the_picker_and_kids_to_the_parent_sign_in() {
     let server = library_server().await;
@@ -1504,13 +1470,7 @@ async fn sign_in_forms_work_without_javascript() {
     let kid = create_kid(&server, "Mia", &["kids"]).await;
     let parent = parent_id(&server).await;
     // A kid's profile: no password.
-    let resp = post_form(
-        &server,
-        None,
-        "/signin",
-        &format!("profile={kid}&next=%2F%3Fq%3Dx"),
-    )
-    .await;
+    let resp = sign_in_form(&server, &format!("profile={kid}&next=%2F%3Fq%3Dx")).await;
     assert_eq!(resp.status().as_u16(), 303);
     assert_eq!(resp.headers()["location"], "/?q=x");
     let cookie = set_cookie(&resp).expect("cookie");
@@ -1521,33 +1481,17 @@ async fn sign_in_forms_work_without_javascript() {
     let (status, _, _) = page(&server, Some(&mia), "/").await;
     assert_eq!(status, 200);
     // `next` never leaves the server.
-    let resp = post_form(
-        &server,
-        None,
-        "/signin",
-        &format!("profile={kid}&next=%2F%2Fevil.example"),
-    )
-    .await;
+    let resp = sign_in_form(&server, &format!("profile={kid}&next=%2F%2Fevil.example")).await;
     assert_eq!(resp.headers()["location"], "/");
     // The parent: a wrong password shows the page again with the error.
-    let resp = post_form(
-        &server,
-        None,
-        "/signin",
-        &format!("profile={parent}&password=nope"),
-    )
-    .await;
+    let resp = sign_in_form(&server, &format!("profile={parent}&password=nope")).await;
     assert_eq!(resp.status().as_u16(), 401);
     assert!(set_cookie(&resp).is_none());
     assert!(resp.text().await.expect("body").contains("Wrong password"));
-    let resp = post_form(
+    let password = TEST_PASSWORD.replace(' ', "+");
+    let resp = sign_in_form(
         &server,
-        None,
-        "/signin",
-        &format!(
-            "profile={parent}&password={}&next=%2Fmanage",
-            TEST_PASSWORD.replace(' ', "+")
-        ),
+        &format!("profile={parent}&password={password}&next=%2Fmanage"),
     )
     .await;
     assert_eq!(resp.status().as_u16(), 303);
@@ -1592,13 +1536,7 @@ async fn the_first_run_setup_page_sets_the_password_once() {
     let (status, _, form) = page(&server, None, "/setup").await;
     assert_eq!(status, 200);
     assert!(form.contains("id=\"setup-form\""));
-    let resp = post_form(
-        &server,
-        None,
-        "/setup",
-        "password=one+long+password&confirm=another+one",
-    )
-    .await;
+    let resp = setup_form(&server, "one+long+password", "another+one").await;
     assert_eq!(resp.status().as_u16(), 400);
     assert!(
         resp.text()
@@ -1606,15 +1544,9 @@ async fn the_first_run_setup_page_sets_the_password_once() {
             .expect("body")
             .contains("The two passwords differ")
     );
-    let resp = post_form(&server, None, "/setup", "password=short&confirm=short").await;
+    let resp = setup_form(&server, "short", "short").await;
     assert_eq!(resp.status().as_u16(), 400);
-    let resp = post_form(
-        &server,
-        None,
-        "/setup",
-        "password=one+long+password&confirm=one+long+password",
-    )
-    .await;
+    let resp = setup_form(&server, "one+long+password", "one+long+password").await;
     assert_eq!(resp.status().as_u16(), 303);
     assert_eq!(resp.headers()["location"], "/manage#profiles");
     let parent = Session {
@@ -1626,13 +1558,7 @@ async fn the_first_run_setup_page_sets_the_password_once() {
     assert!(!manage.contains("id=\"setup-notice\""));
     let (status, location, _) = page(&server, None, "/setup").await;
     assert_eq!((status, location.as_str()), (303, "/profiles"));
-    let resp = post_form(
-        &server,
-        None,
-        "/setup",
-        "password=attacker+password&confirm=attacker+password",
-    )
-    .await;
+    let resp = setup_form(&server, "attacker+password", "attacker+password").await;
     assert_eq!(resp.status().as_u16(), 303);
     assert!(
         set_cookie(&resp).is_none(),

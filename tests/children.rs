@@ -20,7 +20,7 @@ use serde_json::{Value, json};
 const TOOLS: &[&str] = &["ffmpeg", "ffprobe", "yt-dlp", "yt_dlp"];
 
 /// (pid, state, command) of a process, if it exists.
-fn proc_info(pid: u32) -> Option<(char, String)> {
+fn proc_info(pid: u32) -> Option<(u32, char, String)> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     let close = stat.rfind(')')?;
     let state = stat[close + 1..]
@@ -31,7 +31,7 @@ fn proc_info(pid: u32) -> Option<(char, String)> {
     let cmd = std::fs::read(format!("/proc/{pid}/cmdline"))
         .map(|c| String::from_utf8_lossy(&c).replace('\0', " "))
         .unwrap_or_default();
-    Some((state, cmd))
+    Some((pid, state, cmd))
 }
 
 /// The job processes among the server's descendants: tools working in the staging area (jobs
@@ -46,7 +46,7 @@ fn tool_children(server_pid: u32) -> Vec<(u32, char, String)> {
                     .contains("/staging/")
             })
         })
-        .filter_map(|pid| proc_info(pid).map(|(s, c)| (pid, s, c)))
+        .filter_map(proc_info)
         .filter(|(_, _, cmd)| TOOLS.iter().any(|t| cmd.contains(t)))
         .collect()
 }
@@ -55,10 +55,7 @@ fn tool_children(server_pid: u32) -> Vec<(u32, char, String)> {
 async fn gone_within(pids: &[u32], limit: Duration) -> Vec<(u32, char, String)> {
     let began = Instant::now();
     loop {
-        let left: Vec<_> = pids
-            .iter()
-            .filter_map(|p| proc_info(*p).map(|(s, c)| (*p, s, c)))
-            .collect();
+        let left: Vec<_> = pids.iter().filter_map(|p| proc_info(*p)).collect();
         if left.is_empty() || began.elapsed() > limit {
             return left;
         }
@@ -115,35 +112,57 @@ async fn upload(client: &reqwest::Client, server: &Server, path: &Path) -> Strin
         "video",
         reqwest::multipart::Part::bytes(bytes).file_name("long.avi"),
     );
-    let resp: Value = client
+    let request = client
         .post(server.url("/api/videos/upload"))
-        .multipart(form)
-        .send()
-        .await
-        .expect("upload")
-        .json()
-        .await
-        .expect("upload json");
-    resp["data"]["id"]
-        .as_str()
-        .unwrap_or_else(|| panic!("upload refused: {resp}"))
-        .to_owned()
+        .multipart(form);
+    job_id(request, "upload").await
 }
 
 async fn download(client: &reqwest::Client, server: &Server, url: &str) -> String {
-    let resp: Value = client
+    let request = client
         .post(server.url("/api/jobs"))
-        .json(&json!({ "url": url }))
+        .json(&json!({ "url": url }));
+    job_id(request, "job").await
+}
+
+/// Sends a request that adds a job; returns the new job's id.
+async fn job_id(request: reqwest::RequestBuilder, what: &str) -> String {
+    let resp: Value = request
         .send()
         .await
-        .expect("job")
+        .expect(what)
         .json()
         .await
-        .expect("job json");
+        .expect("json answer");
     resp["data"]["id"]
         .as_str()
-        .unwrap_or_else(|| panic!("job refused: {resp}"))
+        .unwrap_or_else(|| panic!("{what} refused: {resp}"))
         .to_owned()
+}
+
+/// Cancels `job` once `tool` runs for it: the cancel succeeds and, by the time it answers, the
+/// tool is gone and nothing else is left under the server.
+async fn cancel_while_running(
+    client: &reqwest::Client,
+    server: &Server,
+    job: &str,
+    tool: &str,
+    stage: &str,
+) {
+    let pids = wait_for_tool(server, tool).await;
+    let resp = client
+        .delete(server.url(&format!("/api/jobs/{job}")))
+        .send()
+        .await
+        .expect("cancel");
+    assert_eq!(resp.status().as_u16(), 200);
+    assert_no_tools(server, &format!("after cancelling a {stage}"));
+    assert!(
+        gone_within(&pids, Duration::from_millis(10))
+            .await
+            .is_empty(),
+        "{tool} outlived its cancel"
+    );
 }
 
 fn assert_no_tools(server: &Server, when: &str) {
@@ -170,36 +189,9 @@ async fn cancel_shutdown_and_crash_leave_no_child_processes() {
     // Cancel during a download and during a conversion.
     let server = start_server(&data, reliability::free_port(), &env);
     let job = download(&client, &server, &slow_url).await;
-    let pids = wait_for_tool(&server, "yt-dlp").await;
-    let resp = client
-        .delete(server.url(&format!("/api/jobs/{job}")))
-        .send()
-        .await
-        .expect("cancel");
-    assert_eq!(resp.status().as_u16(), 200);
-    assert_no_tools(&server, "after cancelling a download");
-    assert!(
-        gone_within(&pids, Duration::from_millis(10))
-            .await
-            .is_empty(),
-        "yt-dlp outlived its cancel"
-    );
-
+    cancel_while_running(&client, &server, &job, "yt-dlp", "download").await;
     let job = upload(&client, &server, &avi).await;
-    let pids = wait_for_tool(&server, "ffmpeg").await;
-    let resp = client
-        .delete(server.url(&format!("/api/jobs/{job}")))
-        .send()
-        .await
-        .expect("cancel");
-    assert_eq!(resp.status().as_u16(), 200);
-    assert_no_tools(&server, "after cancelling a conversion");
-    assert!(
-        gone_within(&pids, Duration::from_millis(10))
-            .await
-            .is_empty(),
-        "ffmpeg outlived its cancel"
-    );
+    cancel_while_running(&client, &server, &job, "ffmpeg", "conversion").await;
     println!("children: cancel during download and conversion: no child left");
 
     // Shutdown (SIGTERM) while a download and a conversion run.
@@ -226,7 +218,7 @@ async fn cancel_shutdown_and_crash_leave_no_child_processes() {
     server.kill9();
     let orphans: Vec<_> = pids
         .iter()
-        .filter(|p| proc_info(**p).is_some_and(|(s, _)| s != 'Z'))
+        .filter(|p| proc_info(**p).is_some_and(|(_, s, _)| s != 'Z'))
         .collect();
     println!(
         "children: after SIGKILL, {} of {} children still run as orphans",
@@ -254,14 +246,14 @@ async fn cancel_shutdown_and_crash_leave_no_child_processes() {
     // Any zombie under the server (a job's tool or a version check) means a child was not reaped.
     let zombies: Vec<_> = descendants(server.pid())
         .into_iter()
-        .filter_map(|pid| proc_info(pid).map(|(s, c)| (pid, s, c)))
+        .filter_map(proc_info)
         .filter(|(_, s, _)| *s == 'Z')
         .collect();
     // A child that has just exited is a zombie for a moment, until the server reaps it.
     tokio::time::sleep(Duration::from_secs(1)).await;
     let zombies: Vec<_> = zombies
         .into_iter()
-        .filter(|(pid, ..)| proc_info(*pid).is_some_and(|(s, _)| s == 'Z'))
+        .filter(|(pid, ..)| proc_info(*pid).is_some_and(|(_, s, _)| s == 'Z'))
         .collect();
     assert!(zombies.is_empty(), "zombies under the server: {zombies:?}");
     let server_pid = server.pid();

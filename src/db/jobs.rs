@@ -4,7 +4,7 @@
 //! worker finishing at the same moment cannot overwrite each other: whoever changes the row
 //! first wins and the other sees `false`.
 
-use rusqlite::{Connection, OptionalExtension, Row, params};
+use rusqlite::{Connection, OptionalExtension, Params, Row, params};
 use serde::{Deserialize, Serialize};
 
 use super::{DbError, DbResult};
@@ -370,24 +370,36 @@ pub fn active(conn: &Connection) -> DbResult<Vec<(String, JobKind)>> {
     Ok(rows)
 }
 
+/// `UPDATE jobs SET {set} WHERE id = ?1 AND state = '{from}'`: the one shape of every state
+/// change, so that a change applies only while the job is still where the caller saw it (a
+/// cancel and a finishing worker cannot overwrite each other). `params` start with the job id;
+/// `false` when the job was not in state `from`.
+fn update_if(conn: &Connection, from: JobState, set: &str, params: impl Params) -> DbResult<bool> {
+    let sql = format!(
+        "UPDATE jobs SET {set} WHERE id = ?1 AND state = '{}'",
+        from.as_str()
+    );
+    Ok(conn.prepare_cached(&sql)?.execute(params)? == 1)
+}
+
 /// Moves a queued job to running at `stage`; `false` when it is no longer queued (cancelled).
 pub fn start(conn: &Connection, id: &str, stage: Stage, progress: f64) -> DbResult<bool> {
-    let now = super::now();
-    let n = conn.execute(
-        "UPDATE jobs SET state = 'running', stage = ?2, progress = ?3, bytes = NULL, total_bytes = NULL, \
+    update_if(
+        conn,
+        JobState::Queued,
+        "state = 'running', stage = ?2, progress = ?3, bytes = NULL, total_bytes = NULL, \
          speed = NULL, eta = NULL, error_code = NULL, error_message = NULL, error_suggestion = NULL, \
-         attempts = attempts + 1, started_at = ?4, finished_at = NULL, updated_at = ?4, video_id = NULL \
-         WHERE id = ?1 AND state = 'queued'",
-        params![id, stage.as_str(), progress, now],
-    )?;
-    Ok(n == 1)
+         attempts = attempts + 1, started_at = ?4, finished_at = NULL, updated_at = ?4, video_id = NULL",
+        params![id, stage.as_str(), progress, super::now()],
+    )
 }
 
 /// Records the progress of a running job; `false` when it is no longer running.
 pub fn update_progress(conn: &Connection, id: &str, update: &ProgressUpdate) -> DbResult<bool> {
-    let n = conn.execute(
-        "UPDATE jobs SET stage = ?2, progress = ?3, bytes = ?4, total_bytes = ?5, speed = ?6, eta = ?7, \
-         updated_at = ?8 WHERE id = ?1 AND state = 'running'",
+    update_if(
+        conn,
+        JobState::Running,
+        "stage = ?2, progress = ?3, bytes = ?4, total_bytes = ?5, speed = ?6, eta = ?7, updated_at = ?8",
         params![
             id,
             update.stage.map(Stage::as_str),
@@ -398,8 +410,7 @@ pub fn update_progress(conn: &Connection, id: &str, update: &ProgressUpdate) -> 
             to_i64(update.eta),
             super::now(),
         ],
-    )?;
-    Ok(n == 1)
+    )
 }
 
 /// Replaces the metadata (and the title, when the user gave none) of a job.
@@ -414,45 +425,49 @@ pub fn set_metadata(conn: &Connection, id: &str, metadata: &serde_json::Value) -
 /// Ends a running job; `false` when it was not running (cancelled meanwhile).
 pub fn finish(conn: &Connection, id: &str, outcome: &Outcome) -> DbResult<bool> {
     let now = super::now();
-    let n = match outcome {
-        Outcome::Completed { video_id } => conn.execute(
-            "UPDATE jobs SET state = 'completed', stage = NULL, progress = 100, speed = NULL, eta = NULL, \
-             video_id = ?2, finished_at = ?3, updated_at = ?3 WHERE id = ?1 AND state = 'running'",
+    match outcome {
+        Outcome::Completed { video_id } => update_if(
+            conn,
+            JobState::Running,
+            "state = 'completed', stage = NULL, progress = 100, speed = NULL, eta = NULL, \
+             video_id = ?2, finished_at = ?3, updated_at = ?3",
             params![id, video_id, now],
-        )?,
-        Outcome::Failed(error) => conn.execute(
-            "UPDATE jobs SET state = 'failed', speed = NULL, eta = NULL, error_code = ?2, error_message = ?3, \
-             error_suggestion = ?4, finished_at = ?5, updated_at = ?5 WHERE id = ?1 AND state = 'running'",
+        ),
+        Outcome::Failed(error) => update_if(
+            conn,
+            JobState::Running,
+            "state = 'failed', speed = NULL, eta = NULL, error_code = ?2, error_message = ?3, \
+             error_suggestion = ?4, finished_at = ?5, updated_at = ?5",
             params![id, error.code, error.message, error.suggestion, now],
-        )?,
-        Outcome::Cancelled => conn.execute(
-            "UPDATE jobs SET state = 'cancelled', speed = NULL, eta = NULL, finished_at = ?2, updated_at = ?2 \
-             WHERE id = ?1 AND state = 'running'",
+        ),
+        Outcome::Cancelled => update_if(
+            conn,
+            JobState::Running,
+            "state = 'cancelled', speed = NULL, eta = NULL, finished_at = ?2, updated_at = ?2",
             params![id, now],
-        )?,
-    };
-    Ok(n == 1)
+        ),
+    }
 }
 
 /// Cancels a job that no worker has started; `false` when it is not queued.
 pub fn cancel_queued(conn: &Connection, id: &str) -> DbResult<bool> {
-    let now = super::now();
-    let n = conn.execute(
-        "UPDATE jobs SET state = 'cancelled', finished_at = ?2, updated_at = ?2 \
-         WHERE id = ?1 AND state = 'queued'",
-        params![id, now],
-    )?;
-    Ok(n == 1)
+    update_if(
+        conn,
+        JobState::Queued,
+        "state = 'cancelled', finished_at = ?2, updated_at = ?2",
+        params![id, super::now()],
+    )
 }
 
 /// Puts a running job back in the queue (shutdown, or a run interrupted by a crash).
 pub fn requeue(conn: &Connection, id: &str) -> DbResult<bool> {
-    let n = conn.execute(
-        "UPDATE jobs SET state = 'queued', stage = NULL, progress = 0, bytes = NULL, total_bytes = NULL, \
-         speed = NULL, eta = NULL, updated_at = ?2 WHERE id = ?1 AND state = 'running'",
+    update_if(
+        conn,
+        JobState::Running,
+        "state = 'queued', stage = NULL, progress = 0, bytes = NULL, total_bytes = NULL, \
+         speed = NULL, eta = NULL, updated_at = ?2",
         params![id, super::now()],
-    )?;
-    Ok(n == 1)
+    )
 }
 
 /// What start-up did with the jobs a crash left running.
@@ -497,11 +512,12 @@ pub fn recover_running(conn: &Connection) -> DbResult<Recovered> {
 /// Records the id a running job is about to publish its video under, so that a crash between
 /// the catalogue commit and the job's completion is recognised at start-up.
 pub fn plan_video(conn: &Connection, id: &str, video_id: &str) -> DbResult<bool> {
-    let n = conn.execute(
-        "UPDATE jobs SET video_id = ?2, updated_at = ?3 WHERE id = ?1 AND state = 'running'",
+    update_if(
+        conn,
+        JobState::Running,
+        "video_id = ?2, updated_at = ?3",
         params![id, video_id, super::now()],
-    )?;
-    Ok(n == 1)
+    )
 }
 
 /// Queues a failed or cancelled job again. `Conflict` when it is in another state.

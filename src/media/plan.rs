@@ -712,6 +712,22 @@ mod tests {
             .collect()
     }
 
+    /// The options every ffmpeg run starts with, then `rest`.
+    fn ffmpeg_line(rest: &[&str]) -> Vec<String> {
+        [
+            "-nostdin",
+            "-y",
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-nostats",
+        ]
+        .iter()
+        .chain(rest)
+        .map(|a| (*a).to_owned())
+        .collect()
+    }
+
     fn ffmpeg(plan: Plan, progress: bool) -> Vec<String> {
         let args = ffmpeg_args(
             plan,
@@ -735,24 +751,16 @@ mod tests {
             ),
             None
         );
-        let head = [
-            "-nostdin",
-            "-y",
-            "-hide_banner",
-            "-loglevel",
-            "error",
-            "-nostats",
-        ];
         let input = ["-i", "file:/s/-in.mkv", "-map", "0:V:0", "-map", "0:a:0?"];
         let wanted = |progress: bool, middle: &[&str], muxer: &str| {
-            let mut v: Vec<&str> = head.to_vec();
+            let mut v: Vec<&str> = Vec::new();
             if progress {
                 v.extend(["-progress", "pipe:1"]);
             }
             v.extend(input);
             v.extend(middle);
             v.extend(["-f", muxer, "file:/s/out.mp4"]);
-            v.into_iter().map(str::to_owned).collect::<Vec<String>>()
+            ffmpeg_line(&v)
         };
         assert_eq!(
             ffmpeg(
@@ -882,13 +890,7 @@ mod tests {
         ));
         assert_eq!(
             args,
-            [
-                "-nostdin",
-                "-y",
-                "-hide_banner",
-                "-loglevel",
-                "error",
-                "-nostats",
+            ffmpeg_line(&[
                 "-ss",
                 "8.330",
                 "-i",
@@ -906,7 +908,7 @@ mod tests {
                 "-f",
                 "webp",
                 "file:/lib/v.webp",
-            ]
+            ])
         );
     }
 
@@ -918,13 +920,7 @@ mod tests {
         ));
         assert_eq!(
             mp3,
-            [
-                "-nostdin",
-                "-y",
-                "-hide_banner",
-                "-loglevel",
-                "error",
-                "-nostats",
+            ffmpeg_line(&[
                 "-i",
                 "file:/s/media.mp4",
                 "-map",
@@ -937,7 +933,7 @@ mod tests {
                 "-f",
                 "mp3",
                 "file:/s/media.mp3",
-            ]
+            ])
         );
         let vtt = strings(&subtitle_to_vtt_args(
             Path::new("/s/-x.srt"),
@@ -945,13 +941,7 @@ mod tests {
         ));
         assert_eq!(
             vtt,
-            [
-                "-nostdin",
-                "-y",
-                "-hide_banner",
-                "-loglevel",
-                "error",
-                "-nostats",
+            ffmpeg_line(&[
                 "-i",
                 "file:/s/-x.srt",
                 "-map",
@@ -961,7 +951,7 @@ mod tests {
                 "-f",
                 "webvtt",
                 "file:/s/x.vtt",
-            ]
+            ])
         );
     }
 }

@@ -285,6 +285,12 @@ fn sort_choices(selected: &str) -> Vec<Choice> {
         .collect()
 }
 
+/// The search box of the library and manage pages: trimmed and cut to 200 characters, so
+/// both pages search for the same text.
+fn parse_search(raw: Option<&str>) -> String {
+    raw.map(str::trim).unwrap_or("").chars().take(200).collect()
+}
+
 fn parse_page(raw: Option<&str>) -> u32 {
     raw.and_then(|p| p.trim().parse::<u32>().ok())
         .filter(|p| *p >= 1)
@@ -338,14 +344,7 @@ pub(crate) async fn library(
     access: Access,
     Query(params): Query<LibraryParams>,
 ) -> Response {
-    let q = params
-        .q
-        .as_deref()
-        .map(str::trim)
-        .unwrap_or("")
-        .chars()
-        .take(200)
-        .collect::<String>();
+    let q = parse_search(params.q.as_deref());
     let category = params.category.clone().filter(|c| !c.is_empty());
     let (sort, sort_value) = parse_sort(params.sort.as_deref());
     let view = match params.view.as_deref() {
@@ -896,14 +895,7 @@ pub(crate) async fn manage(
     access: Access,
     Query(params): Query<ManageParams>,
 ) -> Response {
-    let q = params
-        .q
-        .as_deref()
-        .map(str::trim)
-        .unwrap_or("")
-        .chars()
-        .take(200)
-        .collect::<String>();
+    let q = parse_search(params.q.as_deref());
     let page_number = parse_page(params.page.as_deref());
     let query = ListQuery {
         search: (!q.is_empty()).then(|| q.clone()),
@@ -1103,6 +1095,13 @@ mod tests {
         assert_eq!(parse_page(Some("0")), 1);
         assert_eq!(parse_page(Some("x")), 1);
         assert_eq!(parse_page(Some("7")), 7);
+    }
+
+    #[test]
+    fn search_is_trimmed_and_bounded() {
+        assert_eq!(parse_search(None), "");
+        assert_eq!(parse_search(Some("  dino \n")), "dino");
+        assert_eq!(parse_search(Some(&"ä".repeat(300))), "ä".repeat(200));
     }
 
     fn record(id: &str, channel: Option<&str>, category: Option<&str>) -> VideoRecord {

@@ -118,40 +118,31 @@ pub fn fixtures() -> &'static Fixtures {
 
 /// Writes every fixture into `dir`.
 fn generate(dir: &Path) {
-    {
-        let dir = dir.to_path_buf();
-        let out = |name: &str| dir.join(name).to_string_lossy().into_owned();
-        let h264 = [
-            "-c:v",
-            "libx264",
-            "-preset",
-            "ultrafast",
-            "-pix_fmt",
-            "yuv420p",
-            "-c:a",
-            "aac",
-            "-shortest",
-        ];
-        let mut args = vec!["-f", "lavfi", "-i", SOURCE, "-f", "lavfi", "-i", SINE];
-        args.extend_from_slice(&h264);
-        let with = |extra: &[&str], name: &str| {
-            let mut all = args.clone();
-            all.extend_from_slice(extra);
-            let target = out(name);
-            all.push(&target);
-            ffmpeg(&all);
-        };
-        with(&["-movflags", "+faststart"], "h264.mp4");
-        with(&[], "nofaststart.mp4");
-        ffmpeg(&[
-            "-f",
-            "lavfi",
-            "-i",
-            SOURCE,
-            "-f",
-            "lavfi",
-            "-i",
-            SINE,
+    let out = |name: &str| dir.join(name).to_string_lossy().into_owned();
+    // The test pattern and a tone, encoded with `codec` (and `extra`) into `name`.
+    let encode = |codec: &[&str], extra: &[&str], name: &str| {
+        let target = out(name);
+        let mut all = vec!["-f", "lavfi", "-i", SOURCE, "-f", "lavfi", "-i", SINE];
+        all.extend_from_slice(codec);
+        all.extend_from_slice(extra);
+        all.push(&target);
+        ffmpeg(&all);
+    };
+    let h264 = [
+        "-c:v",
+        "libx264",
+        "-preset",
+        "ultrafast",
+        "-pix_fmt",
+        "yuv420p",
+        "-c:a",
+        "aac",
+        "-shortest",
+    ];
+    encode(&h264, &["-movflags", "+faststart"], "h264.mp4");
+    encode(&h264, &[], "nofaststart.mp4");
+    encode(
+        &[
             "-c:v",
             "libvpx-vp9",
             "-deadline",
@@ -165,17 +156,12 @@ fn generate(dir: &Path) {
             "-c:a",
             "libopus",
             "-shortest",
-            &out("vp9.webm"),
-        ]);
-        ffmpeg(&[
-            "-f",
-            "lavfi",
-            "-i",
-            SOURCE,
-            "-f",
-            "lavfi",
-            "-i",
-            SINE,
+        ],
+        &[],
+        "vp9.webm",
+    );
+    encode(
+        &[
             "-c:v",
             "libx265",
             "-preset",
@@ -187,30 +173,31 @@ fn generate(dir: &Path) {
             "-c:a",
             "aac",
             "-shortest",
-            &out("hevc.mkv"),
-        ]);
-        std::fs::create_dir_all(dir.join("hls")).expect("hls dir");
-        ffmpeg(&[
-            "-i",
-            &out("h264.mp4"),
-            "-c",
-            "copy",
-            "-f",
-            "hls",
-            "-hls_time",
-            "1",
-            "-hls_playlist_type",
-            "vod",
-            "-hls_segment_filename",
-            &out("hls/seg%03d.ts"),
-            &out("hls/playlist.m3u8"),
-        ]);
-        std::fs::write(
-            dir.join("notmedia.bin"),
-            b"this is not a video, just some text\n".repeat(100),
-        )
-        .expect("notmedia");
-    }
+        ],
+        &[],
+        "hevc.mkv",
+    );
+    std::fs::create_dir_all(dir.join("hls")).expect("hls dir");
+    ffmpeg(&[
+        "-i",
+        &out("h264.mp4"),
+        "-c",
+        "copy",
+        "-f",
+        "hls",
+        "-hls_time",
+        "1",
+        "-hls_playlist_type",
+        "vod",
+        "-hls_segment_filename",
+        &out("hls/seg%03d.ts"),
+        &out("hls/playlist.m3u8"),
+    ]);
+    std::fs::write(
+        dir.join("notmedia.bin"),
+        b"this is not a video, just some text\n".repeat(100),
+    )
+    .expect("notmedia");
 }
 
 /// A running media server.
@@ -302,33 +289,26 @@ fn respond(
     body_for: impl FnOnce(Vec<u8>) -> Body,
 ) -> Response {
     let len = bytes.len() as u64;
-    let mut response = match range(headers, len) {
-        Some((start, end)) => {
-            let slice = bytes[start as usize..=end as usize].to_vec();
-            let mut r = (StatusCode::PARTIAL_CONTENT, body_for(slice)).into_response();
-            if let Ok(v) = HeaderValue::from_str(&format!("bytes {start}-{end}/{len}")) {
-                r.headers_mut().insert(header::CONTENT_RANGE, v);
-            }
-            if let Ok(v) = HeaderValue::from_str(&(end - start + 1).to_string()) {
-                r.headers_mut().insert(header::CONTENT_LENGTH, v);
-            }
-            r
-        }
-        None => {
-            let mut r = (StatusCode::OK, body_for(bytes)).into_response();
-            if let Ok(v) = HeaderValue::from_str(&len.to_string()) {
-                r.headers_mut().insert(header::CONTENT_LENGTH, v);
-            }
-            r
-        }
+    let (status, body, content_range) = match range(headers, len) {
+        Some((start, end)) => (
+            StatusCode::PARTIAL_CONTENT,
+            bytes[start as usize..=end as usize].to_vec(),
+            Some(format!("bytes {start}-{end}/{len}")),
+        ),
+        None => (StatusCode::OK, bytes, None),
     };
-    response.headers_mut().insert(
+    let length = body.len();
+    let mut response = (status, body_for(body)).into_response();
+    let set = response.headers_mut();
+    if let Some(Ok(v)) = content_range.map(|r| HeaderValue::from_str(&r)) {
+        set.insert(header::CONTENT_RANGE, v);
+    }
+    set.insert(header::CONTENT_LENGTH, HeaderValue::from(length));
+    set.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static(content_type(name)),
     );
-    response
-        .headers_mut()
-        .insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    set.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
     response
 }
 
@@ -339,15 +319,20 @@ fn read(dir: &Path, name: &str) -> Option<Vec<u8>> {
     std::fs::read(dir.join(name)).ok()
 }
 
+/// Serves `name` from `dir` at once, or 404.
+fn serve(dir: &Path, name: &str, headers: &HeaderMap) -> Response {
+    match read(dir, name) {
+        Some(bytes) => respond(name, bytes, headers, Body::from),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
 async fn file(
     State(state): State<Arc<ServerState>>,
     UrlPath(name): UrlPath<String>,
     headers: HeaderMap,
 ) -> Response {
-    match read(&state.dir, &name) {
-        Some(bytes) => respond(&name, bytes, &headers, Body::from),
-        None => StatusCode::NOT_FOUND.into_response(),
-    }
+    serve(&state.dir, &name, &headers)
 }
 
 async fn hls(
@@ -355,10 +340,7 @@ async fn hls(
     UrlPath(name): UrlPath<String>,
     headers: HeaderMap,
 ) -> Response {
-    match read(&state.dir.join("hls"), &name) {
-        Some(bytes) => respond(&name, bytes, &headers, Body::from),
-        None => StatusCode::NOT_FOUND.into_response(),
-    }
+    serve(&state.dir.join("hls"), &name, &headers)
 }
 
 /// Trickles 2 KiB every 250 ms until released, then sends the rest at once.

@@ -182,53 +182,41 @@ pub fn read_state(data: &Path) -> State {
     .expect("open the catalogue");
     conn.busy_timeout(Duration::from_secs(10))
         .expect("busy timeout");
+    let pair = |r: &rusqlite::Row<'_>| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?));
     let mut catalogue: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    let mut stmt = conn
-        .prepare("SELECT video_id, name FROM files")
-        .expect("files");
-    let rows = stmt
-        .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
-        .expect("files");
-    for row in rows {
-        let (id, name) = row.expect("row");
+    for (id, name) in rows(&conn, "SELECT video_id, name FROM files", pair) {
         catalogue.entry(id).or_default().push(name);
     }
-    let mut stmt = conn
-        .prepare("SELECT id, file_name FROM videos")
-        .expect("videos");
-    let rows = stmt
-        .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
-        .expect("videos");
-    for row in rows {
-        let (id, name) = row.expect("row");
+    for (id, name) in rows(&conn, "SELECT id, file_name FROM videos", pair) {
         let files = catalogue.entry(id).or_default();
         if !files.contains(&name) {
             files.push(name);
         }
     }
-    let mut jobs = BTreeMap::new();
-    let mut stmt = conn
-        .prepare("SELECT id, state, error_code FROM jobs")
-        .expect("jobs");
-    let rows = stmt
-        .query_map([], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, Option<String>>(2)?,
-            ))
-        })
-        .expect("jobs");
-    for row in rows {
-        let (id, state, error) = row.expect("row");
-        jobs.insert(id, (state, error));
-    }
+    let jobs = rows(&conn, "SELECT id, state, error_code FROM jobs", |r| {
+        Ok((r.get(0)?, (r.get(1)?, r.get(2)?)))
+    })
+    .into_iter()
+    .collect();
     State {
         catalogue,
         library: names(&data.join("library")),
         staging: names(&data.join("staging")),
         jobs,
     }
+}
+
+/// Every row of the query `sql`, read with `row`.
+fn rows<T>(
+    conn: &rusqlite::Connection,
+    sql: &str,
+    row: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+) -> Vec<T> {
+    let mut stmt = conn.prepare(sql).expect(sql);
+    stmt.query_map([], row)
+        .expect(sql)
+        .map(|r| r.expect("row"))
+        .collect()
 }
 
 fn names(dir: &Path) -> BTreeSet<String> {
@@ -277,12 +265,21 @@ pub fn violations(data: &Path) -> Vec<String> {
     problems
 }
 
-/// Processes whose executable or command line names `names`, as (pid, state, ppid, command).
-pub fn processes_named(names: &[&str]) -> Vec<(u32, char, u32, String)> {
-    let mut found = Vec::new();
+/// One process as /proc shows it: its id, its /proc directory, its `comm` and the fields of
+/// its `stat` line after the `comm`.
+struct ProcStat {
+    pid: u32,
+    dir: PathBuf,
+    comm: String,
+    fields: String,
+}
+
+/// Every process in /proc whose `stat` could be read (one that exits meanwhile is left out).
+fn proc_stats() -> Vec<ProcStat> {
     let Ok(entries) = std::fs::read_dir("/proc") else {
-        return found;
+        return Vec::new();
     };
+    let mut found = Vec::new();
     for entry in entries.flatten() {
         let Some(pid) = entry
             .file_name()
@@ -291,10 +288,6 @@ pub fn processes_named(names: &[&str]) -> Vec<(u32, char, u32, String)> {
         else {
             continue;
         };
-        let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) else {
-            continue;
-        };
-        let cmd = String::from_utf8_lossy(&cmdline).replace('\0', " ");
         let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
             continue;
         };
@@ -304,15 +297,36 @@ pub fn processes_named(names: &[&str]) -> Vec<(u32, char, u32, String)> {
         let comm = stat
             .get(stat.find('(').map_or(0, |i| i + 1)..close)
             .unwrap_or("");
-        let mut fields = stat[close + 1..].split_whitespace();
+        found.push(ProcStat {
+            pid,
+            dir: entry.path(),
+            comm: comm.to_owned(),
+            fields: stat[close + 1..].to_owned(),
+        });
+    }
+    found
+}
+
+/// Processes whose executable or command line names `names`, as (pid, state, ppid, command).
+pub fn processes_named(names: &[&str]) -> Vec<(u32, char, u32, String)> {
+    let mut found = Vec::new();
+    for info in proc_stats() {
+        let Ok(cmdline) = std::fs::read(info.dir.join("cmdline")) else {
+            continue;
+        };
+        let cmd = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+        let mut fields = info.fields.split_whitespace();
         let state = fields.next().and_then(|s| s.chars().next()).unwrap_or('?');
         let ppid = fields.next().and_then(|s| s.parse().ok()).unwrap_or(0);
-        if names.iter().any(|n| comm.contains(n) || cmd.contains(n)) {
+        if names
+            .iter()
+            .any(|n| info.comm.contains(n) || cmd.contains(n))
+        {
             found.push((
-                pid,
+                info.pid,
                 state,
                 ppid,
-                if cmd.is_empty() { comm.to_owned() } else { cmd },
+                if cmd.is_empty() { info.comm } else { cmd },
             ));
         }
     }
@@ -322,28 +336,14 @@ pub fn processes_named(names: &[&str]) -> Vec<(u32, char, u32, String)> {
 /// Descendants of `root` (children, grandchildren, ...) from /proc.
 pub fn descendants(root: u32) -> Vec<u32> {
     let mut parents: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
-    if let Ok(entries) = std::fs::read_dir("/proc") {
-        for entry in entries.flatten() {
-            let Some(pid) = entry
-                .file_name()
-                .to_str()
-                .and_then(|n| n.parse::<u32>().ok())
-            else {
-                continue;
-            };
-            let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
-                continue;
-            };
-            let Some(close) = stat.rfind(')') else {
-                continue;
-            };
-            let ppid = stat[close + 1..]
-                .split_whitespace()
-                .nth(1)
-                .and_then(|s| s.parse().ok());
-            if let Some(ppid) = ppid {
-                parents.entry(ppid).or_default().push(pid);
-            }
+    for info in proc_stats() {
+        let ppid = info
+            .fields
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok());
+        if let Some(ppid) = ppid {
+            parents.entry(ppid).or_default().push(info.pid);
         }
     }
     let mut out = Vec::new();

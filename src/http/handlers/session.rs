@@ -311,13 +311,15 @@ pub async fn create(
     JsonBody(body): JsonBody<NewSession>,
 ) -> Response {
     match sign_in(&state, &access, client, body.profile_id, body.password).await {
-        Ok(signed) => with_cookie(
-            ok_with(StatusCode::CREATED, signed.json()),
-            &signed,
-            &headers,
-        ),
+        Ok(signed) => created(&signed, &headers),
         Err(refused) => refused.into_response(),
     }
+}
+
+/// 201 with `{profile, parent, csrfToken}` and the session cookie: how a sign-in and the
+/// first-run setup answer.
+fn created(signed: &SignedIn, headers: &HeaderMap) -> Response {
+    with_cookie(ok_with(StatusCode::CREATED, signed.json()), signed, headers)
 }
 
 fn with_cookie(mut response: Response, signed: &SignedIn, headers: &HeaderMap) -> Response {
@@ -367,11 +369,7 @@ pub async fn first_run(
     JsonBody(body): JsonBody<Setup>,
 ) -> Response {
     match setup(&state, &access, body.password).await {
-        Ok(signed) => with_cookie(
-            ok_with(StatusCode::CREATED, signed.json()),
-            &signed,
-            &headers,
-        ),
+        Ok(signed) => created(&signed, &headers),
         Err(err) => err.into_response(),
     }
 }
