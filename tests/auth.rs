@@ -668,6 +668,38 @@ async fn a_kids_event_stream_carries_only_its_library_events() {
     assert!(parent_text.contains(MUSIC_VIDEO), "{parent_text}");
 }
 
+/// An open event stream ends once its session is signed out, and the reconnect is refused.
+#[tokio::test]
+async fn an_event_stream_ends_when_its_session_is_revoked() {
+    let server = library_server().await;
+    let kid = create_kid(&server, "Mia", &["kids"]).await;
+    let session = sign_in(&server, kid, None).await;
+    let events = session
+        .bare(&server, Method::GET, "/api/events")
+        .send()
+        .await
+        .expect("events");
+    assert_eq!(events.status().as_u16(), 200);
+    let (status, answer) = send(session.request(&server, Method::DELETE, "/api/session")).await;
+    assert_eq!(status, 200, "{answer}");
+    let mut body = events.bytes_stream();
+    let wait = sofathek::http::handlers::events::ACCESS_CHECK * 2 + Duration::from_secs(3);
+    let ended = tokio::time::timeout(wait, async {
+        while let Some(chunk) = body.next().await {
+            if chunk.is_err() {
+                break;
+            }
+        }
+    })
+    .await;
+    assert!(
+        ended.is_ok(),
+        "the stream still runs {wait:?} after sign-out"
+    );
+    let (status, _) = send(session.bare(&server, Method::GET, "/api/events")).await;
+    assert_eq!(status, 401);
+}
+
 #[tokio::test]
 async fn cookie_mutations_need_the_csrf_token() {
     let server = library_server().await;
