@@ -1074,7 +1074,8 @@ async fn events_stream_job_progress_and_library_changes() {
 }
 
 /// The real binary, killed with SIGKILL in the middle of a download, then started again on the
-/// same data directory: the job runs again from a clean staging directory and completes.
+/// same data directory: the job runs again, resumes the partial download where the killed run
+/// stopped (a Range request past byte 0) and completes.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_9_mid_job_then_restart_resumes_the_job() {
     require_ytdlp();
@@ -1153,6 +1154,20 @@ async fn kill_9_mid_job_then_restart_resumes_the_job() {
         assert!(began.elapsed() < JOB_TIMEOUT, "{job}");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    // yt-dlp writes through a buffer: wait until some of the download is on disk.
+    let part = data
+        .join("staging")
+        .join(&id)
+        .join("work")
+        .join("media.mp4.part");
+    while std::fs::metadata(&part).map_or(0, |m| m.len()) == 0 {
+        assert!(
+            began.elapsed() < JOB_TIMEOUT,
+            "no bytes in {}",
+            part.display()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     first.kill().expect("kill -9");
     first.wait().expect("reap");
     // The first run's yt-dlp outlives the server (it has its own process group).
@@ -1164,7 +1179,7 @@ async fn kill_9_mid_job_then_restart_resumes_the_job() {
 
     let mut second = spawn("second.log");
     wait_up(base.clone()).await;
-    // The restart kills it and runs the job again from a clean work directory.
+    // The restart kills it and runs the job again, keeping the partial download.
     let began = Instant::now();
     loop {
         let job = get_job(base.clone(), id.clone()).await;
@@ -1197,6 +1212,13 @@ async fn kill_9_mid_job_then_restart_resumes_the_job() {
     assert_eq!(job["state"], "completed", "{job}\n{log}");
     assert_eq!(job["attempts"], 2, "{job}");
     assert!(media.slow_hits() >= 2);
+    // The killed run had received some bytes (see above); the second run asked only for the rest.
+    let starts = media.slow_starts();
+    assert_eq!(starts.first(), Some(&0), "{starts:?}");
+    assert!(
+        starts.last().is_some_and(|start| *start > 0),
+        "the second run downloaded from byte 0 again: {starts:?}\n{log}"
+    );
     let video_id = job["videoId"].as_str().expect("video id");
     let path = data.join("library").join(format!("{video_id}.mp4"));
     assert_eq!(codecs(&path), (Some("h264".into()), Some("aac".into())));

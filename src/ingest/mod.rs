@@ -370,6 +370,9 @@ impl Ingest {
                 .write(move |tx| jobs::cancel_queued(tx, &lookup))
                 .await?
             {
+                // A queued job may have files: an upload's received file, or the partial
+                // download of a run stopped by a restart.
+                remove_job_dir(&self.inner.layout, id).await;
                 if let Ok(job) = self.get(id).await {
                     self.inner.emit(&job);
                 }
@@ -545,8 +548,9 @@ pub(crate) async fn remove_job_dir(layout: &Layout, id: &str) {
     }
 }
 
-/// Start-up: kill left-over children, re-queue running jobs, wipe work directories (URL jobs
-/// start from an empty directory, uploads keep their received file).
+/// Start-up: kill left-over children, re-queue running jobs, wipe upload work directories
+/// (uploads keep their received file). URL jobs keep theirs: the next run keeps only the
+/// partial download and resumes it (`pipeline::keep_partial_downloads`).
 async fn recover(inner: &Arc<Inner>) -> Result<(), IngestError> {
     let staging = inner.layout.staging.clone();
     let killed = tokio::task::spawn_blocking(move || orphans::kill_in(&staging))
@@ -568,12 +572,9 @@ async fn recover(inner: &Arc<Inner>) -> Result<(), IngestError> {
     }
     let active = inner.db.read(jobs::active).await?;
     for (id, kind) in active {
-        match kind {
-            JobKind::Url => remove_job_dir(&inner.layout, &id).await,
-            JobKind::Upload => {
-                let work = inner.layout.job_dir(&id).join(pipeline::WORK_DIR);
-                let _ = tokio::fs::remove_dir_all(&work).await;
-            }
+        if kind == JobKind::Upload {
+            let work = inner.layout.job_dir(&id).join(pipeline::WORK_DIR);
+            let _ = tokio::fs::remove_dir_all(&work).await;
         }
     }
     for id in recovered.requeued.into_iter().chain(recovered.completed) {

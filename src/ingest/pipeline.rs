@@ -98,10 +98,13 @@ pub async fn run(
     };
     // Clean up before the outcome becomes visible, so a cancel that returns finds nothing left.
     let keep_source = kind == JobKind::Upload && keeps_source(outcome.as_ref());
+    // A download stopped by a shutdown keeps its work directory: the next run resumes the
+    // partial download (see `keep_partial_downloads`).
+    let keep_download = kind == JobKind::Url && outcome.is_none();
     let job_dir = inner.layout.job_dir(&id);
     if keep_source {
         let _ = tokio::fs::remove_dir_all(job_dir.join(WORK_DIR)).await;
-    } else {
+    } else if !keep_download {
         super::remove_job_dir(&inner.layout, &id).await;
     }
     let label = match &outcome {
@@ -194,6 +197,39 @@ async fn fresh_dir(dir: &Path) -> Result<(), Failure> {
     Ok(())
 }
 
+/// Empties the work directory of a URL job except what an earlier run (stopped by a crash or a
+/// shutdown) had downloaded: unfinished downloads (`.part`, fragments, `.ytdl` state) and
+/// finished single-format files. yt-dlp continues those (`--continue` is its default) instead
+/// of fetching the video again from byte 0; everything else (metadata, thumbnails, half-made
+/// conversions) is made anew.
+async fn keep_partial_downloads(dir: &Path) -> Result<(), Failure> {
+    use crate::ytdlp::outputs::{StagingFile, classify_staging_file};
+    tokio::fs::create_dir_all(dir).await?;
+    let mut entries = tokio::fs::read_dir(dir).await?;
+    while let Some(entry) = entries.next_entry().await? {
+        let kept = entry.file_type().await?.is_file()
+            && matches!(
+                classify_staging_file(&entry.file_name().to_string_lossy()),
+                StagingFile::Partial | StagingFile::FormatPart
+            );
+        if kept {
+            tracing::info!(file = %entry.file_name().to_string_lossy(), "resuming a partial download");
+            continue;
+        }
+        let removed = if entry.file_type().await?.is_dir() {
+            tokio::fs::remove_dir_all(entry.path()).await
+        } else {
+            tokio::fs::remove_file(entry.path()).await
+        };
+        match removed {
+            Ok(()) => {}
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
+            Err(err) => return Err(err.into()),
+        }
+    }
+    Ok(())
+}
+
 /// A file to publish from the work directory: `path` itself when it is inside `work`, else a
 /// hard link named `name` (an upload's received file stays in place, so the job can run again
 /// if the server dies while publishing).
@@ -235,7 +271,10 @@ async fn execute(
     let job = reporter.job().clone();
     let job_dir = inner.layout.job_dir(&job.id);
     let work = job_dir.join(WORK_DIR);
-    fresh_dir(&work).await?;
+    match job.kind {
+        JobKind::Url => keep_partial_downloads(&work).await?,
+        JobKind::Upload => fresh_dir(&work).await?,
+    }
     let config = &inner.config;
 
     let (source, _conversion_slot) = match job.kind {

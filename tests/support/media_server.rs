@@ -212,6 +212,8 @@ struct ServerState {
     released: AtomicBool,
     /// Requests to `/slow/*` so far.
     slow_hits: AtomicUsize,
+    /// The first byte each `/slow/*` request asked for (0 without a Range header).
+    slow_starts: std::sync::Mutex<Vec<u64>>,
 }
 
 impl MediaServer {
@@ -222,6 +224,7 @@ impl MediaServer {
             dir: fixtures.dir.clone(),
             released: AtomicBool::new(false),
             slow_hits: AtomicUsize::new(0),
+            slow_starts: std::sync::Mutex::new(Vec::new()),
         });
         let app = Router::new()
             .route("/files/{name}", get(file))
@@ -250,6 +253,11 @@ impl MediaServer {
 
     pub fn slow_hits(&self) -> usize {
         self.state.slow_hits.load(Ordering::SeqCst)
+    }
+
+    /// The first byte each `/slow/*` request asked for, in order (0 without a Range header).
+    pub fn slow_starts(&self) -> Vec<u64> {
+        self.state.slow_starts.lock().expect("lock").clone()
     }
 }
 
@@ -353,6 +361,8 @@ async fn slow(
     let Some(bytes) = read(&state.dir, &name) else {
         return StatusCode::NOT_FOUND.into_response();
     };
+    let start = range(&headers, bytes.len() as u64).map_or(0, |(start, _)| start);
+    state.slow_starts.lock().expect("lock").push(start);
     let shared = state.clone();
     respond(&name, bytes, &headers, move |body| {
         let chunks = futures_util::stream::unfold((body, 0usize), move |(body, at)| {
