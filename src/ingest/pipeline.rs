@@ -207,7 +207,8 @@ async fn keep_partial_downloads(dir: &Path) -> Result<(), Failure> {
     tokio::fs::create_dir_all(dir).await?;
     let mut entries = tokio::fs::read_dir(dir).await?;
     while let Some(entry) = entries.next_entry().await? {
-        let kept = entry.file_type().await?.is_file()
+        let file_type = entry.file_type().await?;
+        let kept = file_type.is_file()
             && matches!(
                 classify_staging_file(&entry.file_name().to_string_lossy()),
                 StagingFile::Partial | StagingFile::FormatPart
@@ -216,7 +217,7 @@ async fn keep_partial_downloads(dir: &Path) -> Result<(), Failure> {
             tracing::info!(file = %entry.file_name().to_string_lossy(), "resuming a partial download");
             continue;
         }
-        let removed = if entry.file_type().await?.is_dir() {
+        let removed = if file_type.is_dir() {
             tokio::fs::remove_dir_all(entry.path()).await
         } else {
             tokio::fs::remove_file(entry.path()).await
