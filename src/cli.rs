@@ -1,5 +1,5 @@
-//! Command-line interface: `serve` (default), `healthcheck`, `import`, `config`, `admin`,
-//! `--version`.
+//! Command-line interface: `serve` (default), `healthcheck`, `import`, `scan`, `config`,
+//! `admin`, `--version`.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::PathBuf;
@@ -34,6 +34,9 @@ pub enum Command {
     Healthcheck(HealthcheckArgs),
     /// Import a library written by the original SOFATHEK (flat folder with sidecars).
     Import(ImportArgs),
+    /// Scan the library folder: adopt videos dropped into it, queue the conversion of files
+    /// browsers cannot play, and print the report (JSON). Safe while the server runs.
+    Scan(ScanArgs),
     /// Print the effective configuration.
     Config(ConfigCmdArgs),
     /// Parent account administration: set the parent password, create an API token.
@@ -98,6 +101,15 @@ pub struct ImportArgs {
 }
 
 #[derive(Debug, clap::Args)]
+pub struct ScanArgs {
+    /// Also restore the title, category and date of known videos from their sidecars.
+    #[arg(long)]
+    pub rebuild: bool,
+    #[command(flatten)]
+    pub config: ConfigArgs,
+}
+
+#[derive(Debug, clap::Args)]
 pub struct ConfigCmdArgs {
     /// Print JSON instead of `KEY = value` lines.
     #[arg(long)]
@@ -155,6 +167,21 @@ pub fn main() -> anyhow::Result<std::process::ExitCode> {
             } else {
                 std::process::ExitCode::FAILURE
             })
+        }
+        Command::Scan(args) => {
+            let config = validated(&args.config)?;
+            init_logging(&config);
+            let state = AppState::open(config)?;
+            let report =
+                runtime.block_on(state.ingest.scan(crate::ingest::Trigger::Cli, args.rebuild))?;
+            println!("{}", serde_json::to_string_pretty(&report)?);
+            if !report.queued.is_empty() {
+                eprintln!(
+                    "{} file(s) queued for conversion: the server converts them when it runs",
+                    report.queued.len()
+                );
+            }
+            Ok(std::process::ExitCode::SUCCESS)
         }
         Command::Admin(AdminCommand::SetPassword(args)) => {
             let config = validated(&args.config)?;
@@ -316,8 +343,14 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let state = AppState::open(config.clone())?;
     let keep = state.ingest.staging_to_keep()?;
     let reconciled = crate::library::reconcile(&state.db, &state.layout, &keep)?;
-    if !reconciled.removed_orphans.is_empty() || !reconciled.removed_staging.is_empty() {
-        tracing::info!(orphans = ?reconciled.removed_orphans, staging = ?reconciled.removed_staging, "cleaned up after an interrupted run");
+    if !reconciled.removed_staging.is_empty() {
+        tracing::info!(staging = ?reconciled.removed_staging, "cleaned up staging after an interrupted run");
+    }
+    if !reconciled.unknown_files.is_empty() {
+        tracing::info!(
+            files = reconciled.unknown_files.len(),
+            "library files the catalogue does not know yet: the library scan adopts or reports them"
+        );
     }
     if !reconciled.missing_files.is_empty() {
         tracing::warn!(missing = ?reconciled.missing_files, "catalogue files missing on disk");

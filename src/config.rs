@@ -122,6 +122,17 @@ pub struct ConfigArgs {
     /// Remove finished jobs from the queue after this many days (0 keeps them).
     #[arg(long, env = "SOFATHEK_JOB_RETENTION_DAYS", default_value_t = 0)]
     pub job_retention_days: u32,
+    /// Seconds between library scans that look for files dropped into the library folder (a
+    /// fallback for network filesystems, where change events do not arrive); 0 turns them off.
+    #[arg(long, env = "SOFATHEK_SCAN_INTERVAL", default_value_t = 300)]
+    pub scan_interval: u64,
+    /// Seconds a dropped-in file must stay unchanged before a scan adopts it (a copy still
+    /// going on is left alone).
+    #[arg(long, env = "SOFATHEK_SCAN_SETTLE", default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub scan_settle: u64,
+    /// Watch the library folder for new files (inotify) and scan when something arrives.
+    #[arg(long, env = "SOFATHEK_WATCH_LIBRARY", default_value = "true", value_parser = clap::builder::BoolishValueParser::new(), action = clap::ArgAction::Set)]
+    pub watch_library: bool,
     /// Largest thumbnail served, in bytes (413 above).
     #[arg(long, env = "THUMBNAIL_MAX_SIZE", default_value_t = 10 * 1024 * 1024)]
     pub thumbnail_max_size: u64,
@@ -167,6 +178,9 @@ pub struct Config {
     pub x264_preset: String,
     pub keep_originals: bool,
     pub job_retention_days: u32,
+    pub scan_interval: u64,
+    pub scan_settle: u64,
+    pub watch_library: bool,
     pub thumbnail_max_size: u64,
     pub thumbnail_cache_duration: u64,
     pub rate_limit_max_requests: u32,
@@ -294,6 +308,9 @@ impl ConfigArgs {
             x264_preset: self.x264_preset.clone(),
             keep_originals: self.keep_originals,
             job_retention_days: self.job_retention_days,
+            scan_interval: self.scan_interval,
+            scan_settle: self.scan_settle,
+            watch_library: self.watch_library,
             thumbnail_max_size: self.thumbnail_max_size,
             thumbnail_cache_duration: self.thumbnail_cache_duration,
             rate_limit_max_requests: self.rate_limit_max_requests,

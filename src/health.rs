@@ -273,6 +273,7 @@ pub async fn report(
     layout: &Layout,
     tools: &Arc<ToolCache>,
     started: Instant,
+    set_aside: Option<&crate::db::SetAside>,
 ) -> (Status, Value) {
     let began = Instant::now();
     let data = dir_status(&layout.data);
@@ -327,6 +328,17 @@ pub async fn report(
                 .map_err(Clone::clone),
         ),
     ];
+    if let Some(aside) = set_aside {
+        checks.push(Check::warn(
+            "database_recovered",
+            format!(
+                "the database could not be read ({}) and was moved aside to {} at {}; the catalogue is rebuilt from the library folder",
+                aside.problem,
+                aside.path.display(),
+                aside.at
+            ),
+        ));
+    }
     if let Some(disk) = disk {
         let check = match disk.status {
             "ok" => Check::new(
@@ -401,6 +413,13 @@ pub async fn report(
             Err(e) => json!({ "status": "error", "error": e.to_string() }),
         },
     });
+    if let Some(aside) = set_aside {
+        services["database"]["movedAside"] = json!({
+            "path": aside.path.display().to_string(),
+            "at": aside.at,
+            "problem": aside.problem,
+        });
+    }
     for tool in &tool_statuses {
         services[tool.name] = json!(tool);
     }

@@ -4,14 +4,14 @@
 //!
 //! Import is idempotent: a video whose id or files the catalogue already has is skipped.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::{Path, PathBuf};
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::db::videos::{self, FileKind, VideoRecord};
 use crate::http::AppState;
-use crate::library::{self, StagedFile};
+use crate::library::{self, StagedFile, scan, sidecar};
 
 /// Import settings.
 #[derive(Debug, Clone, Default)]
@@ -40,28 +40,6 @@ pub struct ImportFailure {
 
 /// Video extensions the original listed (`.ogg` was streamable but not listed).
 const LISTED: &[&str] = &["mp4", "webm", "avi", "mkv", "mov", "wmv", "flv", "m4v"];
-
-/// The subset of the original sidecar (`VideoInfoFile`) that the catalogue keeps.
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Sidecar {
-    title: Option<String>,
-    duration: Option<f64>,
-    width: Option<i64>,
-    height: Option<i64>,
-    resolution: Option<String>,
-    tbr: Option<f64>,
-    uploader: Option<String>,
-    channel: Option<String>,
-    description: Option<String>,
-    tags: Option<Vec<String>>,
-    source_url: Option<String>,
-    upload_date: Option<String>,
-    downloaded_at: Option<String>,
-    vcodec: Option<String>,
-    acodec: Option<String>,
-    local_thumbnail: Option<String>,
-}
 
 /// Imports every video of `dir` (top level only; sub-directories are ignored as the original did).
 pub async fn import_dir(
@@ -133,79 +111,42 @@ async fn import_one(
     known: &HashSet<String>,
     options: &ImportOptions,
 ) -> anyhow::Result<()> {
-    let sidecar: Option<Sidecar> = std::fs::read(dir.join(format!("{stem}.info.json")))
-        .ok()
-        .and_then(|bytes| match serde_json::from_slice(&bytes) {
-            Ok(s) => Some(s),
-            Err(err) => {
-                tracing::warn!(file = %name, %err, "ignoring a corrupt sidecar");
-                None
-            }
+    let sidecar =
+        sidecar::read(&dir.join(format!("{stem}{}", sidecar::SUFFIX))).unwrap_or_default();
+    let names: BTreeSet<String> = all.iter().cloned().collect();
+    let mut found = scan::companions(stem, &names);
+    if found.thumbnail.is_none() {
+        found.thumbnail = sidecar.local_thumbnail.clone().filter(|t| {
+            names.contains(t) && library::check_name(t, &[library::THUMBNAIL_EXTENSIONS]).is_ok()
         });
-    let sidecar = sidecar.unwrap_or_default();
-
-    // Companions, found by stem as the original did.
+    }
+    // Companions, found by stem as the original did: one subtitle per language (the WebVTT the
+    // player uses; a SubRip file is kept on disk beside it, not listed).
     let mut companions: Vec<(String, FileKind, Option<String>)> = Vec::new();
-    let thumbnail = ["webp", "jpg", "jpeg", "png"]
-        .iter()
-        .find_map(|ext| {
-            let exact = format!("{stem}.{ext}");
-            all.iter()
-                .find(|n| **n == exact)
-                .or_else(|| all.iter().find(|n| n.eq_ignore_ascii_case(&exact)))
-        })
-        .cloned()
-        .or_else(|| {
-            sidecar
-                .local_thumbnail
-                .as_ref()
-                .filter(|t| {
-                    all.contains(t)
-                        && library::check_name(t, &[library::THUMBNAIL_EXTENSIONS]).is_ok()
-                })
-                .cloned()
-        });
-    if let Some(thumb) = thumbnail {
-        companions.push((thumb, FileKind::Thumbnail, None));
+    if let Some(thumb) = &found.thumbnail {
+        companions.push((thumb.clone(), FileKind::Thumbnail, None));
     }
-    if let Some(audio) = ["mp3", "m4a"]
+    if let Some(audio) = &found.audio {
+        companions.push((audio.clone(), FileKind::Audio, None));
+    }
+    if let Some(info) = &found.sidecar {
+        companions.push((info.clone(), FileKind::Info, None));
+    }
+    let plan = subtitle_plan(&found.subtitles);
+    for sub in &found.subtitles {
+        let kind = if plan.listed.contains(&sub.name) {
+            FileKind::Subtitle
+        } else {
+            FileKind::Extra
+        };
+        companions.push((sub.name.clone(), kind, Some(sub.language.clone())));
+    }
+    if companions
         .iter()
-        .map(|ext| format!("{stem}.{ext}"))
-        .find(|n| all.contains(n))
+        .map(|(n, _, _)| n)
+        .chain(plan.make.iter().map(|(_, vtt, _)| vtt))
+        .any(|n| known.contains(n))
     {
-        companions.push((audio, FileKind::Audio, None));
-    }
-    let prefix = format!("{stem}.");
-    let mut subtitles: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for other in all.iter().filter(|n| n.starts_with(&prefix)) {
-        let rest = &other[prefix.len()..];
-        if let Some(lang_part) = rest
-            .strip_suffix(".srt")
-            .or_else(|| rest.strip_suffix(".vtt"))
-        {
-            let language = lang_part
-                .split('.')
-                .next()
-                .filter(|l| !l.is_empty())
-                .unwrap_or("unknown");
-            subtitles
-                .entry(language.to_owned())
-                .or_default()
-                .push(other.clone());
-        }
-    }
-    for files in subtitles.values() {
-        for file in files {
-            let language = file[prefix.len()..].split('.').next().map(str::to_owned);
-            let language = language.filter(|l| !l.ends_with("srt") && !l.ends_with("vtt"));
-            companions.push((
-                file.clone(),
-                FileKind::Subtitle,
-                language.or(Some("unknown".into())),
-            ));
-        }
-    }
-    if companions.iter().any(|(n, _, _)| known.contains(n)) {
         anyhow::bail!("a companion file is already in the library");
     }
 
@@ -226,34 +167,57 @@ async fn import_one(
                 } else {
                     std::fs::copy(&source, &target)?;
                 }
-                staged.push(StagedFile {
-                    source: target.clone(),
-                    name: file.to_owned(),
+                staged.push(StagedFile::staged(
+                    target.clone(),
+                    file.to_owned(),
                     kind,
                     language,
-                });
+                ));
                 Ok(target)
             };
-        take(name, FileKind::Video, None)?;
-        let mut vtt_made = Vec::new();
+        let video_path = take(name, FileKind::Video, None)?;
         for (file, kind, language) in &companions {
-            let staged_path = take(file, *kind, language.clone())?;
-            if *kind == FileKind::Subtitle && file.ends_with(".srt") {
-                let vtt_name = format!("{}.vtt", &file[..file.len() - 4]);
-                if !all.contains(&vtt_name) && !known.contains(&vtt_name) {
-                    let text = String::from_utf8_lossy(&std::fs::read(&staged_path)?).into_owned();
-                    let vtt_path = staging.join(&vtt_name);
-                    std::fs::write(&vtt_path, srt_to_vtt(&text))?;
-                    vtt_made.push(StagedFile {
-                        source: vtt_path,
-                        name: vtt_name,
-                        kind: FileKind::Subtitle,
-                        language: language.clone(),
-                    });
+            take(file, *kind, language.clone())?;
+        }
+        for (srt, vtt, language) in &plan.make {
+            let text = String::from_utf8_lossy(&std::fs::read(staging.join(srt))?).into_owned();
+            let vtt_path = staging.join(vtt);
+            std::fs::write(&vtt_path, srt_to_vtt(&text))?;
+            staged.push(StagedFile::staged(
+                vtt_path,
+                vtt.clone(),
+                FileKind::Subtitle,
+                Some(language.clone()),
+            ));
+        }
+        if found.thumbnail.is_none() {
+            // The original library had no picture: make one, as a new video would get.
+            let thumb_name = format!("{stem}.webp");
+            if !known.contains(&thumb_name) && !names.contains(&thumb_name) {
+                let output = staging.join(&thumb_name);
+                let cancel = tokio_util::sync::CancellationToken::new();
+                match crate::ingest::convert::thumbnail(
+                    &state.config,
+                    &video_path,
+                    None,
+                    sidecar.duration,
+                    &output,
+                    &cancel,
+                    "import",
+                )
+                .await
+                {
+                    Ok(Some(path)) => staged.push(StagedFile::staged(
+                        path,
+                        thumb_name,
+                        FileKind::Thumbnail,
+                        None,
+                    )),
+                    Ok(None) => tracing::warn!(file = %name, "no thumbnail could be made"),
+                    Err(err) => tracing::warn!(file = %name, %err, "no thumbnail could be made"),
                 }
             }
         }
-        staged.extend(vtt_made);
         let meta =
             std::fs::metadata(dir.join(name)).or_else(|_| std::fs::metadata(staging.join(name)))?;
         let modified = meta
@@ -261,28 +225,13 @@ async fn import_one(
             .map(|t| crate::db::format_time(t.into()))
             .unwrap_or_else(|_| crate::db::now());
         let ext = library::extension(name).unwrap_or_default();
-        let channel = sidecar
-            .uploader
-            .as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .or_else(|| {
-                sidecar
-                    .channel
-                    .as_deref()
-                    .map(str::trim)
-                    .filter(|s| !s.is_empty())
-            })
-            .map(str::to_owned);
         let record = VideoRecord {
             id: id.to_owned(),
             title: sidecar
-                .title
-                .clone()
-                .filter(|t| !t.trim().is_empty())
-                .unwrap_or_else(|| title_from_file_name(stem)),
+                .title()
+                .unwrap_or_else(|| scan::title_from_stem(stem)),
             category: options.category.clone(),
-            channel,
+            channel: sidecar.channel(),
             description: sidecar.description.clone(),
             tags: sidecar.tags.clone().unwrap_or_default(),
             duration: sidecar.duration,
@@ -298,7 +247,7 @@ async fn import_one(
             file_name: name.to_owned(),
             size: meta.len(),
             modified_at: modified.clone(),
-            added_at: sidecar.downloaded_at.clone().unwrap_or(modified),
+            added_at: sidecar.added().unwrap_or(modified),
             upload_date: sidecar.upload_date.clone(),
             source_url: sidecar.source_url.clone().filter(|s| !s.is_empty()),
             view_count: 0,
@@ -310,6 +259,38 @@ async fn import_one(
     .await;
     let _ = std::fs::remove_dir_all(&staging);
     result
+}
+
+/// Which subtitles the player lists (one per language, WebVTT) and which WebVTT files must be
+/// made from SubRip ones.
+pub struct SubtitlePlan {
+    /// Existing files listed as the language's subtitle.
+    pub listed: HashSet<String>,
+    /// (SubRip file, WebVTT name to make, language).
+    pub make: Vec<(String, String, String)>,
+}
+
+/// One subtitle per language: its WebVTT file when there is one, else a WebVTT made from its
+/// SubRip file (named like it, `.vtt` for `.srt`).
+pub fn subtitle_plan(subtitles: &[scan::Subtitle]) -> SubtitlePlan {
+    let mut by_language: BTreeMap<&str, Vec<&scan::Subtitle>> = BTreeMap::new();
+    for sub in subtitles {
+        by_language.entry(&sub.language).or_default().push(sub);
+    }
+    let mut plan = SubtitlePlan {
+        listed: HashSet::new(),
+        make: Vec::new(),
+    };
+    for (language, subs) in by_language {
+        if let Some(vtt) = subs.iter().find(|s| s.vtt) {
+            plan.listed.insert(vtt.name.clone());
+        } else if let Some(srt) = subs.first() {
+            let made = format!("{}.vtt", &srt.name[..srt.name.len() - 4]);
+            plan.make
+                .push((srt.name.clone(), made, language.to_owned()));
+        }
+    }
+    plan
 }
 
 /// Converts SubRip text to WebVTT (header, `.` as the millisecond separator).
@@ -327,64 +308,9 @@ pub fn srt_to_vtt(srt: &str) -> String {
     out
 }
 
-/// The original's title for a file without a sidecar: UUIDs removed, `-`/`_` as spaces,
-/// each word capitalised, whitespace collapsed.
+/// The original's title for a file without a sidecar (see [`scan::title_from_stem`]).
 pub fn title_from_file_name(stem: &str) -> String {
-    let without_uuids = remove_uuids(stem);
-    let spaced: String = without_uuids
-        .chars()
-        .map(|c| if c == '-' || c == '_' { ' ' } else { c })
-        .collect();
-    let words: Vec<String> = spaced
-        .split_whitespace()
-        .map(|w| {
-            let mut chars = w.chars();
-            match chars.next() {
-                Some(first) => first.to_uppercase().chain(chars).collect(),
-                None => String::new(),
-            }
-        })
-        .collect();
-    let title = words.join(" ");
-    if title.is_empty() {
-        "Unknown Title".into()
-    } else {
-        title
-    }
-}
-
-fn remove_uuids(text: &str) -> String {
-    const GROUPS: [usize; 5] = [8, 4, 4, 4, 12];
-    let chars: Vec<char> = text.chars().collect();
-    let uuid_at = |start: usize| -> bool {
-        let mut i = start;
-        for (g, len) in GROUPS.iter().enumerate() {
-            for _ in 0..*len {
-                if i >= chars.len() || !chars[i].is_ascii_hexdigit() {
-                    return false;
-                }
-                i += 1;
-            }
-            if g < GROUPS.len() - 1 {
-                if chars.get(i) != Some(&'-') {
-                    return false;
-                }
-                i += 1;
-            }
-        }
-        true
-    };
-    let mut out = String::new();
-    let mut i = 0;
-    while i < chars.len() {
-        if uuid_at(i) {
-            i += 36;
-        } else {
-            out.push(chars[i]);
-            i += 1;
-        }
-    }
-    out
+    scan::title_from_stem(stem)
 }
 
 #[cfg(test)]

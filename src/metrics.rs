@@ -32,6 +32,10 @@ pub struct Metrics {
     pub bytes_streamed: std::sync::Arc<AtomicU64>,
     /// Keyed by (job kind, outcome).
     jobs: Mutex<BTreeMap<(String, String), Histogram>>,
+    /// Library scans run, videos they adopted in place, files they queued for conversion.
+    scans: AtomicU64,
+    scan_adopted: AtomicU64,
+    scan_queued: AtomicU64,
 }
 
 impl Metrics {
@@ -54,6 +58,14 @@ impl Metrics {
                 .or_default(),
             took,
         );
+    }
+
+    /// Records one library scan.
+    pub fn count_scan(&self, adopted: usize, queued: usize) {
+        self.scans.fetch_add(1, Ordering::Relaxed);
+        self.scan_adopted
+            .fetch_add(adopted as u64, Ordering::Relaxed);
+        self.scan_queued.fetch_add(queued as u64, Ordering::Relaxed);
     }
 
     /// Renders every metric in Prometheus' text format.
@@ -101,6 +113,27 @@ impl Metrics {
             "sofathek_bytes_streamed_total {}",
             self.bytes_streamed.load(Ordering::Relaxed)
         );
+        for (name, help, value) in [
+            (
+                "sofathek_library_scans_total",
+                "Library scans run.",
+                &self.scans,
+            ),
+            (
+                "sofathek_library_scan_adopted_total",
+                "Videos found in the library folder and catalogued in place.",
+                &self.scan_adopted,
+            ),
+            (
+                "sofathek_library_scan_queued_total",
+                "Files found in the library folder and queued for conversion.",
+                &self.scan_queued,
+            ),
+        ] {
+            let _ = writeln!(out, "# HELP {name} {help}");
+            let _ = writeln!(out, "# TYPE {name} counter");
+            let _ = writeln!(out, "{name} {}", value.load(Ordering::Relaxed));
+        }
         out
     }
 }

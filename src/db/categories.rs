@@ -44,6 +44,16 @@ pub fn exists(conn: &Connection, slug: &str) -> DbResult<bool> {
     Ok(n > 0)
 }
 
+/// The display name of a category, if it exists.
+pub fn name_of(conn: &Connection, slug: &str) -> DbResult<Option<String>> {
+    use rusqlite::OptionalExtension;
+    Ok(conn
+        .query_row("SELECT name FROM categories WHERE slug = ?1", [slug], |r| {
+            r.get(0)
+        })
+        .optional()?)
+}
+
 /// Adds a user-defined category.
 pub fn create(conn: &Connection, slug: &str, name: &str) -> DbResult<Category> {
     conn.execute(

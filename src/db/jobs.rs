@@ -15,6 +15,8 @@ use super::{DbError, DbResult};
 pub enum JobKind {
     Url,
     Upload,
+    /// A file found in the library folder that must be converted to play.
+    Import,
 }
 
 impl JobKind {
@@ -22,14 +24,15 @@ impl JobKind {
         match self {
             JobKind::Url => "url",
             JobKind::Upload => "upload",
+            JobKind::Import => "import",
         }
     }
 
     fn parse(s: &str) -> JobKind {
-        if s == "upload" {
-            JobKind::Upload
-        } else {
-            JobKind::Url
+        match s {
+            "upload" => JobKind::Upload,
+            "import" => JobKind::Import,
+            _ => JobKind::Url,
         }
     }
 }
@@ -339,16 +342,19 @@ pub fn counts(conn: &Connection, kind: Option<JobKind>) -> DbResult<JobCounts> {
     Ok(counts)
 }
 
-/// The oldest queued job of `kind` whose id is not in `skip` (jobs already handed to a worker).
+/// The oldest queued job of one of `kinds` whose id is not in `skip` (jobs already handed to
+/// a worker).
 pub fn next_queued(
     conn: &Connection,
-    kind: JobKind,
+    kinds: &[JobKind],
     skip: &[String],
 ) -> DbResult<Option<JobRecord>> {
     let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {COLUMNS} FROM jobs WHERE state = 'queued' AND kind = ?1 ORDER BY seq"
+        "SELECT {COLUMNS} FROM jobs WHERE state = 'queued' AND kind IN (?1, ?2) ORDER BY seq"
     ))?;
-    let mut rows = stmt.query([kind.as_str()])?;
+    let first = kinds.first().map_or("", |k| k.as_str());
+    let second = kinds.get(1).map_or(first, |k| k.as_str());
+    let mut rows = stmt.query([first, second])?;
     while let Some(row) = rows.next()? {
         let job = from_row(row)?;
         if !skip.contains(&job.id) {
@@ -356,6 +362,41 @@ pub fn next_queued(
         }
     }
     Ok(None)
+}
+
+/// Library files that import jobs claim: queued or running (being converted), failed or
+/// cancelled (a parent stopped it, or it cannot be converted: a library scan leaves them alone
+/// until the job is retried or removed).
+pub fn claimed_library_files(
+    conn: &Connection,
+) -> DbResult<std::collections::HashMap<String, (String, JobState)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT source_name, id, state FROM jobs WHERE kind = 'import' AND state != 'completed' \
+         AND source_name IS NOT NULL",
+    )?;
+    let rows = stmt
+        .query_map([], |row| {
+            Ok((
+                row.get::<_, String>(0)?,
+                (
+                    row.get::<_, String>(1)?,
+                    JobState::parse(&row.get::<_, String>(2)?),
+                ),
+            ))
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(rows)
+}
+
+/// Running jobs that planned a video id (see [`plan_video`]), as (job id, video id).
+pub fn running_planned(conn: &Connection) -> DbResult<Vec<(String, String)>> {
+    let mut stmt = conn.prepare(
+        "SELECT id, video_id FROM jobs WHERE state = 'running' AND video_id IS NOT NULL ORDER BY seq",
+    )?;
+    let rows = stmt
+        .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(rows)
 }
 
 /// Ids and kinds of the jobs that are queued or running (start-up: their staging stays).
@@ -480,8 +521,13 @@ pub struct Recovered {
 }
 
 /// Start-up after a crash: a running job whose planned video (see [`plan_video`]) is in the
-/// catalogue is completed; every other running job goes back to the queue.
-pub fn recover_running(conn: &Connection) -> DbResult<Recovered> {
+/// catalogue, or whose files are in the library (`on_disk`: the publish renamed them in but
+/// crashed before its transaction; a library scan adopts them), is completed; every other
+/// running job goes back to the queue.
+pub fn recover_running(
+    conn: &Connection,
+    on_disk: &std::collections::HashSet<String>,
+) -> DbResult<Recovered> {
     let rows: Vec<(String, Option<String>)> = {
         let mut stmt =
             conn.prepare("SELECT id, video_id FROM jobs WHERE state = 'running' ORDER BY seq")?;
@@ -491,7 +537,7 @@ pub fn recover_running(conn: &Connection) -> DbResult<Recovered> {
     let mut recovered = Recovered::default();
     for (id, video_id) in rows {
         let published = match &video_id {
-            Some(video) => super::videos::exists(conn, video)?,
+            Some(video) => on_disk.contains(video) || super::videos::exists(conn, video)?,
             None => false,
         };
         match video_id {
@@ -615,7 +661,7 @@ mod tests {
             .expect("insert");
 
         let next = db
-            .write_blocking(|tx| next_queued(tx, JobKind::Url, &["a".to_string()]))
+            .write_blocking(|tx| next_queued(tx, &[JobKind::Url], &["a".to_string()]))
             .expect("next");
         assert_eq!(next.map(|j| j.id).as_deref(), Some("b"));
 
@@ -707,7 +753,7 @@ mod tests {
                 .expect("start")
         );
         assert_eq!(
-            db.write_blocking(|tx| recover_running(tx))
+            db.write_blocking(|tx| recover_running(tx, &Default::default()))
                 .expect("requeue")
                 .requeued,
             ["a"]
@@ -799,7 +845,7 @@ mod tests {
         db.write_blocking(|tx| crate::db::videos::insert(tx, &video))
             .expect("video");
         let recovered = db
-            .write_blocking(|tx| recover_running(tx))
+            .write_blocking(|tx| recover_running(tx, &Default::default()))
             .expect("recover");
         assert_eq!(recovered.completed, ["published"]);
         assert_eq!(recovered.requeued, ["interrupted"]);

@@ -23,6 +23,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_catalogue.sql"),
     include_str!("migrations/0002_jobs.sql"),
     include_str!("migrations/0003_profiles.sql"),
+    include_str!("migrations/0004_library_files.sql"),
 ];
 
 const READERS: usize = 4;
@@ -77,6 +78,17 @@ impl From<rusqlite::Error> for DbError {
 
 pub type DbResult<T> = Result<T, DbError>;
 
+/// A database that could not be read and was moved aside at start-up.
+#[derive(Debug, Clone)]
+pub struct SetAside {
+    /// Where the unreadable file now is.
+    pub path: std::path::PathBuf,
+    /// When it was moved.
+    pub at: String,
+    /// What SQLite said about it.
+    pub problem: String,
+}
+
 /// Shared handle to the database.
 #[derive(Clone)]
 pub struct Db {
@@ -127,6 +139,79 @@ impl Db {
                 generation: AtomicU64::new(0),
             }),
         })
+    }
+
+    /// Opens the database like [`Db::open`]; a file that is not a database or fails SQLite's
+    /// `quick_check` is moved aside (with its `-wal` and `-shm`) as
+    /// `sofathek.db.corrupt-<time>` — never deleted — and a new, empty database is created in
+    /// its place. The library scan then rebuilds the catalogue from the library folder.
+    pub fn open_or_set_aside(path: &Path) -> DbResult<(Db, Option<SetAside>)> {
+        let problem = match Db::open(path) {
+            Ok(db) => match db.quick_check() {
+                Ok(()) => return Ok((db, None)),
+                Err(problem) => problem,
+            },
+            Err(DbError::Sqlite(rusqlite::Error::SqliteFailure(code, msg)))
+                if matches!(
+                    code.code,
+                    rusqlite::ErrorCode::NotADatabase | rusqlite::ErrorCode::DatabaseCorrupt
+                ) =>
+            {
+                msg.unwrap_or_else(|| code.to_string())
+            }
+            Err(err) => return Err(err),
+        };
+        let stamp = time::OffsetDateTime::now_utc()
+            .format(time::macros::format_description!(
+                "[year][month][day]T[hour][minute][second]Z"
+            ))
+            .unwrap_or_else(|_| "unknown".into());
+        let file_name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "sofathek.db".into());
+        let aside = path.with_file_name(format!("{file_name}.corrupt-{stamp}"));
+        for suffix in ["-wal", "-shm", "-journal"] {
+            let from = path.with_file_name(format!("{file_name}{suffix}"));
+            let to = path.with_file_name(format!("{file_name}.corrupt-{stamp}{suffix}"));
+            match std::fs::rename(&from, &to) {
+                Ok(()) => {}
+                Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
+                Err(err) => {
+                    return Err(DbError::Task(format!(
+                        "cannot move {} aside: {err}",
+                        from.display()
+                    )));
+                }
+            }
+        }
+        std::fs::rename(path, &aside)
+            .map_err(|err| DbError::Task(format!("cannot move {} aside: {err}", path.display())))?;
+        tracing::error!(
+            database = %path.display(),
+            moved_to = %aside.display(),
+            %problem,
+            "the database could not be read: it was moved aside and a new one is created; the library scan rebuilds the catalogue from the library folder"
+        );
+        let db = Db::open(path)?;
+        Ok((
+            db,
+            Some(SetAside {
+                path: aside,
+                at: now(),
+                problem,
+            }),
+        ))
+    }
+
+    /// SQLite's `quick_check`; the first problem it reports.
+    fn quick_check(&self) -> Result<(), String> {
+        let conn = self.inner.writer.lock().unwrap_or_else(|p| p.into_inner());
+        match conn.query_row("PRAGMA quick_check(1)", [], |row| row.get::<_, String>(0)) {
+            Ok(answer) if answer == "ok" => Ok(()),
+            Ok(answer) => Err(answer),
+            Err(err) => Err(err.to_string()),
+        }
     }
 
     /// Runs `f` with a read-only connection on the blocking pool.

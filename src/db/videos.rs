@@ -14,6 +14,10 @@ pub enum FileKind {
     Audio,
     Subtitle,
     Original,
+    /// `<stem>.info.json`: the sidecar from which the catalogue can be rebuilt.
+    Info,
+    /// A companion kept on disk that the player does not use (a `.srt` beside its `.vtt`).
+    Extra,
 }
 
 impl FileKind {
@@ -24,6 +28,8 @@ impl FileKind {
             FileKind::Audio => "audio",
             FileKind::Subtitle => "subtitle",
             FileKind::Original => "original",
+            FileKind::Info => "info",
+            FileKind::Extra => "extra",
         }
     }
 
@@ -33,6 +39,8 @@ impl FileKind {
             "audio" => FileKind::Audio,
             "subtitle" => FileKind::Subtitle,
             "original" => FileKind::Original,
+            "info" => FileKind::Info,
+            "extra" => FileKind::Extra,
             _ => FileKind::Video,
         }
     }
@@ -336,7 +344,10 @@ pub fn insert(conn: &Connection, video: &VideoRecord) -> DbResult<()> {
     let mut stmt = conn.prepare_cached(
         "INSERT INTO files (name, video_id, kind, language, size) VALUES (?1, ?2, ?3, ?4, ?5)",
     )?;
+    // A name published again is no longer a deleted file waiting to be unlinked.
+    let mut undelete = conn.prepare_cached("DELETE FROM deleted_files WHERE name = ?1")?;
     for file in &video.files {
+        undelete.execute([&file.name])?;
         stmt.execute(params![
             file.name,
             video.id,
@@ -376,11 +387,110 @@ pub fn update(
     get(conn, id)
 }
 
-/// Removes a video from the catalogue and returns its files (for the caller to unlink).
+/// Removes a video from the catalogue and returns its files (for the caller to unlink); the
+/// files are remembered as deleted until [`forget_deleted`] (see [`deleted_files`]).
 pub fn delete(conn: &Connection, id: &str) -> DbResult<VideoRecord> {
     let video = get(conn, id)?;
     conn.execute("DELETE FROM videos WHERE id = ?1", [id])?;
+    let mut stmt = conn.prepare_cached(
+        "INSERT INTO deleted_files (name, deleted_at) VALUES (?1, ?2) \
+         ON CONFLICT (name) DO UPDATE SET deleted_at = excluded.deleted_at",
+    )?;
+    let now = super::now();
+    for file in &video.files {
+        stmt.execute(params![file.name, now])?;
+    }
     Ok(video)
+}
+
+/// Files of deleted videos that may still be on disk (a crash came between the catalogue
+/// delete and the unlink).
+pub fn deleted_files(conn: &Connection) -> DbResult<std::collections::HashSet<String>> {
+    let mut stmt = conn.prepare_cached("SELECT name FROM deleted_files")?;
+    let names = stmt
+        .query_map([], |row| row.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(names)
+}
+
+/// Forgets deleted files once they are unlinked.
+pub fn forget_deleted(conn: &Connection, names: &[String]) -> DbResult<()> {
+    let mut stmt = conn.prepare_cached("DELETE FROM deleted_files WHERE name = ?1")?;
+    for name in names {
+        stmt.execute([name])?;
+    }
+    Ok(())
+}
+
+/// Adds a file to a video, or updates the size of one it has (a rewritten sidecar).
+pub fn put_file(conn: &Connection, video_id: &str, file: &FileRecord) -> DbResult<()> {
+    conn.execute(
+        "INSERT INTO files (name, video_id, kind, language, size) VALUES (?1, ?2, ?3, ?4, ?5) \
+         ON CONFLICT (name) DO UPDATE SET size = excluded.size WHERE video_id = excluded.video_id",
+        params![
+            file.name,
+            video_id,
+            file.kind.as_str(),
+            file.language,
+            file.size as i64
+        ],
+    )?;
+    Ok(())
+}
+
+/// Forgets one file of a video (the dropped source of an import job).
+pub fn remove_file(conn: &Connection, name: &str) -> DbResult<()> {
+    conn.execute("DELETE FROM files WHERE name = ?1", [name])?;
+    Ok(())
+}
+
+/// What a sidecar restores of a known video (`sofathek scan --rebuild`).
+#[derive(Debug, Clone, Default)]
+pub struct Restore {
+    pub title: Option<String>,
+    pub category: Option<String>,
+    pub added_at: Option<String>,
+    pub description: Option<String>,
+    pub channel: Option<String>,
+}
+
+/// Applies what a sidecar says to a known video; returns whether anything changed.
+pub fn restore(conn: &Connection, id: &str, restore: &Restore) -> DbResult<bool> {
+    let n = conn.execute(
+        "UPDATE videos SET title = coalesce(?2, title), category = coalesce(?3, category), \
+         added_at = coalesce(?4, added_at), description = coalesce(?5, description), \
+         channel = coalesce(?6, channel) WHERE id = ?1 AND (title IS NOT coalesce(?2, title) \
+         OR category IS NOT coalesce(?3, category) OR added_at IS NOT coalesce(?4, added_at) \
+         OR description IS NOT coalesce(?5, description) OR channel IS NOT coalesce(?6, channel))",
+        params![
+            id,
+            restore.title,
+            restore.category,
+            restore.added_at,
+            restore.description,
+            restore.channel
+        ],
+    )?;
+    Ok(n > 0)
+}
+
+/// Ids of the videos in a category.
+pub fn ids_in_category(conn: &Connection, slug: &str) -> DbResult<Vec<String>> {
+    let mut stmt = conn.prepare("SELECT id FROM videos WHERE category = ?1 ORDER BY id")?;
+    let ids = stmt
+        .query_map([slug], |row| row.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(ids)
+}
+
+/// Every video's sidecar file, as (video id, file name).
+pub fn sidecars(conn: &Connection) -> DbResult<Vec<(String, String)>> {
+    let mut stmt =
+        conn.prepare("SELECT video_id, name FROM files WHERE kind = 'info' ORDER BY name")?;
+    let rows = stmt
+        .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(rows)
 }
 
 /// Every file name the catalogue knows (start-up reconciliation).

@@ -76,6 +76,7 @@ pub fn need(method: &Method, route: &str) -> Need {
         | "/api/youtube/queue"
         | "/api/youtube/download/{id}/status"
         | "/api/tokens"
+        | "/api/library/scan"
             if safe =>
         {
             Need::ParentRead

@@ -64,6 +64,8 @@ pub struct Shared {
     /// The library directory, open, for [`crate::library::open_cached`] (Linux only).
     pub library_dir: Option<std::os::fd::OwnedFd>,
     pub started: Instant,
+    /// The unreadable database moved aside at start-up, if any (shown in health).
+    pub db_set_aside: Option<crate::db::SetAside>,
 }
 
 impl AppState {
@@ -72,7 +74,7 @@ impl AppState {
     pub fn open(config: Config) -> anyhow::Result<AppState> {
         let layout = Layout::new(&config.data_path);
         layout.create_dirs()?;
-        let db = Db::open(&layout.database)?;
+        let (db, db_set_aside) = Db::open_or_set_aside(&layout.database)?;
         if let Some(path) = &config.admin_password_file {
             crate::auth::apply_password_file(&db, path)?;
         }
@@ -103,6 +105,7 @@ impl AppState {
             open_files: crate::db::memo::Memo::new(OPEN_FILES_CAPACITY),
             library_dir,
             started: Instant::now(),
+            db_set_aside,
         })))
     }
 }
@@ -131,8 +134,8 @@ const BODY_LIMIT: usize = 1024 * 1024;
 pub fn router(state: AppState) -> Router {
     use axum::routing::{delete, post, put};
     use handlers::{
-        categories, events, files, health, jobs, meta, profiles, progress, session, tokens, upload,
-        videos, youtube,
+        categories, events, files, health, jobs, library, meta, profiles, progress, session,
+        tokens, upload, videos, youtube,
     };
 
     let api = Router::new()
@@ -160,6 +163,10 @@ pub fn router(state: AppState) -> Router {
         .route("/api/jobs", get(jobs::list).post(jobs::create))
         .route("/api/jobs/{id}", get(jobs::show).delete(jobs::cancel))
         .route("/api/jobs/{id}/retry", post(jobs::retry))
+        .route(
+            "/api/library/scan",
+            get(library::report).post(library::start),
+        )
         .route("/api/events", get(events::stream))
         .route("/api/youtube/download", post(youtube::download))
         .route("/api/youtube/download/{id}", delete(youtube::cancel))

@@ -5,8 +5,8 @@ use std::sync::OnceLock;
 use utoipa::OpenApi;
 
 use crate::http::handlers::{
-    categories, events, files, health, jobs, profiles, progress, session, tokens, upload, videos,
-    youtube,
+    categories, events, files, health, jobs, library, profiles, progress, session, tokens, upload,
+    videos, youtube,
 };
 
 #[derive(OpenApi)]
@@ -34,6 +34,8 @@ use crate::http::handlers::{
         jobs::create,
         jobs::cancel,
         jobs::retry,
+        library::report,
+        library::start,
         upload::create,
         events::stream,
         youtube::download,
@@ -256,7 +258,7 @@ mod contract {
             ],
             json!({
                 "id": { "type": "string" },
-                "kind": { "enum": ["url", "upload"] },
+                "kind": { "enum": ["url", "upload", "import"] },
                 "state": { "enum": ["queued", "running", "completed", "failed", "cancelled"] },
                 "stage": { "enum": ["fetching", "probing", "converting", "thumbnailing", "publishing", null] },
                 "progress": { "type": "number", "minimum": 0, "maximum": 100 },

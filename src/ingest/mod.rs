@@ -20,7 +20,8 @@
 //! - Cancel kills the job's process group (yt-dlp and its ffmpeg) and waits until the job's
 //!   task has cleaned up; shutdown puts running jobs back in the queue.
 
-mod convert;
+pub mod adopt;
+pub(crate) mod convert;
 pub mod error;
 pub mod limiter;
 mod orphans;
@@ -49,6 +50,7 @@ use crate::library::Layout;
 use crate::metrics::Metrics;
 use crate::ytdlp::policy::{ContentPolicy, ContentPolicyError};
 
+pub use adopt::{ScanReport, Trigger};
 pub use error::{Failure, IngestError};
 use limiter::RateLimiter;
 
@@ -89,6 +91,8 @@ pub(crate) struct Inner {
     started: AtomicBool,
     tracker: TaskTracker,
     pub(crate) limiter: RateLimiter,
+    /// The library scan (see [`adopt`]).
+    pub(crate) scanner: adopt::Scanner,
 }
 
 /// A job that a task owns.
@@ -147,6 +151,7 @@ impl Ingest {
                 started: AtomicBool::new(false),
                 tracker: TaskTracker::new(),
                 limiter,
+                scanner: adopt::Scanner::default(),
             }),
         })
     }
@@ -175,6 +180,7 @@ impl Ingest {
             if inner.config.job_retention_days > 0 {
                 inner.tracker.spawn(retention(inner.clone()));
             }
+            adopt::start(&inner);
         });
     }
 
@@ -393,6 +399,17 @@ impl Ingest {
     #[tracing::instrument(skip_all, fields(job = %id), err(level = "info"))]
     pub async fn retry(&self, id: &str) -> Result<JobRecord, IngestError> {
         let current = self.get(id).await?;
+        if current.kind == JobKind::Import && current.state.is_final() {
+            let present = match current.source_name.as_deref() {
+                Some(name) => tokio::fs::try_exists(self.inner.layout.library.join(name))
+                    .await
+                    .unwrap_or(false),
+                None => false,
+            };
+            if !present && matches!(current.state, JobState::Failed | JobState::Cancelled) {
+                return Err(IngestError::SourceGone);
+            }
+        }
         if current.kind == JobKind::Upload && current.state.is_final() {
             let source = current
                 .source_file
@@ -478,7 +495,7 @@ impl Inner {
     pub(crate) fn wake(&self, kind: JobKind) {
         match kind {
             JobKind::Url => self.wake_url.notify_one(),
-            JobKind::Upload => self.wake_upload.notify_one(),
+            JobKind::Upload | JobKind::Import => self.wake_upload.notify_one(),
         }
     }
 
@@ -560,7 +577,22 @@ async fn recover(inner: &Arc<Inner>) -> Result<(), IngestError> {
         // Give the killed processes a moment to disappear before their directories are wiped.
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    let recovered = inner.db.write(|tx| jobs::recover_running(tx)).await?;
+    // A publish that crashed after renaming its files in (the sidecar first, then the video)
+    // left complete files: the job is done and the library scan adopts them.
+    let planned = inner.db.read(jobs::running_planned).await?;
+    let library = inner.layout.library.clone();
+    let on_disk: HashSet<String> = planned
+        .into_iter()
+        .map(|(_, stem)| stem)
+        .filter(|stem| {
+            let has = |suffix: &str| library.join(format!("{stem}{suffix}")).is_file();
+            has(crate::library::sidecar::SUFFIX) && (has(".mp4") || has(".webm"))
+        })
+        .collect();
+    let recovered = inner
+        .db
+        .write(move |tx| jobs::recover_running(tx, &on_disk))
+        .await?;
     if !recovered.requeued.is_empty() {
         tracing::info!(jobs = ?recovered.requeued, "re-queued jobs interrupted by a restart");
     }
@@ -572,7 +604,7 @@ async fn recover(inner: &Arc<Inner>) -> Result<(), IngestError> {
     }
     let active = inner.db.read(jobs::active).await?;
     for (id, kind) in active {
-        if kind == JobKind::Upload {
+        if kind != JobKind::Url {
             let work = inner.layout.job_dir(&id).join(pipeline::WORK_DIR);
             let _ = tokio::fs::remove_dir_all(&work).await;
         }
@@ -587,9 +619,18 @@ async fn recover(inner: &Arc<Inner>) -> Result<(), IngestError> {
 
 /// Hands queued jobs of one kind to tasks, oldest first, when a slot is free.
 async fn dispatch(inner: Arc<Inner>, kind: JobKind) {
-    let (slots, wake) = match kind {
-        JobKind::Url => (inner.downloads.clone(), &inner.wake_url),
-        JobKind::Upload => (inner.conversions.clone(), &inner.wake_upload),
+    // Uploads and imports (files found in the library folder) both need only a conversion slot.
+    let (slots, wake, kinds) = match kind {
+        JobKind::Url => (
+            inner.downloads.clone(),
+            &inner.wake_url,
+            &[JobKind::Url][..],
+        ),
+        JobKind::Upload | JobKind::Import => (
+            inner.conversions.clone(),
+            &inner.wake_upload,
+            &[JobKind::Upload, JobKind::Import][..],
+        ),
     };
     loop {
         // Wait until there is work, then for a slot, then take the oldest job still queued.
@@ -597,7 +638,7 @@ async fn dispatch(inner: Arc<Inner>, kind: JobKind) {
             let skip = inner.active_ids();
             match inner
                 .db
-                .read(move |c| jobs::next_queued(c, kind, &skip))
+                .read(move |c| jobs::next_queued(c, kinds, &skip))
                 .await
             {
                 Ok(Some(_)) => break,
@@ -620,7 +661,7 @@ async fn dispatch(inner: Arc<Inner>, kind: JobKind) {
         let skip = inner.active_ids();
         let job = match inner
             .db
-            .read(move |c| jobs::next_queued(c, kind, &skip))
+            .read(move |c| jobs::next_queued(c, kinds, &skip))
             .await
         {
             Ok(Some(job)) => job,

@@ -39,7 +39,7 @@ pub async fn run(
     let began = Instant::now();
     let first_stage = match kind {
         JobKind::Url => Stage::Fetching,
-        JobKind::Upload => Stage::Probing,
+        JobKind::Upload | JobKind::Import => Stage::Probing,
     };
     let started = if cancel.is_cancelled() {
         let lookup = id.clone();
@@ -261,6 +261,13 @@ struct Source {
     subtitles: Vec<(String, PathBuf)>,
     /// Where the title and file names come from when the user gave no title.
     fallback_title: String,
+    /// Import jobs: companions already in the library (picture, subtitles, MP3, sidecar),
+    /// recorded where they are.
+    in_place: Vec<Product>,
+    /// Import jobs: the sidecar beside the source.
+    sidecar: Option<crate::library::sidecar::Sidecar>,
+    /// Import jobs: the stem of the source, used for the video when it is free.
+    preferred_stem: Option<String>,
 }
 
 async fn execute(
@@ -274,7 +281,7 @@ async fn execute(
     let work = job_dir.join(WORK_DIR);
     match job.kind {
         JobKind::Url => keep_partial_downloads(&work).await?,
-        JobKind::Upload => fresh_dir(&work).await?,
+        JobKind::Upload | JobKind::Import => fresh_dir(&work).await?,
     }
     let config = &inner.config;
 
@@ -291,6 +298,7 @@ async fn execute(
             (source, slot)
         }
         JobKind::Upload => (received(&job, &job_dir).await?, permit),
+        JobKind::Import => (library_source(inner, &job).await?, permit),
     };
     check_cancel(cancel)?;
 
@@ -338,13 +346,27 @@ async fn execute(
         kind: FileKind::Video,
         language: None,
         ext: ext.into(),
+        in_place: false,
     }];
-    if config.keep_originals && !matches!(plan, Plan::Keep { .. }) {
+    let from_library = job.kind == JobKind::Import;
+    if from_library {
+        // The source stays where it is and becomes the video's original; it is dropped after
+        // the publish unless originals are kept (a crash in between keeps it as the original).
+        products.push(Product {
+            path: source.path.clone(),
+            kind: FileKind::Original,
+            language: None,
+            ext: String::new(),
+            in_place: true,
+        });
+        products.extend(source.in_place.iter().cloned());
+    } else if config.keep_originals && !matches!(plan, Plan::Keep { .. }) {
         products.push(Product {
             path: in_work(&source.path, &work, &format!("original.{}", source.ext)).await?,
             kind: FileKind::Original,
             language: None,
             ext: format!("original.{}", source.ext),
+            in_place: false,
         });
     }
     if job.audio && final_info.primary_audio().is_some() {
@@ -355,6 +377,7 @@ async fn execute(
                 kind: FileKind::Audio,
                 language: None,
                 ext: "mp3".into(),
+                in_place: false,
             });
         }
     }
@@ -377,6 +400,7 @@ async fn execute(
                 kind: FileKind::Subtitle,
                 language: Some(lang.clone()),
                 ext: "vtt".into(),
+                in_place: false,
             });
         }
     }
@@ -385,22 +409,28 @@ async fn execute(
     // Thumbnail.
     reporter.stage(Stage::Thumbnailing).await;
     let thumb = work.join("thumbnail.webp");
-    let made = convert::thumbnail(
-        config,
-        &video_path,
-        source.site_thumbnail.as_deref(),
-        final_info.duration,
-        &thumb,
-        cancel,
-        &job.id,
-    )
-    .await?;
+    let has_picture = products.iter().any(|p| p.kind == FileKind::Thumbnail);
+    let made = if has_picture {
+        None
+    } else {
+        convert::thumbnail(
+            config,
+            &video_path,
+            source.site_thumbnail.as_deref(),
+            final_info.duration,
+            &thumb,
+            cancel,
+            &job.id,
+        )
+        .await?
+    };
     if let Some(path) = made {
         products.push(Product {
             path,
             kind: FileKind::Thumbnail,
             language: None,
             ext: "webp".into(),
+            in_place: false,
         });
     }
     check_cancel(cancel)?;
@@ -411,9 +441,17 @@ async fn execute(
         .title
         .clone()
         .unwrap_or_else(|| source.fallback_title.clone());
-    let stem =
-        publish::choose_stem(&inner.db, &inner.layout, &source.fallback_title, &job.id).await?;
-    let record = publish::record(RecordParts {
+    let preferred = match &source.preferred_stem {
+        Some(stem) => publish::stem_if_free(&inner.db, &inner.layout, stem, ext).await?,
+        None => None,
+    };
+    let stem = match preferred {
+        Some(stem) => stem,
+        None => {
+            publish::choose_stem(&inner.db, &inner.layout, &source.fallback_title, &job.id).await?
+        }
+    };
+    let mut record = publish::record(RecordParts {
         id: &stem,
         title,
         category: job.category.clone(),
@@ -435,8 +473,109 @@ async fn execute(
     if !still_running {
         return Err(Failure::Cancelled);
     }
+    if let Some(side) = &source.sidecar {
+        record.channel = side.channel().or(record.channel);
+        record.description = side
+            .description
+            .clone()
+            .filter(|d| !d.trim().is_empty())
+            .or(record.description);
+        if let Some(tags) = side.tags.clone() {
+            record.tags = tags;
+        }
+        record.added_at = side.added().unwrap_or(record.added_at);
+        record.upload_date = side.upload_date.clone().or(record.upload_date);
+        record.source_url = side
+            .source_url
+            .clone()
+            .filter(|s| !s.is_empty())
+            .or(record.source_url);
+    }
     let files = publish::stage_files(&stem, &products);
-    publish::publish(&inner.db, &inner.layout, record, files).await
+    let video = publish::publish(&inner.db, &inner.layout, record, files).await?;
+    if from_library && !config.keep_originals {
+        if let Some(name) = job.source_name.as_deref() {
+            match crate::library::drop_original(&inner.db, &inner.layout, name).await {
+                Ok(()) => {
+                    tracing::info!(file = %name, video = %video.id, "replaced a library file by its converted video")
+                }
+                Err(err) => {
+                    tracing::warn!(file = %name, %err, "could not drop the converted source; it stays as the video's original")
+                }
+            }
+        }
+    }
+    Ok(video)
+}
+
+/// Import jobs: a file found in the library folder, with its companions.
+async fn library_source(inner: &Arc<Inner>, job: &JobRecord) -> Result<Source, Failure> {
+    use crate::library::{scan, sidecar};
+    let Some(name) = job.source_name.clone() else {
+        return Err(Failure::source_missing("the job names no library file"));
+    };
+    if crate::library::check_name(&name, &[crate::library::VIDEO_EXTENSIONS]).is_err() {
+        return Err(Failure::source_missing(format!(
+            "{name} is not a library file name"
+        )));
+    }
+    let path = inner.layout.library.join(&name);
+    if !tokio::fs::symlink_metadata(&path)
+        .await
+        .is_ok_and(|m| m.is_file())
+    {
+        return Err(Failure::source_missing(format!(
+            "{} is gone",
+            path.display()
+        )));
+    }
+    let ext = crate::library::extension(&name).unwrap_or_else(|| "bin".into());
+    let stem = name[..name.len() - ext.len() - 1].to_owned();
+    let library = inner.layout.library.clone();
+    let entries = tokio::task::spawn_blocking(move || scan::list(&library))
+        .await
+        .map_err(Failure::internal)??;
+    let known = inner.db.read(crate::db::videos::all_file_names).await?;
+    let names: std::collections::BTreeSet<String> = entries
+        .into_iter()
+        .filter(|e| e.kind == scan::EntryType::File && !known.contains(&e.name))
+        .map(|e| e.name)
+        .collect();
+    let found = scan::companions(&stem, &names);
+    let side = found
+        .sidecar
+        .as_deref()
+        .and_then(|n| sidecar::read(&inner.layout.library.join(n)));
+    let in_place = super::adopt::in_place_companions(inner, &found, side.is_some())
+        .into_iter()
+        .map(|f| Product {
+            path: f.source,
+            kind: f.kind,
+            language: f.language,
+            ext: String::new(),
+            in_place: true,
+        })
+        .collect();
+    let subtitles = crate::import::subtitle_plan(&found.subtitles)
+        .make
+        .into_iter()
+        .map(|(srt, _, language)| (language, inner.layout.library.join(srt)))
+        .collect();
+    let fallback_title = job
+        .title
+        .clone()
+        .unwrap_or_else(|| scan::title_from_stem(&stem));
+    Ok(Source {
+        path,
+        ext,
+        meta: None,
+        site_thumbnail: None,
+        subtitles,
+        fallback_title,
+        in_place,
+        sidecar: side,
+        preferred_stem: Some(stem),
+    })
 }
 
 /// URL jobs: re-check the URL, guard the disk, apply the content policy, download.
@@ -507,6 +646,9 @@ async fn fetch(
         site_thumbnail: fetched.thumbnail,
         subtitles: fetched.subtitles,
         fallback_title,
+        in_place: Vec::new(),
+        sidecar: None,
+        preferred_stem: None,
     })
 }
 
@@ -539,6 +681,9 @@ async fn received(job: &JobRecord, job_dir: &Path) -> Result<Source, Failure> {
         site_thumbnail: None,
         subtitles: Vec::new(),
         fallback_title,
+        in_place: Vec::new(),
+        sidecar: None,
+        preferred_stem: None,
     })
 }
 

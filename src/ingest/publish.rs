@@ -60,6 +60,22 @@ pub async fn choose_stem(
     )))
 }
 
+/// `stem` when no video uses it and `<stem>.<ext>` and `<stem>.webp` are free (an import job
+/// names its video like the file it converts, when it can).
+pub async fn stem_if_free(
+    db: &Db,
+    layout: &Layout,
+    stem: &str,
+    ext: &str,
+) -> Result<Option<String>, Failure> {
+    let id = stem.to_owned();
+    if db.read(move |c| videos::exists(c, &id)).await? {
+        return Ok(None);
+    }
+    let free = |name: String| std::fs::symlink_metadata(layout.library.join(name)).is_err();
+    Ok((free(format!("{stem}.{ext}")) && free(format!("{stem}.webp"))).then(|| stem.to_owned()))
+}
+
 /// One file the job made, before it gets its library name.
 #[derive(Debug, Clone)]
 pub struct Product {
@@ -69,14 +85,23 @@ pub struct Product {
     pub language: Option<String>,
     /// Extension of the library name (`mp4`, `webp`, `vtt`, `mp3`, `original.mkv`).
     pub ext: String,
+    /// Already in the library under `path`'s file name (an import job's source and its
+    /// companions): recorded, not moved or renamed.
+    pub in_place: bool,
 }
 
-/// Library file names for the products: `<stem>.<ext>`, subtitles `<stem>.<lang>.vtt`.
+/// Library file names for the products: `<stem>.<ext>`, subtitles `<stem>.<lang>.vtt`; a
+/// product already in the library keeps its name.
 pub fn stage_files(stem: &str, products: &[Product]) -> Vec<StagedFile> {
     products
         .iter()
         .map(|p| {
             let name = match &p.language {
+                _ if p.in_place => p
+                    .path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
                 Some(lang) => format!("{stem}.{lang}.{}", p.ext),
                 None => format!("{stem}.{}", p.ext),
             };
@@ -85,6 +110,7 @@ pub fn stage_files(stem: &str, products: &[Product]) -> Vec<StagedFile> {
                 name,
                 kind: p.kind,
                 language: p.language.clone(),
+                in_place: p.in_place,
             }
         })
         .collect()
@@ -192,12 +218,14 @@ mod tests {
                 kind: FileKind::Video,
                 language: None,
                 ext: "mp4".into(),
+                in_place: false,
             },
             Product {
                 path: "/s/media.en.vtt".into(),
                 kind: FileKind::Subtitle,
                 language: Some("en".into()),
                 ext: "vtt".into(),
+                in_place: false,
             },
         ];
         let names: Vec<String> = stage_files("T-1", &products)

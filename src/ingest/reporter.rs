@@ -22,10 +22,10 @@ pub fn stage_range(kind: JobKind, stage: Stage) -> (f64, f64) {
         (JobKind::Url, Stage::Converting) => (72.0, 92.0),
         (JobKind::Url, Stage::Thumbnailing) => (92.0, 96.0),
         (JobKind::Url, Stage::Publishing) => (96.0, 100.0),
-        (JobKind::Upload, Stage::Fetching | Stage::Probing) => (0.0, 5.0),
-        (JobKind::Upload, Stage::Converting) => (5.0, 88.0),
-        (JobKind::Upload, Stage::Thumbnailing) => (88.0, 95.0),
-        (JobKind::Upload, Stage::Publishing) => (95.0, 100.0),
+        (JobKind::Upload | JobKind::Import, Stage::Fetching | Stage::Probing) => (0.0, 5.0),
+        (JobKind::Upload | JobKind::Import, Stage::Converting) => (5.0, 88.0),
+        (JobKind::Upload | JobKind::Import, Stage::Thumbnailing) => (88.0, 95.0),
+        (JobKind::Upload | JobKind::Import, Stage::Publishing) => (95.0, 100.0),
     }
 }
 
@@ -140,7 +140,7 @@ mod tests {
 
     #[test]
     fn ranges_cover_everything_in_order() {
-        for kind in [JobKind::Url, JobKind::Upload] {
+        for kind in [JobKind::Url, JobKind::Upload, JobKind::Import] {
             let stages = [
                 Stage::Probing,
                 Stage::Converting,

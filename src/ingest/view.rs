@@ -48,7 +48,7 @@ pub fn display_title(job: &JobRecord) -> Option<String> {
         .clone()
         .or_else(|| metadata_title(job))
         .or_else(|| match job.kind {
-            JobKind::Upload => job.source_name.clone(),
+            JobKind::Upload | JobKind::Import => job.source_name.clone(),
             JobKind::Url => None,
         })
 }

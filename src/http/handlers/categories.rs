@@ -104,10 +104,16 @@ pub async fn rename(
     let new_name = name.clone();
     match state
         .db
-        .write(move |tx| categories::rename(tx, &lookup, &new_name))
+        .write(move |tx| {
+            categories::rename(tx, &lookup, &new_name)?;
+            crate::db::videos::ids_in_category(tx, &lookup)
+        })
         .await
     {
-        Ok(()) => Ok(ok(json!({ "slug": slug, "name": name }))),
+        Ok(ids) => {
+            crate::library::rewrite_sidecars(&state.db, &state.layout, &ids).await;
+            Ok(ok(json!({ "slug": slug, "name": name })))
+        }
         Err(DbError::NotFound) => Err(ApiError::not_found(format!("Category '{slug}' not found"))),
         Err(err) => Err(err.into()),
     }
@@ -126,12 +132,19 @@ pub async fn remove(
     let lookup = slug.clone();
     match state
         .db
-        .write(move |tx| categories::delete(tx, &lookup))
+        .write(move |tx| {
+            let ids = crate::db::videos::ids_in_category(tx, &lookup)?;
+            categories::delete(tx, &lookup)?;
+            Ok(ids)
+        })
         .await
     {
-        Ok(()) => Ok(ok(
-            json!({ "message": format!("Category '{slug}' deleted"), "slug": slug }),
-        )),
+        Ok(ids) => {
+            crate::library::rewrite_sidecars(&state.db, &state.layout, &ids).await;
+            Ok(ok(
+                json!({ "message": format!("Category '{slug}' deleted"), "slug": slug }),
+            ))
+        }
         Err(DbError::NotFound) => Err(ApiError::not_found(format!("Category '{slug}' not found"))),
         Err(DbError::Conflict(msg)) => Err(ApiError::conflict(msg)),
         Err(err) => Err(err.into()),

@@ -20,6 +20,7 @@ pub async fn report(State(state): State<AppState>) -> Response {
         &state.layout,
         &state.tools,
         state.started,
+        state.db_set_aside.as_ref(),
     )
     .await;
     let code = if status == Status::Critical {

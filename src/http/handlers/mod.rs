@@ -5,6 +5,7 @@ pub mod events;
 pub mod files;
 pub mod health;
 pub mod jobs;
+pub mod library;
 pub mod meta;
 pub mod profiles;
 pub mod progress;

@@ -260,6 +260,12 @@ pub async fn update(
         .await;
     match result {
         Ok((before, video)) => {
+            crate::library::rewrite_sidecars(
+                &state.db,
+                &state.layout,
+                std::slice::from_ref(&video.id),
+            )
+            .await;
             state.events.publish(Event::LibraryUpdated {
                 id: video.id.clone(),
                 categories: [before, video.category.clone()],

@@ -1,12 +1,17 @@
 //! The data directory's layout and the library's files: naming, path safety, atomic publish,
-//! deletion and start-up reconciliation.
+//! sidecars, deletion, start-up reconciliation and what a library scan sees ([`scan`]).
 //!
 //! Nothing outside this module creates, renames or removes files in the library directory.
+//! The library folder is the family's data: files are added by publish, rewritten only as a
+//! video's own sidecar, and removed only by a parent's explicit delete (and the replaced
+//! source of an import job, after its converted video is published). Unknown files are never
+//! garbage: a scan adopts them or reports why not.
 //!
 //! ```text
 //! SOFATHEK_DATA_PATH/
 //!   sofathek.db (+ -wal, -shm)   the catalogue and the job queue
-//!   library/                      flat: <stem>.mp4|webm, <stem>.webp, <stem>.<lang>.vtt, <stem>.mp3
+//!   library/                      flat: <stem>.mp4|webm, <stem>.webp, <stem>.<lang>.vtt, <stem>.mp3,
+//!                                 <stem>.info.json (sidecar), and whatever the family drops in
 //!   staging/<job-id>/             per-job work directories (same filesystem as library/)
 //!   staging/.upload-*             uploads being received
 //! ```
@@ -18,6 +23,9 @@ use std::sync::Arc;
 
 use crate::db::videos::{self, FileKind, VideoRecord};
 use crate::db::{Db, DbError};
+
+pub mod scan;
+pub mod sidecar;
 
 /// Paths of the data directory (cheap to clone: handlers get a copy per request).
 #[derive(Debug, Clone)]
@@ -220,13 +228,40 @@ pub fn open_cached_at(
     }
 }
 
-/// One file produced by a job, ready to move into the library.
+/// One file of a video being published: produced in staging and moved into the library, or
+/// already in the library (`in_place`: a file found there by a scan, or the source of an
+/// import job), which publish records without moving and never removes.
 #[derive(Debug, Clone)]
 pub struct StagedFile {
     pub source: PathBuf,
     pub name: String,
     pub kind: FileKind,
     pub language: Option<String>,
+    pub in_place: bool,
+}
+
+impl StagedFile {
+    /// A file made in staging, to be moved into the library as `name`.
+    pub fn staged(source: PathBuf, name: String, kind: FileKind, language: Option<String>) -> Self {
+        StagedFile {
+            source,
+            name,
+            kind,
+            language,
+            in_place: false,
+        }
+    }
+
+    /// A file already in the library under `name`.
+    pub fn in_place(layout: &Layout, name: &str, kind: FileKind, language: Option<String>) -> Self {
+        StagedFile {
+            source: layout.library.join(name),
+            name: name.to_owned(),
+            kind,
+            language,
+            in_place: true,
+        }
+    }
 }
 
 /// A publish or delete failure.
@@ -259,23 +294,76 @@ impl From<DbError> for LibraryError {
     }
 }
 
-/// Moves staged files into the library and records the video in one transaction.
+/// An exclusive lock on the library directory (`flock`, so it also holds between processes:
+/// the server, `sofathek import` and `sofathek scan`). A publish holds it from the first
+/// rename to the commit, and a scan while it decides which files are unknown and while it
+/// adopts one, so a scan never mistakes a publish in progress for a dropped-in file.
+pub struct LibraryLock {
+    _dir: std::fs::File,
+}
+
+impl LibraryLock {
+    /// Waits for the lock (blocking: call it on the blocking pool).
+    pub fn acquire_blocking(layout: &Layout) -> io::Result<LibraryLock> {
+        let dir = std::fs::File::open(&*layout.library)?;
+        rustix::fs::flock(&dir, rustix::fs::FlockOperation::LockExclusive)?;
+        Ok(LibraryLock { _dir: dir })
+    }
+
+    /// Waits for the lock without blocking the runtime.
+    pub async fn acquire(layout: &Layout) -> io::Result<LibraryLock> {
+        let layout = layout.clone();
+        tokio::task::spawn_blocking(move || LibraryLock::acquire_blocking(&layout))
+            .await
+            .map_err(io::Error::other)?
+    }
+}
+
+/// Moves staged files into the library and records the video in one transaction, with its
+/// sidecar `<stem>.info.json` (see [`sidecar`]).
 ///
-/// Files are renamed (same filesystem) or copied, fsynced and renamed (different filesystems);
-/// the library directory is fsynced; only then is the catalogue row committed. If anything
-/// fails the moved files are removed again. A crash between the two steps leaves files the
-/// catalogue does not know, which [`reconcile`] removes at the next start while the job is re-run.
+/// The sidecar is written first, then files are renamed (same filesystem) or copied, fsynced
+/// and renamed (different filesystems); the library directory is fsynced; only then is the
+/// catalogue row committed. If anything fails the files moved in are removed again (files
+/// that were already in the library, `in_place`, never are). A crash between the two steps
+/// leaves complete files and their sidecar, which the next library scan adopts with the
+/// sidecar's title, category and date. All of it runs under the [`LibraryLock`].
 pub async fn publish(
     db: &Db,
     layout: &Layout,
     mut video: VideoRecord,
     files: Vec<StagedFile>,
 ) -> Result<VideoRecord, LibraryError> {
-    let library = layout.library.clone();
-    let moved = tokio::task::spawn_blocking(move || move_all(&library, &files))
-        .await
-        .map_err(|e| LibraryError::Io(io::Error::other(e)))??;
-    video.files = moved.iter().map(|(_, record)| record.clone()).collect();
+    let category_name = match video.category.clone() {
+        Some(slug) => db
+            .read(move |c| crate::db::categories::name_of(c, &slug))
+            .await
+            .unwrap_or(None),
+        None => None,
+    };
+    let _lock = LibraryLock::acquire(layout).await?;
+    let known = db.read(videos::all_file_names).await?;
+    let layout_owned = layout.clone();
+    let record_for_sidecar = video.clone();
+    let moved = tokio::task::spawn_blocking(move || {
+        let mut files = files;
+        let sidecar = sidecar::stage(
+            &layout_owned,
+            &record_for_sidecar,
+            category_name.as_deref(),
+            &files,
+            &known,
+        );
+        if let Some(file) = sidecar {
+            // First in the list: moved first, so a crash leaves it beside the video.
+            files.retain(|f| f.name != file.name);
+            files.insert(0, file);
+        }
+        move_all(&layout_owned.library, &files)
+    })
+    .await
+    .map_err(|e| LibraryError::Io(io::Error::other(e)))??;
+    video.files = moved.iter().map(|m| m.record.clone()).collect();
     if let Some((name, size)) = video
         .file_of(FileKind::Video)
         .map(|f| (f.name.clone(), f.size))
@@ -287,44 +375,51 @@ pub async fn publish(
     match db.write(move |tx| videos::insert(tx, &record)).await {
         Ok(()) => Ok(video),
         Err(err) => {
-            for (path, _) in &moved {
-                let _ = std::fs::remove_file(path);
+            for file in moved.iter().filter(|m| !m.in_place) {
+                let _ = std::fs::remove_file(&file.path);
             }
             Err(err.into())
         }
     }
 }
 
-fn move_all(
-    library: &Path,
-    files: &[StagedFile],
-) -> io::Result<Vec<(PathBuf, crate::db::videos::FileRecord)>> {
-    let mut moved = Vec::new();
+/// A file now in the library, and whether it was there before the publish.
+struct Moved {
+    path: PathBuf,
+    record: crate::db::videos::FileRecord,
+    in_place: bool,
+}
+
+fn move_all(library: &Path, files: &[StagedFile]) -> io::Result<Vec<Moved>> {
+    let mut moved: Vec<Moved> = Vec::new();
     for file in files {
         let target = library.join(&file.name);
         let result = (|| {
-            if target.exists() {
-                return Err(io::Error::new(
-                    io::ErrorKind::AlreadyExists,
-                    format!("{} already exists in the library", file.name),
-                ));
+            if !file.in_place {
+                if target.exists() {
+                    return Err(io::Error::new(
+                        io::ErrorKind::AlreadyExists,
+                        format!("{} already exists in the library", file.name),
+                    ));
+                }
+                move_file(&file.source, &target)?;
             }
-            move_file(&file.source, &target)?;
             std::fs::metadata(&target)
         })();
         match result {
-            Ok(meta) => moved.push((
-                target,
-                crate::db::videos::FileRecord {
+            Ok(meta) => moved.push(Moved {
+                path: target,
+                record: crate::db::videos::FileRecord {
                     name: file.name.clone(),
                     kind: file.kind,
                     language: file.language.clone(),
                     size: meta.len(),
                 },
-            )),
+                in_place: file.in_place,
+            }),
             Err(err) => {
-                for (path, _) in &moved {
-                    let _ = std::fs::remove_file(path);
+                for file in moved.iter().filter(|m| !m.in_place) {
+                    let _ = std::fs::remove_file(&file.path);
                 }
                 return Err(err);
             }
@@ -360,31 +455,128 @@ pub fn copy_file(from: &Path, to: &Path) -> io::Result<()> {
     Ok(())
 }
 
-/// Removes a video from the catalogue, then its files. Returns the removed record.
+/// Removes a video from the catalogue, then its files (its sidecar too). Returns the removed
+/// record. This — a parent's explicit delete — is the only way a library file is removed.
+///
+/// The catalogue delete also remembers the files as deleted, so a crash before they are
+/// unlinked does not let a scan adopt them again: [`reconcile`] finishes the delete.
 pub async fn delete(db: &Db, layout: &Layout, id: &str) -> Result<VideoRecord, LibraryError> {
     let id_owned = id.to_owned();
     let video = db.write(move |tx| videos::delete(tx, &id_owned)).await?;
-    for file in &video.files {
-        match std::fs::remove_file(layout.library.join(&file.name)) {
-            Ok(()) => {}
-            Err(err) if err.kind() == io::ErrorKind::NotFound => {}
+    let names: Vec<String> = video.files.iter().map(|f| f.name.clone()).collect();
+    let gone = unlink_deleted(layout, &names);
+    db.write(move |tx| videos::forget_deleted(tx, &gone))
+        .await?;
+    Ok(video)
+}
+
+/// Unlinks files of deleted videos; returns the names that are gone now.
+fn unlink_deleted(layout: &Layout, names: &[String]) -> Vec<String> {
+    let mut gone = Vec::new();
+    for name in names {
+        match std::fs::remove_file(layout.library.join(name)) {
+            Ok(()) => gone.push(name.clone()),
+            Err(err) if err.kind() == io::ErrorKind::NotFound => gone.push(name.clone()),
             Err(err) => {
-                tracing::warn!(file = %file.name, %err, "could not remove a deleted video's file")
+                tracing::warn!(file = %name, %err, "could not remove a deleted video's file")
             }
         }
     }
-    Ok(video)
+    gone
+}
+
+/// Drops the source of a finished import job once the converted video is published: the file
+/// (recorded as the video's `original` by the publish) is unlinked first, then its catalogue
+/// row removed, so a crash in between leaves a catalogue row without a file (reported at
+/// start-up), never an unknown file that a scan would convert again.
+pub async fn drop_original(db: &Db, layout: &Layout, name: &str) -> Result<(), LibraryError> {
+    match std::fs::remove_file(layout.library.join(name)) {
+        Ok(()) => {}
+        Err(err) if err.kind() == io::ErrorKind::NotFound => {}
+        Err(err) => return Err(err.into()),
+    }
+    let name = name.to_owned();
+    db.write(move |tx| videos::remove_file(tx, &name)).await?;
+    Ok(())
+}
+
+/// Writes the sidecar of a video anew (after a parent edited it), atomically: the sidecar it
+/// owns, or a new `<stem>.info.json` when it has none and the name is free.
+pub async fn rewrite_sidecar(db: &Db, layout: &Layout, id: &str) -> Result<(), LibraryError> {
+    let lookup = id.to_owned();
+    let (video, category_name) = db
+        .read(move |c| {
+            let video = videos::get(c, &lookup)?;
+            let name = match &video.category {
+                Some(slug) => crate::db::categories::name_of(c, slug)?,
+                None => None,
+            };
+            Ok((video, name))
+        })
+        .await?;
+    let _lock = LibraryLock::acquire(layout).await?;
+    let known = db.read(videos::all_file_names).await?;
+    let layout_owned = layout.clone();
+    let video_id = video.id.clone();
+    let added = tokio::task::spawn_blocking(move || {
+        let owned: Vec<StagedFile> = video
+            .files
+            .iter()
+            .filter(|f| f.kind == FileKind::Info)
+            .map(|f| StagedFile::in_place(&layout_owned, &f.name, FileKind::Info, None))
+            .collect();
+        let Some(file) = sidecar::stage(
+            &layout_owned,
+            &video,
+            category_name.as_deref(),
+            &owned,
+            &known,
+        ) else {
+            return Ok::<_, io::Error>(None);
+        };
+        let target = layout_owned.library.join(&file.name);
+        if !file.in_place {
+            move_file(&file.source, &target)?;
+        }
+        let size = std::fs::metadata(&target)?.len();
+        Ok(Some(crate::db::videos::FileRecord {
+            name: file.name,
+            kind: FileKind::Info,
+            language: None,
+            size,
+        }))
+    })
+    .await
+    .map_err(|e| LibraryError::Io(io::Error::other(e)))??;
+    if let Some(record) = added {
+        db.write(move |tx| videos::put_file(tx, &video_id, &record))
+            .await?;
+    }
+    Ok(())
+}
+
+/// [`rewrite_sidecar`] for each video; failures are logged (the catalogue stays right, the
+/// sidecar is rewritten at the next edit).
+pub async fn rewrite_sidecars(db: &Db, layout: &Layout, ids: &[String]) {
+    for id in ids {
+        if let Err(err) = rewrite_sidecar(db, layout, id).await {
+            tracing::warn!(video = %id, %err, "could not rewrite the video's sidecar");
+        }
+    }
 }
 
 /// What start-up reconciliation found and did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Reconciled {
-    /// Library files no catalogue entry owns (left by a crash mid-publish or mid-delete): removed.
-    pub removed_orphans: Vec<String>,
+    /// Library files no catalogue entry owns: left alone (the library scan adopts or
+    /// reports them).
+    pub unknown_files: Vec<String>,
     /// Staging entries that belonged to no active job: removed.
     pub removed_staging: Vec<String>,
     /// Catalogue files missing on disk (reported, not changed).
     pub missing_files: Vec<String>,
+    /// Files of videos a parent deleted just before a crash: the delete is finished.
+    pub finished_deletes: Vec<String>,
 }
 
 /// The entries of a directory as (name, path, is a directory).
@@ -410,26 +602,32 @@ fn remove_entry(path: &Path, is_dir: bool) -> io::Result<()> {
     }
 }
 
-/// Brings the directory in line with the catalogue at start-up, without running ffmpeg:
-/// removes orphan library files and stale staging entries (keeping `active_jobs`' directories).
+/// Brings the data directory in line with the catalogue at start-up, without running ffmpeg:
+/// removes stale staging entries (keeping `active_jobs`' directories) and reports library
+/// files the catalogue does not know and catalogue files missing on disk. It never removes a
+/// library file: staging is the only place cleaned automatically.
 pub fn reconcile(
     db: &Db,
     layout: &Layout,
     active_jobs: &HashSet<String>,
 ) -> Result<Reconciled, LibraryError> {
-    let known = db.write_blocking(|tx| videos::all_file_names(tx))?;
+    let deleted: Vec<String> = db
+        .write_blocking(|tx| videos::deleted_files(tx))?
+        .into_iter()
+        .collect();
     let mut report = Reconciled::default();
+    if !deleted.is_empty() {
+        let gone = unlink_deleted(layout, &deleted);
+        db.write_blocking(|tx| videos::forget_deleted(tx, &gone))?;
+        report.finished_deletes = gone;
+    }
+    let known = db.write_blocking(|tx| videos::all_file_names(tx))?;
     let mut on_disk = HashSet::new();
-    for (name, path, is_dir) in entries(&layout.library)? {
+    for (name, _, _) in entries(&layout.library)? {
         if known.contains(&name) {
             on_disk.insert(name);
         } else {
-            match remove_entry(&path, is_dir) {
-                Ok(()) => report.removed_orphans.push(name),
-                Err(err) => {
-                    tracing::warn!(file = %name, %err, "could not remove an orphan library file")
-                }
-            }
+            report.unknown_files.push(name);
         }
     }
     for (name, path, is_dir) in entries(&layout.staging)? {
@@ -445,7 +643,7 @@ pub fn reconcile(
     let mut missing: Vec<String> = known.difference(&on_disk).cloned().collect();
     missing.sort();
     report.missing_files = missing;
-    report.removed_orphans.sort();
+    report.unknown_files.sort();
     report.removed_staging.sort();
     Ok(report)
 }
