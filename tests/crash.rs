@@ -1,10 +1,11 @@
 //! Crash safety: the real `sofathek` binary is killed with SIGKILL at random moments while
 //! uploads stream in, downloads (yt-dlp from a local server) and conversions (ffmpeg) run and
 //! videos are deleted; it is restarted on the same data directory and the invariants are checked
-//! right after every start-up: every catalogue entry has its files, no library file lacks an
-//! entry, and staging holds nothing but the directories of unfinished jobs. At the end every job
-//! must have been resumed to an end (completed, or failed with an error code), and no child of
-//! any killed server may still run.
+//! right after every start-up: every catalogue entry has its files, staging holds nothing but
+//! the directories of unfinished jobs, and no library file is ever removed except by an explicit
+//! delete. At the end every job must have been resumed to an end (completed, or failed with an
+//! error code), every library file is catalogued (the library scan adopted what a crash
+//! mid-publish left), and no child of any killed server may still run.
 //!
 //! The test runs `CRASH_ITERATIONS` kills (default 6, about 30 s); `scripts/crash-loop` runs
 //! the long version. `CRASH_SEED` replays a run (the seed is printed).
@@ -133,10 +134,17 @@ async fn video_ids(client: &reqwest::Client, base: &str) -> Vec<String> {
 /// Checks the invariants of a freshly started server, frozen with SIGSTOP while the state is
 /// read (a re-queued job needs ffprobe and ffmpeg runs before it can publish anything, so the
 /// state right after start-up is the reconciled one).
-fn check_after_start(server: &Server, when: &str) {
+fn check_after_start(
+    server: &Server,
+    when: &str,
+    seen: &mut BTreeMap<String, Option<String>>,
+    deleted: &BTreeSet<String>,
+) {
     let pid = rustix::process::Pid::from_raw(server.pid() as i32).expect("pid");
     let _ = rustix::process::kill_process(pid, rustix::process::Signal::STOP);
-    let problems = violations(&server.data);
+    let mut problems = violations(&server.data);
+    problems.extend(reliability::vanished_files(seen, &server.data, deleted));
+    *seen = reliability::library_owners(&server.data);
     let _ = rustix::process::kill_process(pid, rustix::process::Signal::CONT);
     assert!(
         problems.is_empty(),
@@ -161,15 +169,18 @@ async fn crash_loop(iterations: usize, seed: u64) -> Faults {
     let mut rng = Rng(seed | 1);
     let mut faults = Faults::default();
     let mut deleted: BTreeSet<String> = BTreeSet::new();
+    // Every library file seen at a start-up, with its owner: none may vanish without a delete.
+    let mut seen: BTreeMap<String, Option<String>> = BTreeMap::new();
     let env = [
         ("SOFATHEK_DOWNLOAD_WORKERS", "2".to_owned()),
         ("SOFATHEK_CONVERT_WORKERS", "1".to_owned()),
+        ("SOFATHEK_SCAN_SETTLE", "1".to_owned()),
     ];
 
     for iteration in 0..iterations {
         let port = reliability::free_port();
         let server = start_server(&data, port, &env);
-        check_after_start(&server, &format!("start {iteration}"));
+        check_after_start(&server, &format!("start {iteration}"), &mut seen, &deleted);
         let base = server.url("");
         let flight = Arc::new(InFlight::default());
         let mut tasks = Vec::new();
@@ -310,7 +321,7 @@ async fn crash_loop(iterations: usize, seed: u64) -> Faults {
     // The last start: let every job run to its end.
     media.release();
     let server = start_server(&data, reliability::free_port(), &env);
-    check_after_start(&server, "final start");
+    check_after_start(&server, "final start", &mut seen, &deleted);
     let base = server.url("");
     let began = Instant::now();
     let finished = loop {
@@ -333,6 +344,20 @@ async fn crash_loop(iterations: usize, seed: u64) -> Faults {
         );
         tokio::time::sleep(Duration::from_millis(250)).await;
     };
+    // What a crash mid-publish left is adopted by the library scan once it settled.
+    let began = Instant::now();
+    loop {
+        let unowned = reliability::unowned_files(&data);
+        if unowned.is_empty() {
+            break;
+        }
+        assert!(
+            began.elapsed() < Duration::from_secs(60),
+            "library files never adopted: {unowned:?}\nlog:\n{}",
+            server.log_tail()
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
     let listed: BTreeSet<String> = video_ids(&client, &base).await.into_iter().collect();
     for job in &finished {
         match job["state"].as_str() {
@@ -367,7 +392,13 @@ async fn crash_loop(iterations: usize, seed: u64) -> Faults {
         server.terminate(Duration::from_secs(20)).is_some(),
         "the server did not stop on SIGTERM"
     );
-    let problems = violations(&data);
+    let mut problems = violations(&data);
+    problems.extend(reliability::vanished_files(&seen, &data, &deleted));
+    problems.extend(
+        reliability::unowned_files(&data)
+            .into_iter()
+            .map(|f| format!("library file {f} has no catalogue entry")),
+    );
     assert!(
         problems.is_empty(),
         "invariants broken after the final stop:\n{}",

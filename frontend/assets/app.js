@@ -9,6 +9,7 @@ import { initLibrary } from "./library.js";
 import { initManage } from "./manage.js";
 import { installNavigation } from "./nav.js";
 import { initPlayer } from "./player.js";
+import { initScan } from "./scan.js";
 import { installThemePicker } from "./theme.js";
 
 /** Escape: leave the player for where the family came from; elsewhere, the library. */
@@ -37,6 +38,7 @@ switch (document.body.dataset.page) {
     break;
   case "manage":
     initManage();
+    initScan();
     initFamily();
     break;
 }

@@ -6,7 +6,7 @@ import { formatBytes, formatEta, formatSpeed } from "./format.js";
 /**
  * @typedef {object} Job
  * @property {string} id
- * @property {"url" | "upload"} kind
+ * @property {"url" | "upload" | "import"} kind
  * @property {"queued" | "running" | "completed" | "failed" | "cancelled"} state
  * @property {"fetching" | "probing" | "converting" | "thumbnailing" | "publishing" | null} stage
  * @property {number} progress 0 to 100

@@ -365,14 +365,15 @@ pub fn next_queued(
 }
 
 /// Library files that import jobs claim: queued or running (being converted), failed or
-/// cancelled (a parent stopped it, or it cannot be converted: a library scan leaves them alone
-/// until the job is retried or removed).
+/// cancelled (a parent stopped it, or it cannot be converted), completed (converted; the source
+/// is still there only when a crash came between the publish and its removal). A library scan
+/// leaves them alone until the job is removed.
 pub fn claimed_library_files(
     conn: &Connection,
 ) -> DbResult<std::collections::HashMap<String, (String, JobState)>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT source_name, id, state FROM jobs WHERE kind = 'import' AND state != 'completed' \
-         AND source_name IS NOT NULL",
+        "SELECT source_name, id, state FROM jobs WHERE kind = 'import' AND source_name IS NOT NULL \
+         ORDER BY seq",
     )?;
     let rows = stmt
         .query_map([], |row| {

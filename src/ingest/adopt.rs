@@ -149,17 +149,23 @@ fn request(inner: &Arc<Inner>, trigger: Trigger) -> bool {
     if inner.shutdown.is_cancelled() {
         return false;
     }
-    if inner.scanner.running.load(Ordering::SeqCst) {
+    // Marked running before the task starts, so a reader never sees a gap between a request
+    // and its scan.
+    if inner.scanner.running.swap(true, Ordering::SeqCst) {
         inner.scanner.again.store(true, Ordering::SeqCst);
         return false;
     }
+    spawn_scan(inner, trigger);
+    true
+}
+
+fn spawn_scan(inner: &Arc<Inner>, trigger: Trigger) {
     let task = inner.clone();
     inner.tracker.spawn(async move {
         if let Err(err) = run_scan(&task, trigger, false).await {
             tracing::warn!(%err, "library scan failed");
         }
     });
-    true
 }
 
 /// Background triggers, started with the workers: a scan at start-up, the folder watcher and
@@ -275,12 +281,18 @@ async fn watch(_inner: &Arc<Inner>) -> std::io::Result<()> {
     Err(std::io::Error::other("watching needs Linux"))
 }
 
-/// Marks the scanner busy for as long as it lives.
-struct Running<'a>(&'a Scanner);
+/// Marks the scanner busy for as long as it lives (unless `handed_on`: a follow-up scan
+/// takes the mark over).
+struct Running<'a> {
+    scanner: &'a Scanner,
+    handed_on: bool,
+}
 
 impl Drop for Running<'_> {
     fn drop(&mut self) {
-        self.0.running.store(false, Ordering::SeqCst);
+        if !self.handed_on {
+            self.scanner.running.store(false, Ordering::SeqCst);
+        }
     }
 }
 
@@ -292,9 +304,11 @@ async fn run_scan(
     let _busy = inner.scanner.busy.lock().await;
     inner.scanner.running.store(true, Ordering::SeqCst);
     inner.scanner.again.store(false, Ordering::SeqCst);
-    let running = Running(&inner.scanner);
+    let mut running = Running {
+        scanner: &inner.scanner,
+        handed_on: false,
+    };
     let result = scan_once(inner, trigger, rebuild).await;
-    drop(running);
     match &result {
         Ok(report) => {
             let level_info = !report.adopted.is_empty() || !report.queued.is_empty();
@@ -329,9 +343,12 @@ async fn run_scan(
         }
         Err(err) => tracing::warn!(%err, "library scan failed"),
     }
-    if inner.scanner.again.swap(false, Ordering::SeqCst) {
-        request(inner, Trigger::Watch);
+    if inner.scanner.again.swap(false, Ordering::SeqCst) && !inner.shutdown.is_cancelled() {
+        // Asked for while this one ran: the next one starts now and stays marked running.
+        running.handed_on = true;
+        spawn_scan(inner, Trigger::Watch);
     }
+    drop(running);
     result
 }
 
@@ -426,6 +443,9 @@ async fn scan_once(
                 JobState::Queued | JobState::Running => {
                     format!("being converted by job {job}")
                 }
+                JobState::Completed => format!(
+                    "already converted by job {job} (this copy stayed after an interruption); remove the job to convert the file again"
+                ),
                 _ => format!(
                     "its conversion {} (job {job}): retry the job, or remove it to convert the file again",
                     state.as_str()

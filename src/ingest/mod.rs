@@ -577,8 +577,8 @@ async fn recover(inner: &Arc<Inner>) -> Result<(), IngestError> {
         // Give the killed processes a moment to disappear before their directories are wiped.
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    // A publish that crashed after renaming its files in (the sidecar first, then the video)
-    // left complete files: the job is done and the library scan adopts them.
+    // A publish that crashed after renaming its video in left complete files: the job is done
+    // and the library scan adopts them (with the sidecar, renamed in first, when it is there).
     let planned = inner.db.read(jobs::running_planned).await?;
     let library = inner.layout.library.clone();
     let on_disk: HashSet<String> = planned
@@ -586,7 +586,7 @@ async fn recover(inner: &Arc<Inner>) -> Result<(), IngestError> {
         .map(|(_, stem)| stem)
         .filter(|stem| {
             let has = |suffix: &str| library.join(format!("{stem}{suffix}")).is_file();
-            has(crate::library::sidecar::SUFFIX) && (has(".mp4") || has(".webm"))
+            has(".mp4") || has(".webm")
         })
         .collect();
     let recovered = inner

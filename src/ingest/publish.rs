@@ -48,9 +48,13 @@ pub async fn choose_stem(
         let id = stem.clone();
         let taken = db.read(move |c| videos::exists(c, &id)).await?;
         let prefix = format!("{stem}.");
+        // A sidecar alone is what a publish of this job left when it was interrupted right
+        // after renaming it in: publishing under the same stem takes it over.
+        let sidecar = format!("{stem}{}", crate::library::sidecar::SUFFIX);
         let file_taken = std::fs::read_dir(&layout.library)?
             .filter_map(Result::ok)
-            .any(|e| e.file_name().to_string_lossy().starts_with(&prefix));
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .any(|name| name.starts_with(&prefix) && name != sidecar);
         if !taken && !file_taken {
             return Ok(stem.clone());
         }

@@ -3,7 +3,10 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 
-import { api, assertNoErrors, authFetch, BASE, launch, openPage, videosByTitle } from "./helpers.mjs";
+import { copyFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+
+import { api, assertNoErrors, authFetch, BASE, LIBRARY_DIR, launch, MEDIA_DIR, openPage, videosByTitle } from "./helpers.mjs";
 
 /** @type {import("playwright-core").Browser} */
 let browser;
@@ -93,4 +96,32 @@ test("categories: add, rename, delete", async () => {
   assert.match(await page.textContent("#category-status"), /already exists/);
   assertNoErrors(errors, [/409/]);
   await context.close();
+});
+
+test("library folder: a dropped-in video is added and the scan report says what was left alone", async () => {
+  assert.ok(LIBRARY_DIR && MEDIA_DIR, "scripts/e2e sets E2E_LIBRARY_DIR and E2E_MEDIA_DIR");
+  const video = join(LIBRARY_DIR, "Dropped_In_Folder.mp4");
+  const notes = join(LIBRARY_DIR, "shopping-list.txt");
+  copyFileSync(join(MEDIA_DIR, "clip.mp4"), video);
+  writeFileSync(notes, "milk, bread\n");
+  // Copied long ago: nothing to wait for.
+  const old = new Date(Date.now() - 3_600_000);
+  utimesSync(video, old, old);
+  const { page, errors, context } = await openPage(browser);
+  await page.goto(`${BASE}/manage`);
+  await page.waitForSelector("#scan-summary:not(:empty)");
+  await page.click("#scan-now");
+  await page.waitForSelector("#scan-status.ok", { timeout: 60_000 });
+  assert.match(await page.textContent("#scan-summary"), /^Last scan .* \((on request|after the folder changed)\): /);
+  const skipped = await page.textContent("#scan-skipped");
+  assert.match(skipped, /shopping-list\.txt — not a video file/);
+  const added = (await videosByTitle()).get("Dropped In Folder");
+  assert.ok(added, "the dropped-in video is in the catalogue");
+  await page.goto(`${BASE}/manage?q=dropped`);
+  assert.ok(await page.isVisible(row("Dropped In Folder")));
+  assertNoErrors(errors);
+  await context.close();
+  // Leave the library as the other tests expect it.
+  await api(`/api/videos/${encodeURIComponent(added.id)}`, { method: "DELETE" });
+  rmSync(notes);
 });

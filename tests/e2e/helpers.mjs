@@ -11,6 +11,8 @@ export const BASE = required("E2E_BASE_URL");
 export const DEV_URL = process.env.E2E_DEV_URL || "";
 export const DEV_WEB_DIR = process.env.E2E_DEV_WEB_DIR || "";
 export const MEDIA_DIR = process.env.E2E_MEDIA_DIR || "";
+/** The production server's library folder (files dropped into it are adopted by a scan). */
+export const LIBRARY_DIR = process.env.E2E_LIBRARY_DIR || "";
 export const SCREENSHOTS = process.env.E2E_SCREENSHOTS || "artifacts/screenshots";
 /** The production server's parent password and a parent API token (scripts/e2e sets both). */
 export const PARENT_PASSWORD = required("E2E_PARENT_PASSWORD");
