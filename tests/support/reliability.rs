@@ -238,7 +238,6 @@ fn names(dir: &Path) -> BTreeSet<String> {
 pub fn violations(data: &Path) -> Vec<String> {
     let state = read_state(data);
     let mut problems = Vec::new();
-    let owned: BTreeSet<&String> = state.catalogue.values().flatten().collect();
     for (id, files) in &state.catalogue {
         for file in files {
             let path = data.join("library").join(file);
