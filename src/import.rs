@@ -111,8 +111,9 @@ async fn import_one(
     known: &HashSet<String>,
     options: &ImportOptions,
 ) -> anyhow::Result<()> {
-    let sidecar =
-        sidecar::read(&dir.join(format!("{stem}{}", sidecar::SUFFIX))).unwrap_or_default();
+    let parsed = sidecar::read(&dir.join(format!("{stem}{}", sidecar::SUFFIX)));
+    let readable = parsed.is_some();
+    let sidecar = parsed.unwrap_or_default();
     let names: BTreeSet<String> = all.iter().cloned().collect();
     let mut found = scan::companions(stem, &names);
     if found.thumbnail.is_none() {
@@ -129,7 +130,8 @@ async fn import_one(
     if let Some(audio) = &found.audio {
         companions.push((audio.clone(), FileKind::Audio, None));
     }
-    if let Some(info) = &found.sidecar {
+    // A sidecar that does not read as one stays where it is (it is not ours to replace).
+    if let (Some(info), true) = (&found.sidecar, readable) {
         companions.push((info.clone(), FileKind::Info, None));
     }
     let plan = subtitle_plan(&found.subtitles);

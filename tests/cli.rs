@@ -209,6 +209,70 @@ fn import_command_reports_json() {
     assert!(String::from_utf8_lossy(&bad.stderr).contains("unknown category"));
     // The source library is left as it was (copy, not move).
     assert!(src.join("Test_Video-abc123.mp4").exists());
+    // Import fills gaps: a video without a picture gets a thumbnail; every video a sidecar (a
+    // new one where the original's could not be read; that file is left in the old folder).
+    let library = data.join("library");
+    assert!(library.join("My_Video_File.webp").exists());
+    let fresh: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(library.join("My_Video_File.info.json")).expect("sidecar"),
+    )
+    .expect("json");
+    assert_eq!(fresh["title"], "My Video File");
+    assert_eq!(
+        std::fs::read(src.join("My_Video_File.info.json")).expect("original"),
+        b"{ not json"
+    );
+    let merged: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(library.join("Test_Video-abc123.info.json")).expect("sidecar"),
+    )
+    .expect("json");
+    assert_eq!(
+        merged["extractor"], "youtube",
+        "the original's fields are kept"
+    );
+    assert_eq!(merged["category"], "kids");
+}
+
+#[test]
+fn scan_command_adopts_dropped_files_and_reports_json() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let data = tmp.path().join("data");
+    let library = data.join("library");
+    std::fs::create_dir_all(&library).expect("library");
+    let video = library.join("Dropped_Here.mp4");
+    common::make_mp4(&video, 2);
+    std::fs::File::options()
+        .write(true)
+        .open(&video)
+        .and_then(|f| {
+            f.set_modified(std::time::SystemTime::now() - std::time::Duration::from_secs(600))
+        })
+        .expect("an old file");
+    std::fs::write(library.join("readme.txt"), b"hello").expect("txt");
+    let env = [("SOFATHEK_DATA_PATH", data.to_str().expect("utf-8"))];
+    let out = sofathek(&["scan"], &env);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(report["trigger"], "cli");
+    assert_eq!(report["adopted"][0]["file"], "Dropped_Here.mp4", "{report}");
+    assert_eq!(report["adopted"][0]["title"], "Dropped Here");
+    assert_eq!(report["skipped"][0]["file"], "readme.txt");
+    assert!(library.join("Dropped_Here.webp").exists());
+    assert_eq!(
+        std::fs::read(library.join("readme.txt")).expect("kept"),
+        b"hello"
+    );
+    // A second scan knows everything; --rebuild restores nothing that is already right.
+    let again = sofathek(&["scan", "--rebuild"], &env);
+    assert!(again.status.success());
+    let report: serde_json::Value = serde_json::from_slice(&again.stdout).expect("json");
+    assert_eq!(report["adopted"], serde_json::json!([]));
+    assert_eq!(report["restored"], serde_json::json!([]));
+    assert_eq!(report["known"], 3, "video, thumbnail and sidecar: {report}");
 }
 
 #[test]
