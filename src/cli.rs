@@ -96,6 +96,10 @@ pub struct ImportArgs {
     /// Category for the imported videos.
     #[arg(long)]
     pub category: Option<String>,
+    /// The original's download history, `download-queue.json` in its TEMP_DIR (default: that
+    /// file in `$TEMP_DIR`, or in `temp/` beside the imported folder, when it exists).
+    #[arg(long)]
+    pub queue: Option<PathBuf>,
     #[command(flatten)]
     pub config: ConfigArgs,
 }
@@ -114,29 +118,91 @@ pub struct ConfigCmdArgs {
     /// Print JSON instead of `KEY = value` lines.
     #[arg(long)]
     pub json: bool,
+    /// List only the original SOFATHEK's variables that are set and what SOFATHEK does with
+    /// each (mapped to its equivalent, ignored with what to use instead, or different).
+    #[arg(long)]
+    pub check_legacy: bool,
     #[command(flatten)]
     pub config: ConfigArgs,
 }
 
-/// Runs the command line; returns the process exit code.
-pub fn main() -> anyhow::Result<std::process::ExitCode> {
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
-        Err(err) => {
-            if let Some(var) = env_var_of_invalid_arg(&err) {
-                eprintln!(
-                    "sofathek: invalid {var}: the value of {var} (or its flag) is not accepted"
-                );
+impl Command {
+    /// The configuration flags of the command, if it has them.
+    fn config_args_mut(&mut self) -> Option<&mut ConfigArgs> {
+        match self {
+            Command::Serve(args) => Some(&mut args.config),
+            Command::Import(args) => Some(&mut args.config),
+            Command::Scan(args) => Some(&mut args.config),
+            Command::Config(args) => Some(&mut args.config),
+            Command::Admin(AdminCommand::SetPassword(args)) => Some(&mut args.config),
+            Command::Admin(AdminCommand::CreateToken(args)) => Some(&mut args.config),
+            Command::Healthcheck(_) => None,
+        }
+    }
+}
+
+/// Exits like clap after a parse error, naming the environment variable behind a bad value.
+fn parse_error(err: clap::Error) -> ! {
+    if let Some(var) = env_var_of_invalid_arg(&err) {
+        eprintln!("sofathek: invalid {var}: the value of {var} (or its flag) is not accepted");
+    }
+    err.exit()
+}
+
+/// Parses the command line (no subcommand means `serve`) and applies the original SOFATHEK's
+/// variables to the command's configuration (see [`crate::config::legacy`]).
+fn parse() -> (Command, crate::config::legacy::Legacy) {
+    use clap::{CommandFactory, FromArgMatches};
+    let matches = Cli::command()
+        .try_get_matches()
+        .unwrap_or_else(|e| parse_error(e));
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| parse_error(e));
+    let (mut command, config_matches) = match cli.command {
+        Some(command) => {
+            let mut sub = matches.subcommand().map(|(_, m)| m.clone());
+            // `admin set-password` and `admin create-token` are one level deeper.
+            if let Some(inner) = sub
+                .as_ref()
+                .and_then(|m| m.subcommand().map(|(_, m)| m.clone()))
+            {
+                sub = Some(inner);
             }
-            err.exit()
+            (command, sub)
+        }
+        None => {
+            let matches = ServeWrapper::command()
+                .try_get_matches_from(["serve"])
+                .unwrap_or_else(|e| parse_error(e));
+            let config = ServeWrapper::from_arg_matches(&matches)
+                .unwrap_or_else(|e| parse_error(e))
+                .config;
+            (Command::Serve(ServeArgs { config }), Some(matches))
         }
     };
-    let command = match cli.command {
-        Some(command) => command,
-        None => Command::Serve(ServeArgs {
-            config: <ServeWrapper as Parser>::parse_from(["serve"]).config,
-        }),
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let legacy = match (command.config_args_mut(), config_matches) {
+        (Some(args), Some(matches)) => crate::config::legacy::apply(
+            args,
+            |name| std::env::var(name).ok(),
+            |id| {
+                matches!(
+                    matches.value_source(id),
+                    Some(
+                        clap::parser::ValueSource::EnvVariable
+                            | clap::parser::ValueSource::CommandLine
+                    )
+                )
+            },
+            &cwd,
+        ),
+        _ => Default::default(),
     };
+    (command, legacy)
+}
+
+/// Runs the command line; returns the process exit code.
+pub fn main() -> anyhow::Result<std::process::ExitCode> {
+    let (command, legacy) = parse();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -145,6 +211,7 @@ pub fn main() -> anyhow::Result<std::process::ExitCode> {
         Command::Serve(args) => {
             let config = validated(&args.config)?;
             init_logging(&config);
+            legacy.log();
             runtime.block_on(serve(config))?;
             Ok(std::process::ExitCode::SUCCESS)
         }
@@ -152,6 +219,7 @@ pub fn main() -> anyhow::Result<std::process::ExitCode> {
         Command::Import(args) => {
             let config = validated(&args.config)?;
             init_logging(&config);
+            legacy.log();
             let state = AppState::open(config)?;
             let report = runtime.block_on(crate::import::import_dir(
                 &state,
@@ -159,6 +227,9 @@ pub fn main() -> anyhow::Result<std::process::ExitCode> {
                 &crate::import::ImportOptions {
                     move_files: args.move_files,
                     category: args.category.clone(),
+                    queue: args.queue.clone().or_else(|| {
+                        crate::import::find_queue(&args.dir, std::env::var_os("TEMP_DIR"))
+                    }),
                 },
             ))?;
             println!("{}", serde_json::to_string_pretty(&report)?);
@@ -171,6 +242,7 @@ pub fn main() -> anyhow::Result<std::process::ExitCode> {
         Command::Scan(args) => {
             let config = validated(&args.config)?;
             init_logging(&config);
+            legacy.log();
             let state = AppState::open(config)?;
             let report =
                 runtime.block_on(state.ingest.scan(crate::ingest::Trigger::Cli, args.rebuild))?;
@@ -222,7 +294,22 @@ pub fn main() -> anyhow::Result<std::process::ExitCode> {
             Ok(std::process::ExitCode::SUCCESS)
         }
         Command::Config(args) => {
+            if args.check_legacy {
+                if args.json {
+                    println!("{}", serde_json::to_string_pretty(&legacy)?);
+                } else if legacy.notes.is_empty() {
+                    println!("no variable of the original SOFATHEK is set");
+                } else {
+                    for line in legacy.lines() {
+                        println!("{line}");
+                    }
+                }
+                return Ok(std::process::ExitCode::SUCCESS);
+            }
             let config = args.config.validate()?;
+            for line in legacy.lines() {
+                eprintln!("legacy variable {line}");
+            }
             if args.json {
                 println!("{}", serde_json::to_string_pretty(&config.to_json())?);
             } else if let Some(map) = config.to_json().as_object() {

@@ -7,7 +7,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::{Path, PathBuf};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::db::videos::{self, FileKind, VideoRecord};
 use crate::http::AppState;
@@ -20,6 +20,8 @@ pub struct ImportOptions {
     pub move_files: bool,
     /// Category for every imported video.
     pub category: Option<String>,
+    /// The original's `download-queue.json` (in its `TEMP_DIR`), read into the job history.
+    pub queue: Option<PathBuf>,
 }
 
 /// What an import did.
@@ -28,6 +30,22 @@ pub struct ImportOptions {
 pub struct ImportReport {
     pub imported: Vec<String>,
     pub skipped: Vec<String>,
+    pub failed: Vec<ImportFailure>,
+    /// The download history, when a queue file was read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub queue: Option<QueueReport>,
+}
+
+/// What reading the original's download queue did.
+#[derive(Debug, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct QueueReport {
+    pub file: String,
+    /// Queue items now in the job history (by id).
+    pub imported: Vec<String>,
+    /// Items already in the history (an earlier import).
+    pub skipped: Vec<String>,
+    /// Items that could not be read, with the reason.
     pub failed: Vec<ImportFailure>,
 }
 
@@ -93,6 +111,193 @@ pub async fn import_dir(
             Ok(()) => report.imported.push(name.clone()),
             Err(err) => report.failed.push(ImportFailure {
                 file: name.clone(),
+                error: err.to_string(),
+            }),
+        }
+    }
+    if let Some(queue) = &options.queue {
+        report.queue = Some(import_queue(state, queue).await?);
+    }
+    Ok(report)
+}
+
+/// One item of the original's `download-queue.json` (original §1.6, §2): what the history keeps.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct QueueItem {
+    id: String,
+    #[serde(default)]
+    request: QueueRequest,
+    status: String,
+    error: Option<String>,
+    error_code: Option<String>,
+    queued_at: Option<String>,
+    started_at: Option<String>,
+    completed_at: Option<String>,
+    result: Option<QueueResult>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct QueueRequest {
+    url: Option<String>,
+    title: Option<String>,
+    requested_at: Option<String>,
+    request_id: Option<String>,
+    metadata: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct QueueResult {
+    video_path: Option<String>,
+    metadata: Option<serde_json::Value>,
+}
+
+/// Where the original kept its download queue when none is named: `$TEMP_DIR`, else `temp/`
+/// beside the videos folder (the original's default layout `data/videos` + `data/temp`).
+pub fn find_queue(videos: &Path, temp_dir: Option<std::ffi::OsString>) -> Option<PathBuf> {
+    let candidates = temp_dir
+        .map(PathBuf::from)
+        .into_iter()
+        .chain(videos.parent().map(|p| p.join("temp")));
+    candidates
+        .map(|dir| dir.join("download-queue.json"))
+        .find(|file| file.is_file())
+}
+
+/// A timestamp as stored: RFC 3339, else `None`.
+fn timestamp(value: Option<&str>) -> Option<String> {
+    let value = value?;
+    time::OffsetDateTime::parse(value, &time::format_description::well_known::Rfc3339)
+        .ok()
+        .map(crate::db::format_time)
+}
+
+/// Reads the original's download queue into the job history: finished items as completed,
+/// failed or cancelled jobs (a completed one linked to its video when that file was imported);
+/// items that had not finished become cancelled jobs a parent can retry. Idempotent: an item
+/// whose id the history has is skipped.
+pub async fn import_queue(state: &AppState, path: &Path) -> anyhow::Result<QueueReport> {
+    use crate::db::jobs::{self, JobError, JobKind, JobState, NewJob, PastJob};
+    let bytes = std::fs::read(path)
+        .map_err(|e| anyhow::anyhow!("cannot read the download queue {}: {e}", path.display()))?;
+    let items: Vec<serde_json::Value> = serde_json::from_slice(&bytes).map_err(|e| {
+        anyhow::anyhow!(
+            "{} is not the original's download queue (a JSON array): {e}",
+            path.display()
+        )
+    })?;
+    let mut report = QueueReport {
+        file: path.display().to_string(),
+        ..QueueReport::default()
+    };
+    for (index, value) in items.into_iter().enumerate() {
+        let item: QueueItem = match serde_json::from_value(value) {
+            Ok(item) => item,
+            Err(err) => {
+                report.failed.push(ImportFailure {
+                    file: format!("item {index}"),
+                    error: err.to_string(),
+                });
+                continue;
+            }
+        };
+        let (state_now, error) = match item.status.as_str() {
+            "completed" => (JobState::Completed, None),
+            "failed" => (
+                JobState::Failed,
+                Some(JobError {
+                    code: item.error_code.clone().unwrap_or_else(|| "IMPORTED".into()),
+                    message: item
+                        .error
+                        .clone()
+                        .unwrap_or_else(|| "The download failed.".into()),
+                    suggestion: "Retry it, or add the video again.".into(),
+                }),
+            ),
+            "cancelled" => (JobState::Cancelled, None),
+            "pending" | "processing" => (
+                JobState::Cancelled,
+                Some(JobError {
+                    code: "NOT_FINISHED".into(),
+                    message:
+                        "This download had not finished when the library moved to this SOFATHEK."
+                            .into(),
+                    suggestion: "Retry it to download the video now.".into(),
+                }),
+            ),
+            other => {
+                report.failed.push(ImportFailure {
+                    file: item.id.clone(),
+                    error: format!("unknown status '{other}'"),
+                });
+                continue;
+            }
+        };
+        let video_file = item
+            .result
+            .as_ref()
+            .and_then(|r| r.video_path.as_deref())
+            .and_then(|p| Path::new(p).file_name())
+            .map(|n| n.to_string_lossy().into_owned());
+        let video_id = match video_file {
+            Some(name) if state_now == JobState::Completed => {
+                state
+                    .db
+                    .read(move |c| Ok(videos::find_file(c, &name).ok().map(|(id, _)| id)))
+                    .await?
+            }
+            _ => None,
+        };
+        let created = timestamp(item.queued_at.as_deref())
+            .or_else(|| timestamp(item.request.requested_at.as_deref()))
+            .unwrap_or_else(crate::db::now);
+        let finished = timestamp(item.completed_at.as_deref()).unwrap_or_else(|| created.clone());
+        let metadata = item
+            .result
+            .as_ref()
+            .and_then(|r| r.metadata.clone())
+            .or(item.request.metadata.clone());
+        let past = PastJob {
+            job: NewJob {
+                id: item.id.clone(),
+                kind: JobKind::Url,
+                url: item.request.url.clone(),
+                title: item.request.title.clone().filter(|t| !t.trim().is_empty()),
+                category: None,
+                audio: false,
+                source_name: None,
+                source_file: None,
+                metadata,
+                request_id: item
+                    .request
+                    .request_id
+                    .clone()
+                    .unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
+            },
+            state: state_now,
+            error,
+            created_at: created,
+            started_at: timestamp(item.started_at.as_deref()),
+            finished_at: finished,
+            video_id,
+        };
+        let id = item.id.clone();
+        match state
+            .db
+            .write(move |tx| {
+                if jobs::exists(tx, &past.job.id)? {
+                    return Ok(false);
+                }
+                jobs::insert_past(tx, &past).map(|_| true)
+            })
+            .await
+        {
+            Ok(true) => report.imported.push(id),
+            Ok(false) => report.skipped.push(id),
+            Err(err) => report.failed.push(ImportFailure {
+                file: id,
                 error: err.to_string(),
             }),
         }

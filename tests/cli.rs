@@ -330,3 +330,169 @@ fn sigterm_lets_in_flight_requests_finish_and_exits() {
         "still listening"
     );
 }
+
+#[test]
+fn the_originals_variables_are_mapped_or_named_never_silently_ignored() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let data = tmp.path().join("data");
+    let data_env = data.to_str().expect("utf-8");
+    let env = [
+        ("SOFATHEK_DATA_PATH", data_env),
+        ("SOFATHEK_BACKEND_PORT", "3010"),
+        ("NODE_ENV", "production"),
+        ("VIDEOS_DIR", "/old/videos"),
+        ("VIDEO_MAX_AGE_DAYS", "30"),
+        ("RATE_LIMIT_MAX_REQUESTS", "5"),
+    ];
+    let out = sofathek(&["config", "--json"], &env);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let config: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(config["bind"], "127.0.0.1:3010");
+    assert_eq!(config["env"], "production");
+    assert_eq!(config["rate_limit_max_requests"], 5);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    for variable in [
+        "SOFATHEK_BACKEND_PORT (mapped)",
+        "NODE_ENV (mapped)",
+        "VIDEOS_DIR (ignored)",
+        "VIDEO_MAX_AGE_DAYS (ignored)",
+        "RATE_LIMIT_MAX_REQUESTS (different)",
+    ] {
+        assert!(stderr.contains(variable), "{variable} in {stderr}");
+    }
+    assert!(stderr.contains("sofathek import /old/videos"), "{stderr}");
+
+    let out = sofathek(&["config", "--check-legacy", "--json"], &env);
+    assert!(out.status.success());
+    let legacy: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let notes = legacy["notes"].as_array().expect("notes");
+    assert_eq!(notes.len(), 5, "{legacy}");
+    assert_eq!(notes[0]["action"], "mapped");
+
+    // SOFATHEK's own variable wins, and the original's is named as ignored.
+    let out = sofathek(
+        &["config", "--check-legacy"],
+        &[
+            ("SOFATHEK_DATA_PATH", data_env),
+            ("SOFATHEK_BIND", "127.0.0.1:4000"),
+            ("SOFATHEK_BACKEND_PORT", "3010"),
+        ],
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("SOFATHEK_BACKEND_PORT (ignored)") && text.contains("SOFATHEK_BIND is set"),
+        "{text}"
+    );
+    let out = sofathek(
+        &["config", "--check-legacy"],
+        &[("SOFATHEK_DATA_PATH", data_env)],
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "no variable of the original SOFATHEK is set"
+    );
+}
+
+#[test]
+fn import_reads_the_originals_download_queue_into_the_job_history() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    // The original's default layout: data/videos and data/temp side by side.
+    let videos = tmp.path().join("old/videos");
+    let temp = tmp.path().join("old/temp");
+    std::fs::create_dir_all(&videos).expect("videos");
+    std::fs::create_dir_all(&temp).expect("temp");
+    common::original_library(&videos);
+    let queue = serde_json::json!([
+        {
+            "id": "11111111-1111-4111-8111-111111111111",
+            "request": { "url": "https://example.com/watch?v=abc123", "title": "Dinos", "requestedAt": "2024-05-01T09:59:00.000Z", "requestId": "r-1" },
+            "status": "completed", "progress": 100, "currentStep": "Download completed",
+            "queuedAt": "2024-05-01T09:59:00.000Z", "startedAt": "2024-05-01T09:59:01.000Z", "completedAt": "2024-05-01T10:00:00.000Z",
+            "result": { "id": "x", "status": "success", "videoPath": "/home/me/.local/share/sofathek/data/videos/Test_Video-abc123.mp4", "metadata": { "title": "Test Video" } }
+        },
+        {
+            "id": "22222222-2222-4222-8222-222222222222",
+            "request": { "url": "https://example.com/watch?v=gone" },
+            "status": "failed", "progress": 5, "currentStep": "Fetching video metadata",
+            "error": "Video unavailable", "errorCode": "VIDEO_UNAVAILABLE",
+            "queuedAt": "2024-05-02T10:00:00.000Z", "completedAt": "2024-05-02T10:00:05.000Z"
+        },
+        {
+            "id": "33333333-3333-4333-8333-333333333333",
+            "request": { "url": "https://example.com/watch?v=later" },
+            "status": "pending", "progress": 0, "currentStep": "Queued for processing",
+            "queuedAt": "2024-05-03T10:00:00.000Z"
+        },
+        { "id": "44444444-4444-4444-8444-444444444444", "status": "exploded" },
+        "not an item"
+    ]);
+    std::fs::write(temp.join("download-queue.json"), queue.to_string()).expect("queue");
+    let data = tmp.path().join("data");
+    let env = [("SOFATHEK_DATA_PATH", data.to_str().expect("utf-8"))];
+    let out = sofathek(&["import", videos.to_str().expect("utf-8")], &env);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(
+        report["queue"]["imported"].as_array().map(Vec::len),
+        Some(3),
+        "{report}"
+    );
+    assert_eq!(
+        report["queue"]["failed"].as_array().map(Vec::len),
+        Some(2),
+        "{report}"
+    );
+
+    let db = sofathek::db::Db::open(&data.join("sofathek.db")).expect("db");
+    let job = |id: &'static str| {
+        db.write_blocking(move |tx| sofathek::db::jobs::get(tx, id))
+            .expect("job")
+    };
+    let done = job("11111111-1111-4111-8111-111111111111");
+    assert_eq!(done.state, sofathek::db::jobs::JobState::Completed);
+    assert_eq!(
+        done.video_id.as_deref(),
+        Some("Test_Video-abc123"),
+        "linked to its imported video"
+    );
+    assert_eq!(done.title.as_deref(), Some("Dinos"));
+    assert_eq!(
+        done.finished_at.as_deref(),
+        Some("2024-05-01T10:00:00.000Z")
+    );
+    let failed = job("22222222-2222-4222-8222-222222222222");
+    assert_eq!(failed.state, sofathek::db::jobs::JobState::Failed);
+    assert_eq!(
+        failed.error.as_ref().map(|e| e.code.as_str()),
+        Some("VIDEO_UNAVAILABLE")
+    );
+    assert_eq!(
+        failed.error.as_ref().map(|e| e.message.as_str()),
+        Some("Video unavailable")
+    );
+    let pending = job("33333333-3333-4333-8333-333333333333");
+    assert_eq!(pending.state, sofathek::db::jobs::JobState::Cancelled);
+    assert_eq!(
+        pending.error.as_ref().map(|e| e.code.as_str()),
+        Some("NOT_FINISHED")
+    );
+    drop(db);
+
+    // Running it again adds nothing twice.
+    let again = sofathek(&["import", videos.to_str().expect("utf-8")], &env);
+    let report: serde_json::Value = serde_json::from_slice(&again.stdout).expect("json");
+    assert_eq!(
+        report["queue"]["skipped"].as_array().map(Vec::len),
+        Some(3),
+        "{report}"
+    );
+    assert_eq!(report["queue"]["imported"], serde_json::json!([]));
+}

@@ -172,6 +172,19 @@ pub struct NewJob {
     pub request_id: String,
 }
 
+/// A finished job brought in from another system's history (the original's download queue).
+#[derive(Debug, Clone)]
+pub struct PastJob {
+    pub job: NewJob,
+    /// Completed, failed or cancelled.
+    pub state: JobState,
+    pub error: Option<JobError>,
+    pub created_at: String,
+    pub started_at: Option<String>,
+    pub finished_at: String,
+    pub video_id: Option<String>,
+}
+
 /// Live progress of a running job.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct ProgressUpdate {
@@ -288,6 +301,46 @@ pub fn insert(conn: &Connection, job: &NewJob) -> DbResult<JobRecord> {
             metadata,
             job.request_id,
             now,
+        ],
+    )?;
+    get(conn, &job.id)
+}
+
+/// Adds a finished job to the history; `Conflict` when its id is taken.
+pub fn insert_past(conn: &Connection, past: &PastJob) -> DbResult<JobRecord> {
+    if !past.state.is_final() {
+        return Err(DbError::Conflict("a past job must be finished".into()));
+    }
+    let job = &past.job;
+    let (code, message, suggestion) = match &past.error {
+        Some(e) => (Some(&e.code), Some(&e.message), Some(&e.suggestion)),
+        None => (None, None, None),
+    };
+    conn.execute(
+        "INSERT INTO jobs (id, kind, state, progress, attempts, url, title, category, audio, source_name, \
+         source_file, metadata, request_id, created_at, started_at, finished_at, updated_at, video_id, \
+         error_code, error_message, error_suggestion) \
+         VALUES (?1, ?2, ?3, ?4, 1, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15, ?16, ?17, ?18, ?19)",
+        params![
+            job.id,
+            job.kind.as_str(),
+            past.state.as_str(),
+            if past.state == JobState::Completed { 100.0 } else { 0.0 },
+            job.url,
+            job.title,
+            job.category,
+            i64::from(job.audio),
+            job.source_name,
+            job.source_file,
+            job.metadata.as_ref().map(|m| m.to_string()),
+            job.request_id,
+            past.created_at,
+            past.started_at,
+            past.finished_at,
+            past.video_id,
+            code,
+            message,
+            suggestion,
         ],
     )?;
     get(conn, &job.id)

@@ -3,6 +3,8 @@
 //! `ConfigArgs` is what clap parses (each flag has an environment variable); `Config` is the
 //! validated result the rest of the program uses. Validation errors name the variable.
 
+pub mod legacy;
+
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
