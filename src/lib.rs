@@ -4,6 +4,7 @@ pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod db;
+pub mod egress;
 pub mod error;
 pub mod events;
 pub mod health;

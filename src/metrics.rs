@@ -36,6 +36,8 @@ pub struct Metrics {
     scans: AtomicU64,
     scan_adopted: AtomicU64,
     scan_queued: AtomicU64,
+    /// Connections of downloads the egress guard refused.
+    egress_refused: AtomicU64,
 }
 
 impl Metrics {
@@ -66,6 +68,11 @@ impl Metrics {
         self.scan_adopted
             .fetch_add(adopted as u64, Ordering::Relaxed);
         self.scan_queued.fetch_add(queued as u64, Ordering::Relaxed);
+    }
+
+    /// Records a connection the egress guard refused.
+    pub fn count_egress_refused(&self) {
+        self.egress_refused.fetch_add(1, Ordering::Relaxed);
     }
 
     /// Renders every metric in Prometheus' text format.
@@ -128,6 +135,11 @@ impl Metrics {
                 "sofathek_library_scan_queued_total",
                 "Files found in the library folder and queued for conversion.",
                 &self.scan_queued,
+            ),
+            (
+                "sofathek_egress_refused_total",
+                "Connections of downloads refused by the egress guard (private addresses, limits).",
+                &self.egress_refused,
             ),
         ] {
             let _ = writeln!(out, "# HELP {name} {help}");

@@ -200,8 +200,24 @@ pub fn check_syntax(raw: &str) -> Result<Url, UrlPolicyError> {
 /// setups) lifts the local-name and address rules but still resolves names, so an unresolvable
 /// host is reported the same way in both modes; the caller decides what to do with
 /// [`UrlPolicyError::UnresolvableHost`].
-pub async fn check(raw: &str, allow_private: bool) -> Result<Url, UrlPolicyError> {
-    check_with_resolver(raw, allow_private, resolve).await
+///
+/// The rules are the egress guard's ([`crate::egress::Rules`]): a `host:port` on
+/// `SOFATHEK_ALLOWED_PRIVATE_HOSTS` passes like `allow_private` does for every host, and names
+/// are resolved the way the guard resolves them.
+pub async fn check(raw: &str, rules: &crate::egress::Rules) -> Result<Url, UrlPolicyError> {
+    let url = check_syntax(raw)?;
+    let port = url
+        .port_or_known_default()
+        .unwrap_or(if url.scheme() == "https" { 443 } else { 80 });
+    let allowed = url
+        .host_str()
+        .is_some_and(|host| rules.is_allowed(host, port));
+    check_with_resolver(
+        raw,
+        rules.allow_private || allowed,
+        |host, port| async move { rules.resolve(&host, port).await },
+    )
+    .await
 }
 
 /// [`check`] with the name resolver passed in, so the host rules can be tested without DNS.
@@ -262,12 +278,6 @@ where
         }),
         None => Ok(url),
     }
-}
-
-/// Resolves a host name with the system resolver.
-async fn resolve(host: String, port: u16) -> io::Result<Vec<IpAddr>> {
-    let addrs = tokio::net::lookup_host((host.as_str(), port)).await?;
-    Ok(addrs.map(|sa| sa.ip()).collect())
 }
 
 /// Whether a (lower-case, IDNA-normalised) host name names this machine or the local link.
@@ -670,9 +680,22 @@ mod tests {
 
     #[tokio::test]
     async fn syntax_errors_come_first() {
-        let err = check("--exec=id", true).await;
+        let open = crate::egress::Rules {
+            allow_private: true,
+            ..Default::default()
+        };
+        let err = check("--exec=id", &open).await;
         assert_eq!(err.map_err(|e| e.code()), Err("URL_LOOKS_LIKE_OPTION"));
-        let err = check("http://[::1]:9/x", false).await;
+        let closed = crate::egress::Rules::default();
+        let err = check("http://[::1]:9/x", &closed).await;
+        assert_eq!(err.map_err(|e| e.code()), Err("URL_FORBIDDEN_ADDRESS"));
+        // A host:port on the allow-list passes; the same host on another port does not.
+        let listed = crate::egress::Rules {
+            allowed: crate::egress::parse_allow_list("[::1]:9").expect("list"),
+            ..Default::default()
+        };
+        assert!(check("http://[::1]:9/x", &listed).await.is_ok());
+        let err = check("http://[::1]:10/x", &listed).await;
         assert_eq!(err.map_err(|e| e.code()), Err("URL_FORBIDDEN_ADDRESS"));
     }
 }

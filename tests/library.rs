@@ -327,7 +327,8 @@ async fn keep_originals_keeps_the_converted_source_as_the_videos_original() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn files_dropped_while_running_appear_within_seconds_and_a_copy_in_progress_waits() {
-    let server = TestServer::start_with(SETTLE).await;
+    // Three seconds of rest before a file counts as copied: the copy below writes every 0.7 s.
+    let server = TestServer::start_with(&["--scan-settle", "3"]).await;
     let library = server.library();
     // A file moved in at once (rename): the watcher sees it.
     let outside = tempfile::tempdir().expect("tempdir");
@@ -659,6 +660,11 @@ async fn an_explicit_delete_removes_the_files_and_the_sidecar_and_nothing_else()
 async fn only_a_parent_starts_a_scan_and_reads_its_report() {
     // No watcher: the scan that adopts the file is the one the parent asked for.
     let server = TestServer::start_with(&["--scan-settle", "1", "--watch-library", "false"]).await;
+    // The start-up scan ends first: the file below is for the parent's scan alone.
+    eventually("the start-up scan", || async {
+        (!server.state.ingest.scanning() && server.state.ingest.last_scan().is_some()).then_some(())
+    })
+    .await;
     for resp in [
         anonymous_client()
             .post(server.url("/api/library/scan"))
@@ -735,10 +741,10 @@ async fn a_scan_of_known_files_stats_nothing_and_runs_no_ffprobe() {
     ];
     let server = TestServer::start_with(&extra).await;
     let library = server.library();
+    // Catalogue rows first, then the files: no scan ever sees them unknown.
     let records: Vec<sofathek::db::videos::VideoRecord> = (0..count)
         .map(|i| {
             let name = format!("known-{i:05}.mp4");
-            std::fs::write(library.join(&name), b"x").expect("file");
             sofathek::db::videos::VideoRecord {
                 id: format!("known-{i:05}"),
                 title: format!("Known {i}"),
@@ -780,6 +786,9 @@ async fn a_scan_of_known_files_stats_nothing_and_runs_no_ffprobe() {
         })
         .await
         .expect("catalogue");
+    for i in 0..count {
+        std::fs::write(library.join(format!("known-{i:05}.mp4")), b"x").expect("file");
+    }
     // Wait for the start-up scan, then measure one of our own.
     eventually("the start-up scan", || async {
         (!server.state.ingest.scanning() && server.state.ingest.last_scan().is_some()).then_some(())

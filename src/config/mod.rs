@@ -97,6 +97,14 @@ pub struct ConfigArgs {
     /// Allow URLs whose host resolves to loopback/private/link-local addresses (tests only).
     #[arg(long, env = "SOFATHEK_ALLOW_PRIVATE_URLS", default_value = "false", value_parser = clap::builder::BoolishValueParser::new(), action = clap::ArgAction::Set)]
     pub allow_private_urls: bool,
+    /// Private host:port pairs downloads may reach, comma separated (a family's own media site
+    /// on the home network), e.g. `nas.lan:8080,192.168.1.5:9000`.
+    #[arg(long, env = "SOFATHEK_ALLOWED_PRIVATE_HOSTS", default_value = "")]
+    pub allowed_private_hosts: String,
+    /// Test seam: answers for host names from this file instead of DNS, for downloads and the
+    /// URL policy (`name address…` per line; a name on several lines answers with each in turn).
+    #[arg(long, env = "SOFATHEK_EGRESS_HOSTS_FILE", hide = true)]
+    pub egress_hosts_file: Option<PathBuf>,
     /// Refuse new jobs (507) when free space in the data root is below this many bytes.
     #[arg(long, env = "SOFATHEK_MIN_FREE_BYTES", default_value_t = DEFAULT_MIN_FREE_BYTES)]
     pub min_free_bytes: u64,
@@ -171,6 +179,9 @@ pub struct Config {
     pub ffprobe: PathBuf,
     pub ytdlp: PathBuf,
     pub allow_private_urls: bool,
+    pub allowed_private_hosts: Vec<crate::egress::HostPort>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub egress_hosts_file: Option<PathBuf>,
     pub min_free_bytes: u64,
     pub max_upload_bytes: u64,
     pub max_download_bytes: u64,
@@ -301,6 +312,15 @@ impl ConfigArgs {
             ffprobe: self.ffprobe.clone(),
             ytdlp: self.ytdlp.clone(),
             allow_private_urls: self.allow_private_urls,
+            allowed_private_hosts: crate::egress::parse_allow_list(&self.allowed_private_hosts)
+                .map_err(|e| {
+                    invalid(
+                        "SOFATHEK_ALLOWED_PRIVATE_HOSTS",
+                        &self.allowed_private_hosts,
+                        &e,
+                    )
+                })?,
+            egress_hosts_file: self.egress_hosts_file.clone(),
             min_free_bytes: self.min_free_bytes,
             max_upload_bytes: self.max_upload_bytes,
             max_download_bytes: self.max_download_bytes,
@@ -481,6 +501,10 @@ mod tests {
         check(&["--convert-workers", "100"], "SOFATHEK_CONVERT_WORKERS");
         check(&["--subtitle-langs", "en,d e"], "SOFATHEK_SUBTITLE_LANGS");
         check(&["--log-level", "loud"], "LOG_LEVEL");
+        check(
+            &["--allowed-private-hosts", "nas.lan"],
+            "SOFATHEK_ALLOWED_PRIVATE_HOSTS",
+        );
         check(&["--max-upload-bytes", "0"], "SOFATHEK_MAX_UPLOAD_BYTES");
         check(&["--x264-preset", "turbo"], "SOFATHEK_X264_PRESET");
     }

@@ -48,7 +48,7 @@ use crate::db::{Db, DbError};
 use crate::events::{Event, Events};
 use crate::library::Layout;
 use crate::metrics::Metrics;
-use crate::ytdlp::policy::{ContentPolicy, ContentPolicyError};
+use crate::ytdlp::policy::ContentPolicy;
 
 pub use adopt::{ScanReport, Trigger};
 pub use error::{Failure, IngestError};
@@ -93,6 +93,8 @@ pub(crate) struct Inner {
     pub(crate) limiter: RateLimiter,
     /// The library scan (see [`adopt`]).
     pub(crate) scanner: adopt::Scanner,
+    /// Every connection of a download goes through it.
+    pub(crate) egress: crate::egress::Guard,
 }
 
 /// A job that a task owns.
@@ -127,8 +129,21 @@ impl Ingest {
         layout: Layout,
         events: Events,
         metrics: Arc<Metrics>,
-    ) -> Result<Ingest, ContentPolicyError> {
+    ) -> anyhow::Result<Ingest> {
         let policy = ContentPolicy::load(&config.content_policy_path())?;
+        let shutdown = CancellationToken::new();
+        let rules = crate::egress::Rules {
+            allow_private: config.allow_private_urls,
+            allowed: config.allowed_private_hosts.clone(),
+            hosts: match &config.egress_hosts_file {
+                Some(path) => Some(
+                    crate::egress::HostsFile::read(path)
+                        .map_err(|e| anyhow::anyhow!("SOFATHEK_EGRESS_HOSTS_FILE: {e}"))?,
+                ),
+                None => None,
+            },
+        };
+        let egress = crate::egress::Guard::new(rules, metrics.clone(), shutdown.child_token())?;
         let limiter = RateLimiter::new(
             config.rate_limit_max_requests,
             Duration::from_millis(config.rate_limit_window_ms),
@@ -146,7 +161,8 @@ impl Ingest {
                 active: Mutex::new(HashMap::new()),
                 wake_url: Notify::new(),
                 wake_upload: Notify::new(),
-                shutdown: CancellationToken::new(),
+                shutdown,
+                egress,
                 closing: CancellationToken::new(),
                 started: AtomicBool::new(false),
                 tracker: TaskTracker::new(),
@@ -203,6 +219,11 @@ impl Ingest {
         self.inner.closing.clone()
     }
 
+    /// The egress guard every download goes through.
+    pub fn egress(&self) -> &crate::egress::Guard {
+        &self.inner.egress
+    }
+
     /// The content policy in force.
     pub fn policy(&self) -> &ContentPolicy {
         &self.inner.policy
@@ -235,7 +256,7 @@ impl Ingest {
         if raw.is_empty() {
             return Err(IngestError::UrlRequired);
         }
-        let url = crate::urlpolicy::check(raw, self.inner.config.allow_private_urls)
+        let url = crate::urlpolicy::check(raw, self.inner.egress.rules())
             .await
             .map_err(IngestError::InvalidUrl)?;
         let title = check_title(request.title.as_deref())?;
@@ -245,10 +266,17 @@ impl Ingest {
         let mut metadata = None;
         if !self.inner.policy.is_empty() {
             let cancel = self.inner.shutdown.child_token();
-            let preflight = url_source::metadata(&self.inner.config, &url, &cancel, &id);
+            let ticket = self.inner.egress.ticket(
+                &id,
+                pipeline::egress_allowance(self.inner.config.max_download_bytes),
+            )?;
+            let preflight =
+                url_source::metadata(&self.inner.config, &url, ticket.url(), &cancel, &id);
             let preflight = tokio::time::timeout(PREFLIGHT_TIMEOUT, preflight)
                 .await
                 .unwrap_or_else(|_| Err(Failure::internal("pre-flight timed out")));
+            let preflight = pipeline::guard_verdict(&ticket, preflight);
+            drop(ticket);
             match preflight {
                 Ok(meta) => {
                     if let Some(violation) = self.inner.policy.evaluate(&meta.policy_subject()) {

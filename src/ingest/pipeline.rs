@@ -588,7 +588,7 @@ async fn fetch(
 ) -> Result<Source, Failure> {
     let config = &inner.config;
     let raw = job.url.clone().unwrap_or_default();
-    let url = crate::urlpolicy::check(&raw, config.allow_private_urls)
+    let url = crate::urlpolicy::check(&raw, inner.egress.rules())
         .await
         .map_err(|err| Failure::Failed {
             error: jobs::JobError {
@@ -603,17 +603,29 @@ async fn fetch(
             "free space is below SOFATHEK_MIN_FREE_BYTES",
         ));
     }
+    // Every connection of this job's yt-dlp (and its ffmpeg) goes through the egress guard.
+    let ticket = inner
+        .egress
+        .ticket(&job.id, egress_allowance(config.max_download_bytes))
+        .map_err(Failure::internal)?;
     if !inner.policy.is_empty() {
         let meta = match &job.metadata {
             Some(stored) => url_source::meta_from_json(stored),
-            None => url_source::metadata(config, &url, cancel, &job.id).await?,
+            None => guard_verdict(
+                &ticket,
+                url_source::metadata(config, &url, ticket.url(), cancel, &job.id).await,
+            )?,
         };
         if let Some(violation) = inner.policy.evaluate(&meta.policy_subject()) {
             return Err(Failure::blocked(&violation));
         }
     }
     check_cancel(cancel)?;
-    let fetched = url_source::fetch(config, &url, work, cancel, reporter).await?;
+    let fetched = guard_verdict(
+        &ticket,
+        url_source::fetch(config, &url, ticket.url(), work, cancel, reporter).await,
+    )?;
+    drop(ticket);
     check_cancel(cancel)?;
     if let Some(meta) = &fetched.meta {
         if let Some(violation) = inner.policy.evaluate(&meta.policy_subject()) {
@@ -649,6 +661,50 @@ async fn fetch(
         in_place: Vec::new(),
         sidecar: None,
         preferred_stem: None,
+    })
+}
+
+/// What one job may move through the egress guard: the download limit, twice (a video and its
+/// separate audio, or a retry from the start), and room for pages, manifests, subtitles and
+/// thumbnails.
+pub(crate) fn egress_allowance(max_download_bytes: u64) -> u64 {
+    max_download_bytes
+        .saturating_mul(2)
+        .saturating_add(256 << 20)
+}
+
+/// A yt-dlp result judged with what the egress guard saw: when the guard refused anything,
+/// the job fails with the guard's reason (also when yt-dlp carried on without it, as it does
+/// for a thumbnail or subtitle), so nothing that touched a private address is published.
+pub(crate) fn guard_verdict<T>(
+    ticket: &crate::egress::Ticket,
+    result: Result<T, Failure>,
+) -> Result<T, Failure> {
+    let refusals = ticket.refusals();
+    if refusals.is_empty() {
+        return result;
+    }
+    if matches!(result, Err(Failure::Cancelled)) {
+        return result;
+    }
+    let error = if refusals.iter().any(|r| r.contains("private address")) {
+        jobs::JobError {
+            code: "PRIVATE_ADDRESS".into(),
+            message: "The video site tried to reach a private address (the home network or this server), which downloads may not do.".into(),
+            suggestion: "Check the link. To download from a site on your own network, add its host:port to SOFATHEK_ALLOWED_PRIVATE_HOSTS.".into(),
+        }
+    } else {
+        jobs::JobError {
+            code: "EGRESS_LIMIT".into(),
+            message:
+                "The download went over SOFATHEK's limits (too much data or too many connections)."
+                    .into(),
+            suggestion: "Check the link; SOFATHEK_MAX_DOWNLOAD_BYTES sets the size limit.".into(),
+        }
+    };
+    Err(Failure::Failed {
+        error,
+        detail: refusals.join("; "),
     })
 }
 

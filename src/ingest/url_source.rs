@@ -122,17 +122,47 @@ pub fn meta_from_json(value: &Value) -> VideoMeta {
     }
 }
 
+/// yt-dlp's arguments with `--proxy` added (before the `--` that ends the options).
+fn through(mut args: Vec<std::ffi::OsString>, proxy: &str) -> Vec<std::ffi::OsString> {
+    let at = args.iter().rposition(|a| a == "--").unwrap_or(args.len());
+    args.insert(at, proxy.into());
+    args.insert(at, "--proxy".into());
+    args
+}
+
+/// A yt-dlp run whose every connection goes through the egress guard: `--proxy` for yt-dlp
+/// itself, the proxy variables for the ffmpeg it may run (HLS/DASH), no exceptions.
+fn guarded(spec: Spec, proxy: &str) -> Spec {
+    [
+        "http_proxy",
+        "https_proxy",
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "all_proxy",
+        "ALL_PROXY",
+    ]
+    .into_iter()
+    .fold(spec, |spec, key| spec.env(key, proxy))
+    .env("no_proxy", "")
+    .env("NO_PROXY", "")
+}
+
 /// Asks yt-dlp for the video's metadata without downloading (the original's pre-flight).
 pub async fn metadata(
     config: &Config,
     url: &Url,
+    proxy: &str,
     cancel: &CancellationToken,
     label: &str,
 ) -> Result<VideoMeta, Failure> {
     let spec = Spec::new(Tool::yt_dlp(&config.ytdlp), METADATA_TIMEOUT)
-        .args(args::metadata_args(&download_options(config), url))
+        .args(through(
+            args::metadata_args(&download_options(config), url),
+            proxy,
+        ))
         .label(label)
         .cancel_on(cancel.clone());
+    let spec = guarded(spec, proxy);
     let output = process::run(spec).await.map_err(|e| {
         Failure::process(e, |e| {
             Failure::ytdlp(classify(e.stderr_tail().unwrap_or_default()), e)
@@ -146,6 +176,7 @@ pub async fn metadata(
 pub async fn fetch(
     config: &Config,
     url: &Url,
+    proxy: &str,
     work: &Path,
     cancel: &CancellationToken,
     reporter: &mut Reporter,
@@ -153,10 +184,11 @@ pub async fn fetch(
     let args =
         args::download_args(&download_options(config), url, work).map_err(Failure::internal)?;
     let spec = Spec::new(Tool::yt_dlp(&config.ytdlp), DOWNLOAD_TIMEOUT)
-        .args(args)
+        .args(through(args, proxy))
         .current_dir(work)
         .label(reporter.job().id.clone())
         .cancel_on(cancel.clone());
+    let spec = guarded(spec, proxy);
     let mut running = process::spawn(spec)
         .await
         .map_err(|e| Failure::process(e, |e| Failure::ytdlp(classify(""), e)))?;
