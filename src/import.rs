@@ -4,7 +4,7 @@
 //!
 //! Import is idempotent: a video whose id or files the catalogue already has is skipped.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeSet, HashSet};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -339,7 +339,7 @@ async fn import_one(
     if let (Some(info), true) = (&found.sidecar, readable) {
         companions.push((info.clone(), FileKind::Info, None));
     }
-    let plan = subtitle_plan(&found.subtitles);
+    let plan = scan::subtitle_plan(&found.subtitles);
     for sub in &found.subtitles {
         let kind = if plan.listed.contains(&sub.name) {
             FileKind::Subtitle
@@ -389,7 +389,7 @@ async fn import_one(
         for (srt, vtt, language) in &plan.make {
             let text = String::from_utf8_lossy(&std::fs::read(staging.join(srt))?).into_owned();
             let vtt_path = staging.join(vtt);
-            std::fs::write(&vtt_path, srt_to_vtt(&text))?;
+            std::fs::write(&vtt_path, scan::srt_to_vtt(&text))?;
             staged.push(StagedFile::staged(
                 vtt_path,
                 vtt.clone(),
@@ -466,85 +466,4 @@ async fn import_one(
     .await;
     let _ = std::fs::remove_dir_all(&staging);
     result
-}
-
-/// Which subtitles the player lists (one per language, WebVTT) and which WebVTT files must be
-/// made from SubRip ones.
-pub struct SubtitlePlan {
-    /// Existing files listed as the language's subtitle.
-    pub listed: HashSet<String>,
-    /// (SubRip file, WebVTT name to make, language).
-    pub make: Vec<(String, String, String)>,
-}
-
-/// One subtitle per language: its WebVTT file when there is one, else a WebVTT made from its
-/// SubRip file (named like it, `.vtt` for `.srt`).
-pub fn subtitle_plan(subtitles: &[scan::Subtitle]) -> SubtitlePlan {
-    let mut by_language: BTreeMap<&str, Vec<&scan::Subtitle>> = BTreeMap::new();
-    for sub in subtitles {
-        by_language.entry(&sub.language).or_default().push(sub);
-    }
-    let mut plan = SubtitlePlan {
-        listed: HashSet::new(),
-        make: Vec::new(),
-    };
-    for (language, subs) in by_language {
-        if let Some(vtt) = subs.iter().find(|s| s.vtt) {
-            plan.listed.insert(vtt.name.clone());
-        } else if let Some(srt) = subs.first() {
-            let made = format!("{}.vtt", &srt.name[..srt.name.len() - 4]);
-            plan.make
-                .push((srt.name.clone(), made, language.to_owned()));
-        }
-    }
-    plan
-}
-
-/// Converts SubRip text to WebVTT (header, `.` as the millisecond separator).
-pub fn srt_to_vtt(srt: &str) -> String {
-    let mut out = String::from("WEBVTT\n\n");
-    let body = srt.trim_start_matches('\u{feff}').replace("\r\n", "\n");
-    for line in body.lines() {
-        if line.contains("-->") {
-            out.push_str(&line.replace(',', "."));
-        } else {
-            out.push_str(line);
-        }
-        out.push('\n');
-    }
-    out
-}
-
-/// The original's title for a file without a sidecar (see [`scan::title_from_stem`]).
-pub fn title_from_file_name(stem: &str) -> String {
-    scan::title_from_stem(stem)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn titles_from_file_names() {
-        let check =
-            |stem: &str, title: &str| assert_eq!(title_from_file_name(stem), title, "{stem}");
-        check(
-            "Unknown_Title-3f2504e0-4f89-11d3-9a0c-0305e82c3301",
-            "Unknown Title",
-        );
-        check("My_Video_File", "My Video File");
-        check("already spaced  words", "Already Spaced Words");
-        check("3f2504e0-4f89-11d3-9a0c-0305e82c3301", "Unknown Title");
-        check("ünïcode_title", "Ünïcode Title");
-    }
-
-    #[test]
-    fn srt_becomes_vtt() {
-        let srt = "1\r\n00:00:01,000 --> 00:00:02,500\r\nHello, world\r\n\r\n2\r\n00:00:03,000 --> 00:00:04,000\r\nBye\r\n";
-        let vtt = srt_to_vtt(srt);
-        assert!(
-            vtt.starts_with("WEBVTT\n\n1\n00:00:01.000 --> 00:00:02.500\nHello, world\n"),
-            "{vtt}"
-        );
-    }
 }

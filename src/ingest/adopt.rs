@@ -608,7 +608,7 @@ async fn adopt(
             None,
         )];
         files.extend(in_place_companions(inner, &found, side.is_some()));
-        for (srt, vtt, language) in crate::import::subtitle_plan(&found.subtitles).make {
+        for (srt, vtt, language) in crate::library::scan::subtitle_plan(&found.subtitles).make {
             if names.contains(&vtt) {
                 continue;
             }
@@ -616,7 +616,7 @@ async fn adopt(
             let made = staging.join(&vtt);
             tokio::fs::write(
                 &made,
-                crate::import::srt_to_vtt(&String::from_utf8_lossy(&text)),
+                crate::library::scan::srt_to_vtt(&String::from_utf8_lossy(&text)),
             )
             .await?;
             files.push(StagedFile::staged(
@@ -731,7 +731,7 @@ pub(crate) fn in_place_companions(
     if let (Some(info), true) = (&found.sidecar, sidecar_readable) {
         files.push(StagedFile::in_place(layout, info, FileKind::Info, None));
     }
-    let plan = crate::import::subtitle_plan(&found.subtitles);
+    let plan = crate::library::scan::subtitle_plan(&found.subtitles);
     for sub in &found.subtitles {
         let kind = if plan.listed.contains(&sub.name) {
             FileKind::Subtitle

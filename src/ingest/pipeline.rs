@@ -556,7 +556,7 @@ async fn library_source(inner: &Arc<Inner>, job: &JobRecord) -> Result<Source, F
             in_place: true,
         })
         .collect();
-    let subtitles = crate::import::subtitle_plan(&found.subtitles)
+    let subtitles = crate::library::scan::subtitle_plan(&found.subtitles)
         .make
         .into_iter()
         .map(|(srt, _, language)| (language, inner.layout.library.join(srt)))

@@ -3,7 +3,7 @@
 //! something else), a video's companions (thumbnail, subtitles, audio, sidecar) and the title a
 //! file name gives. `ingest::adopt` decides what to do with them.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::io;
 use std::path::Path;
 use std::time::SystemTime;
@@ -205,6 +205,53 @@ pub fn companions(stem: &str, names: &BTreeSet<String>) -> Companions {
     }
 }
 
+/// Which subtitles the player lists (one per language, WebVTT) and which WebVTT files must be
+/// made from SubRip ones.
+pub struct SubtitlePlan {
+    /// Existing files listed as the language's subtitle.
+    pub listed: HashSet<String>,
+    /// (SubRip file, WebVTT name to make, language).
+    pub make: Vec<(String, String, String)>,
+}
+
+/// One subtitle per language: its WebVTT file when there is one, else a WebVTT made from its
+/// SubRip file (named like it, `.vtt` for `.srt`).
+pub fn subtitle_plan(subtitles: &[Subtitle]) -> SubtitlePlan {
+    let mut by_language: BTreeMap<&str, Vec<&Subtitle>> = BTreeMap::new();
+    for sub in subtitles {
+        by_language.entry(&sub.language).or_default().push(sub);
+    }
+    let mut plan = SubtitlePlan {
+        listed: HashSet::new(),
+        make: Vec::new(),
+    };
+    for (language, subs) in by_language {
+        if let Some(vtt) = subs.iter().find(|s| s.vtt) {
+            plan.listed.insert(vtt.name.clone());
+        } else if let Some(srt) = subs.first() {
+            let made = format!("{}.vtt", &srt.name[..srt.name.len() - 4]);
+            plan.make
+                .push((srt.name.clone(), made, language.to_owned()));
+        }
+    }
+    plan
+}
+
+/// Converts SubRip text to WebVTT (header, `.` as the millisecond separator).
+pub fn srt_to_vtt(srt: &str) -> String {
+    let mut out = String::from("WEBVTT\n\n");
+    let body = srt.trim_start_matches('\u{feff}').replace("\r\n", "\n");
+    for line in body.lines() {
+        if line.contains("-->") {
+            out.push_str(&line.replace(',', "."));
+        } else {
+            out.push_str(line);
+        }
+        out.push('\n');
+    }
+    out
+}
+
 /// The title a file name gives, the way the original did it: UUIDs removed, `-`/`_` as spaces,
 /// each word capitalised, whitespace collapsed; a trailing `-<video id>` of SOFATHEK's own
 /// names (`My_Film-0f8e2c1a`) is dropped.
@@ -344,6 +391,16 @@ mod tests {
         assert_eq!(part2.subtitles.len(), 1);
         assert_eq!(part2.subtitles[0].language, "fr");
         assert_eq!(part2.thumbnail, None);
+    }
+
+    #[test]
+    fn srt_becomes_vtt() {
+        let srt = "1\r\n00:00:01,000 --> 00:00:02,500\r\nHello, world\r\n\r\n2\r\n00:00:03,000 --> 00:00:04,000\r\nBye\r\n";
+        let vtt = srt_to_vtt(srt);
+        assert!(
+            vtt.starts_with("WEBVTT\n\n1\n00:00:01.000 --> 00:00:02.500\nHello, world\n"),
+            "{vtt}"
+        );
     }
 
     #[test]
