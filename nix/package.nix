@@ -23,7 +23,10 @@ let
     (craneLib.fileset.commonCargoSources ../src)
     # SQL migrations (include_str!) and recorded tool-output samples used by unit tests.
     (fileset.fileFilter (file: lib.any file.hasExt [ "sql" "json" "jsonl" "txt" ]) ../src)
-    (fileset.maybeMissing ../tests)
+    # Integration tests: only their Rust sources (tests/*.rs, tests/common, tests/support).
+    # tests/e2e (*.mjs), tests/container (Python, shell) are not cargo's: editing them must
+    # not rebuild the crate.
+    (fileset.fileFilter (file: file.hasExt "rs") ../tests)
     (fileset.maybeMissing ../benches)
     (fileset.maybeMissing ../build.rs)
     (fileset.maybeMissing ../.config/nextest.toml)
