@@ -55,6 +55,10 @@ let
   commonArgs = {
     inherit src;
     strictDeps = true;
+    # A stripped binary in the image (Cargo.toml's release profile strips only debug info;
+    # stdenv's fixup strips debug sections too, not the symbol table). Set for the deps
+    # build as well, so that cargoArtifacts' fingerprints match.
+    CARGO_PROFILE_RELEASE_STRIP = "symbols";
     buildInputs = lib.optionals stdenv.hostPlatform.isDarwin [ libiconv ];
   };
 

@@ -21,7 +21,7 @@ measure without Nix: with --ffmpeg-prefix, an ffmpeg built with ffmpeg-min's fea
 external library) instead of Debian's; the standard library without what nix/python.nix
 drops (tkinter, idlelib, turtledemo, ensurepip, test directories, config-*, the readline,
 curses and gdbm modules); bytecode at one level (no .opt-1/.opt-2.pyc); yt-dlp with only
-yt-dlp-ejs and websockets; every ELF file stripped as Nix's fixup phase strips them.
+yt-dlp-ejs and websockets; every ELF file stripped.
 
 Usage: standin.py OUT_DIR --binary target/release/sofathek --web WEB_DIR [--revision REV]
                   [--ffmpeg-prefix DIR]
@@ -120,8 +120,10 @@ def copy_tree(src, dst, skip_top=(), skip_file=None, skip_dirs=()):
 
 
 def strip_elves(tree):
-    """Strips every ELF file below `tree` (--strip-unneeded, as Nix's fixup phase strips
-    binaries and libraries); returns the bytes saved."""
+    """Strips every ELF file below `tree` (--strip-unneeded): the release binary as
+    nix/package.nix builds it (strip = "symbols"), and the few libraries of this machine
+    that ship with debug info (a pyenv CPython), as nixpkgs' libraries ship without it.
+    Returns the bytes saved."""
     saved = 0
     for root, _dirs, files in os.walk(tree):
         for name in files:
