@@ -706,7 +706,10 @@ def check_read_only(inst):
              "        open(f, 'w').write('x'); os.unlink(f); out[p] = 'written'\n"
              "    except OSError as e:\n        out[p] = errno.errorcode.get(e.errno, str(e.errno))\n"
              "print(json.dumps(out))\n")
-    outside = ["/", "/etc", "/bin", "/app", CONTRACT["webDir"], "/opt", "/usr/lib", "/share"]
+    outside = ["/", "/etc", "/bin", "/app", CONTRACT["webDir"], "/share"]
+    # Where each image keeps its programs' files: the stand-in /opt and /usr/lib, image-prod
+    # the Nix store.
+    outside += ["/nix/store"] if REAL_IMAGE else ["/opt", "/usr/lib"]
     # As root inside the container (no capabilities, so only the mount can stop it): EROFS.
     r = podman("exec", "--user", "0", ctr, PY, "-c", probe, *outside, check=False)
     try:
