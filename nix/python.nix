@@ -35,10 +35,11 @@ let
     rebuildBytecode = false;
     stripBytecode = true;
   }).overrideAttrs (old: {
-    # Same command as the recipe's rebuildBytecode branch, for the default level only.
+    # The recipe's rebuildBytecode command, for the default level only, over lib/ (the
+    # recipe runs it before it writes share/gdb/libpython.py, which stays uncompiled).
     # SOURCE_DATE_EPOCH is set by stdenv: compileall writes checked-hash (reproducible) pycs.
     postInstall = (old.postInstall or "") + ''
-      find $out -name "*.py" | $out/bin/python3 -m compileall -q -f -x "lib2to3" -i -
+      find $out/lib -name "*.py" | $out/bin/python3 -m compileall -q -f -x "lib2to3" -i -
     '';
   });
 in
