@@ -1,9 +1,11 @@
 # `nix flake check`: the package, Rust lints and tests (crane), the frontend, Nix
-# formatting and dead code, the compose files, and (Linux) the image contract.
+# formatting and dead code, the compose files, and (Linux) the image contract and the
+# image's size budget (nix/size-budget.json).
 # Check names follow docs/style.md: sofathek-{clippy,fmt,nextest,audit,deny,toml-fmt}.
 { lib
 , stdenv
 , runCommand
+, closureInfo
 , docker-compose
 , deadnix
 , nixpkgs-fmt
@@ -20,6 +22,7 @@
 , yt-dlp
 , web
 , images
+, sizeBudget
 }:
 let
   inherit (lib) fileset;
@@ -117,6 +120,11 @@ let
     compose = runCommand "sofathek-compose-config" { nativeBuildInputs = [ docker-compose ]; } ''
       export HOME=$TMPDIR DOCKER_CONFIG=$TMPDIR/docker
       cp -r ${composeSrc} ./src && chmod -R u+w ./src && cd ./src
+      # Development works on a fresh checkout: no secrets file, no secret in the result.
+      docker-compose -f compose.yml -f compose.dev.yml config --format json > dev.json
+      if grep -q -e admin_password -e SOFATHEK_ADMIN_PASSWORD_FILE dev.json; then
+        echo "compose.dev.yml still refers to the production admin-password secret"; exit 1
+      fi
       mkdir -p secrets && touch secrets/admin_password
       docker-compose -f compose.yml config --quiet
       docker-compose --env-file env/staging.env -f compose.yml config --quiet
@@ -136,6 +144,27 @@ let
       python3 ${../scripts/check-contract} --contract ${./contract.json} --oci-config "$configPath"
       touch $out
     '';
+
+    # The size gate: image-prod's runtime closure (what its layers hold, per store path)
+    # must stay within nix/size-budget.json. closureInfo (pkgs/build-support/closure-info.nix)
+    # writes the summed NAR sizes to total-nar-size; the per-path listing (du of each path
+    # of the closure, all present in this sandbox as inputs) says what grew.
+    image-size =
+      let
+        closure = closureInfo { rootPaths = images.image-prod.imageContents; };
+        limit = toString sizeBudget.limitBytes;
+      in
+      runCommand "sofathek-image-size" { } ''
+        total=$(cat ${closure}/total-nar-size)
+        echo "image-prod closure, largest store paths (du, bytes):"
+        xargs du -sb < ${closure}/store-paths | sort -rn | head -n 40
+        echo "image-prod closure: $total bytes in $(wc -l < ${closure}/store-paths) store paths (budget ${limit} bytes)"
+        if [ "$total" -gt ${limit} ]; then
+          echo "FAIL: image-prod's closure exceeds nix/size-budget.json (limitBytes ${limit})"
+          exit 1
+        fi
+        touch $out
+      '';
   };
 in
 {

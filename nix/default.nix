@@ -1,5 +1,5 @@
 # Per-system scope: wires the files under nix/ together and returns this system's outputs.
-# One file per concern: ffmpeg-min.nix, yt-dlp.nix, frontend.nix, package.nix (crane),
+# One file per concern: ffmpeg-min.nix, python.nix, yt-dlp.nix, frontend.nix, package.nix (crane),
 # checks.nix, images.nix, supply-chain.nix, devshell.nix.
 { self, pkgs, crane, advisory-db }:
 let
@@ -12,8 +12,11 @@ let
   # crane.mkLib is `pkgs: import ./default.nix { inherit pkgs; }` (crane flake.nix).
   craneLib = crane.mkLib pkgs;
 
+  sizeBudget = builtins.fromJSON (builtins.readFile ./size-budget.json);
+
   ffmpeg-min = pkgs.callPackage ./ffmpeg-min.nix { };
-  yt-dlp = pkgs.callPackage ./yt-dlp.nix { inherit ffmpeg-min; pin = ytDlpPin; };
+  python = pkgs.callPackage ./python.nix { };
+  yt-dlp = pkgs.callPackage ./yt-dlp.nix { inherit ffmpeg-min python; pin = ytDlpPin; };
   web = pkgs.callPackage ./frontend.nix { };
 
   rust = pkgs.callPackage ./package.nix { inherit craneLib ffmpeg-min yt-dlp web; };
@@ -28,7 +31,7 @@ let
   });
 
   inherit (pkgs.callPackage ./checks.nix {
-    inherit craneLib advisory-db ffmpeg-min yt-dlp web images;
+    inherit craneLib advisory-db ffmpeg-min yt-dlp web images sizeBudget;
     inherit (rust) commonArgs cargoArtifacts src testSrc sofathek;
   }) checks;
 

@@ -140,7 +140,8 @@ let
   devConfig = {
     User = owner;
     WorkingDir = contract.dev.workingDir;
-    Entrypoint = [ "/bin/tini" "--" ];
+    # -g: signals go to tini's child's process group (watchexec, cargo, the server).
+    Entrypoint = [ "/bin/tini" "-g" "--" ];
     Cmd = [ "bash" "scripts/dev" ];
     Env = envList {
       PATH = "/bin";

@@ -23,8 +23,13 @@ let
     (craneLib.fileset.commonCargoSources ../src)
     # SQL migrations (include_str!) and recorded tool-output samples used by unit tests.
     (fileset.fileFilter (file: lib.any file.hasExt [ "sql" "json" "jsonl" "txt" ]) ../src)
-    (fileset.maybeMissing ../tests)
+    # Integration tests: only their Rust sources (tests/*.rs, tests/common, tests/support).
+    # tests/e2e (*.mjs), tests/container (Python, shell) are not cargo's: editing them must
+    # not rebuild the crate.
+    (fileset.fileFilter (file: file.hasExt "rs") ../tests)
     (fileset.maybeMissing ../benches)
+    # Examples (the egress guard run alone for scripts/bench-egress): clippy's --all-targets.
+    (fileset.maybeMissing ../examples)
     (fileset.maybeMissing ../build.rs)
     (fileset.maybeMissing ../.config/nextest.toml)
     (fileset.maybeMissing ../clippy.toml)
@@ -52,6 +57,10 @@ let
   commonArgs = {
     inherit src;
     strictDeps = true;
+    # A stripped binary in the image (Cargo.toml's release profile strips only debug info;
+    # stdenv's fixup strips debug sections too, not the symbol table). Set for the deps
+    # build as well, so that cargoArtifacts' fingerprints match.
+    CARGO_PROFILE_RELEASE_STRIP = "symbols";
     buildInputs = lib.optionals stdenv.hostPlatform.isDarwin [ libiconv ];
   };
 

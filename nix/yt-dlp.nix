@@ -2,11 +2,26 @@
 #
 # Starts from nixpkgs' pkgs/by-name/yt/yt-dlp/package.nix (override arguments checked
 # against the stored copy of the 2026.07.04 recipe: ffmpeg-headless, jsRuntime,
-# javascriptSupport, ffmpegSupport, atomicparsleySupport, rtmpSupport, withSecretStorage)
-# and changes what SOFATHEK does not want:
+# javascriptSupport, ffmpegSupport, atomicparsleySupport, rtmpSupport, withSecretStorage,
+# python3Packages) and changes what SOFATHEK does not want:
+#   - built with nix/python.nix (no tkinter/idle/readline/ncurses/gdbm/tests, one bytecode
+#     level) through `python3Packages = python.pkgs`;
 #   - ffmpeg-min instead of ffmpeg-headless (the recipe puts it on yt-dlp's PATH);
-#   - no atomicparsley, rtmpdump, secretstorage; curl-cffi is dropped from
-#     `dependencies` (the recipe always adds it; it only serves browser impersonation);
+#   - no atomicparsley, rtmpdump, secretstorage;
+#   - only the Python dependencies SOFATHEK's use of yt-dlp needs (the recipe's
+#     `dependencies` are replaced as a whole; nix/size-budget.md lists what each costs):
+#       kept    yt-dlp-ejs   YouTube's signature/n challenges (with QuickJS-ng below);
+#               websockets   formats delivered over WebSocket (some live/VOD sites);
+#       dropped curl-cffi    browser impersonation only;
+#               requests, urllib3 (+ idna, charset-normalizer, certifi)
+#                            yt-dlp's own urllib request handler does the same job;
+#               certifi      the image's CA bundle (SSL_CERT_FILE) is used instead;
+#               pycryptodomex  yt_dlp/aes.py is the pure-Python fallback (AES-128 HLS);
+#               brotli       only adds `br` to Accept-Encoding;
+#               mutagen      only for --embed-thumbnail/--embed-metadata, never passed;
+#   - bytecode at one level: python's `installer` (pypa-install-hook.sh) compiles levels
+#     0 and 1 (installer's --compile-bytecode default); the -O (opt-1) copies are deleted,
+#     nothing runs yt-dlp with -O;
 #   - yt-dlp-ejs pinned to the version the pinned yt-dlp requires, from its wheel (the
 #     sdist holds TypeScript sources that need a pnpm build);
 #   - QuickJS-ng as the JavaScript runtime for YouTube's challenges instead of Deno:
@@ -19,13 +34,20 @@
 #     pip's update hint (checked in yt_dlp-2026.10.26.tar.gz, sha256 equal to the pin).
 { lib
 , yt-dlp
-, python3Packages
+, python
 , fetchPypi
 , quickjs-ng
 , ffmpeg-min
 , pin
 }:
 let
+  python3Packages = python.pkgs;
+
+  # Deletes the -O bytecode `installer` writes next to the plain one.
+  oneBytecodeLevel = ''
+    find $out -name '*.opt-1.pyc' -delete
+  '';
+
   # pkgs/build-support/fetchpypi/default.nix: format = "wheel" builds the URL from
   # pname, version, dist, python, abi ("none") and platform ("any").
   yt-dlp-ejs = python3Packages.buildPythonPackage {
@@ -41,15 +63,19 @@ let
       hash = pin.ejs.wheelHash;
     };
     pythonImportsCheck = [ "yt_dlp_ejs" ];
+    postInstall = oneBytecodeLevel;
     meta = {
       description = "External JavaScript for yt-dlp (challenge solvers), pinned for SOFATHEK";
       license = with lib.licenses; [ unlicense mit isc ];
     };
   };
 
-  isEjs = drv: (drv.pname or "") == "yt-dlp-ejs";
+  websockets = python3Packages.websockets.overridePythonAttrs (old: {
+    postInstall = (old.postInstall or "") + oneBytecodeLevel;
+  });
 
   base = yt-dlp.override {
+    inherit python3Packages;
     ffmpeg-headless = ffmpeg-min;
     ffmpegSupport = true;
     javascriptSupport = true;
@@ -75,14 +101,14 @@ base.overridePythonAttrs (old: {
       --replace-fail "path = _determine_runtime_path(self._path, '${quickjs-ng.meta.mainProgram}')" \
         "path = '${lib.getExe quickjs-ng}'"
   '';
-  # Only the `default` extra (brotli, certifi, mutagen, pycryptodomex, requests, urllib3,
-  # websockets, yt-dlp-ejs), with yt-dlp-ejs replaced by the pinned wheel.
-  dependencies = builtins.filter (d: !isEjs d) old.optional-dependencies.default ++ [ yt-dlp-ejs ];
+  # See the header: the two dependencies SOFATHEK needs, nothing else.
+  dependencies = [ yt-dlp-ejs websockets ];
+  postInstall = (old.postInstall or "") + oneBytecodeLevel;
   # One token without spaces, so it survives both the array (__structuredAttrs) and the
   # word-split handling of makeWrapperArgs in wrapPythonPrograms.
   makeWrapperArgs = (old.makeWrapperArgs or [ ]) ++ [ "--add-flags" "--js-runtimes=quickjs" ];
   passthru = (old.passthru or { }) // {
-    inherit yt-dlp-ejs;
+    inherit yt-dlp-ejs websockets python;
     jsRuntime = quickjs-ng;
   };
 })

@@ -20,10 +20,15 @@ pub const MEDIA_STEM: &str = "media";
 const PROGRESS_FIELDS: &str = "status,downloaded_bytes,total_bytes,total_bytes_estimate,speed,eta,\
 fragment_index,fragment_count,filename";
 
-/// Format preference: the original's H.264/AAC MP4 chain, then any best video and audio merged
-/// (converted later by the media plan if needed), then the best single file.
+/// Format preference, merged into MP4: H.264 video with M4A (AAC) audio first (plays
+/// everywhere, kept as it is); then VP9, then AV1 video with the best audio (both kept in MP4,
+/// where browsers play them; AV1 is decoded by ffmpeg's dav1d for thumbnails and conversions);
+/// then the best single MP4 file, any best video and audio merged (converted later by the media
+/// plan if needed, e.g. HEVC), and the best single file. yt-dlp names VP9 `vp09.*` (DASH codec
+/// strings) or `vp9`, AV1 `av01.*`.
 pub const FORMAT_PREFERENCE: &str = "bestvideo[ext=mp4][vcodec^=avc1]+bestaudio[ext=m4a]\
-/bestvideo[ext=mp4]+bestaudio[ext=m4a]/best[ext=mp4]/bestvideo*+bestaudio/best";
+/bestvideo[vcodec^=vp09]+bestaudio/bestvideo[vcodec^=vp9]+bestaudio\
+/bestvideo[vcodec^=av01]+bestaudio/best[ext=mp4]/bestvideo*+bestaudio/best";
 
 /// A subtitle language code (`en`, `de`, `pt-BR`): ASCII letters, digits and inner dashes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -322,6 +327,40 @@ mod tests {
                 assert_eq!(args[n - 1], url(raw).as_str());
                 assert_eq!(args.iter().filter(|a| *a == "--").count(), 1);
                 assert_eq!(args[0], "--ignore-config");
+            }
+        }
+    }
+
+    #[test]
+    fn format_order_prefers_h264_then_vp9_then_av1_and_always_has_a_fallback() {
+        let alternatives: Vec<&str> = FORMAT_PREFERENCE.split('/').collect();
+        let first = |needle: &str| {
+            alternatives
+                .iter()
+                .position(|a| a.contains(needle))
+                .unwrap_or_else(|| panic!("{needle} missing from {FORMAT_PREFERENCE}"))
+        };
+        let (h264, vp9, av1) = (
+            first("[vcodec^=avc1]"),
+            first("[vcodec^=vp09]"),
+            first("[vcodec^=av01]"),
+        );
+        assert!(h264 < vp9 && vp9 < av1, "{alternatives:?}");
+        assert_eq!(first("[vcodec^=vp9]"), vp9 + 1, "{alternatives:?}");
+        // Every codec-specific choice comes before the codec-agnostic fallbacks, which end with
+        // the best single file: a site without any of these codecs still gets downloaded.
+        let agnostic = first("bestvideo*+bestaudio");
+        assert!(av1 < agnostic, "{alternatives:?}");
+        assert_eq!(alternatives.last(), Some(&"best"));
+        // Nothing excludes AV1 (an older chain could only pick it by accident).
+        assert!(
+            !FORMAT_PREFERENCE.contains("vcodec!"),
+            "{FORMAT_PREFERENCE}"
+        );
+        // Merged downloads need both halves.
+        for alt in &alternatives[..agnostic] {
+            if alt.starts_with("bestvideo") {
+                assert!(alt.contains("+bestaudio"), "{alt}");
             }
         }
     }

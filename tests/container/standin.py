@@ -10,11 +10,21 @@ so the container test builds an image FROM scratch whose
     nix/images.nix reads, so the two cannot drift; and whose
   * contents are copied from this machine: the release binary, Debian's tini-static,
     ffmpeg/ffprobe with every shared library ldd finds, the pip-installed yt-dlp with the
-    CPython runtime it needs (trimmed standard library), CA certificates, tzdata, the web
-    frontend, /etc/passwd and /etc/group with the service user. No shell, no package
-    manager, no compiler: /bin holds exactly the five programs image-prod puts there.
+    CPython runtime it needs, CA certificates, tzdata, the web frontend, /etc/passwd and
+    /etc/group with the service user. No shell, no package manager, no compiler: /bin
+    holds exactly the five programs image-prod puts there.
+
+It mirrors image-prod's trimmed composition (nix/ffmpeg-min.nix, nix/python.nix,
+nix/yt-dlp.nix) so that its size is the closest figure of image-prod this project can
+measure without Nix: with --ffmpeg-prefix, an ffmpeg built with ffmpeg-min's features
+(tests/container/run builds it: libx264, libmp3lame, libwebp, dav1d, GnuTLS, no other
+external library) instead of Debian's; the standard library without what nix/python.nix
+drops (tkinter, idlelib, turtledemo, ensurepip, test directories, config-*, the readline,
+curses and gdbm modules); bytecode at one level (no .opt-1/.opt-2.pyc); yt-dlp with only
+yt-dlp-ejs and websockets; every ELF file stripped.
 
 Usage: standin.py OUT_DIR --binary target/release/sofathek --web WEB_DIR [--revision REV]
+                  [--ffmpeg-prefix DIR]
 Writes OUT_DIR/Containerfile, OUT_DIR/{base,tools,init,app,web}/ and OUT_DIR/skel.tar (the layers, from
 the most stable to the most often changed, as image-prod orders them).
 """
@@ -34,12 +44,16 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 
-# Parts of the CPython standard library yt-dlp never needs (and the test suite, 100+ MB).
-STDLIB_SKIP = {
-    "site-packages", "test", "idlelib", "tkinter", "turtledemo", "ensurepip", "lib2to3",
-    "pydoc_data", "unittest", "venv", "distutils",
-}
-DYNLOAD_SKIP = re.compile(r"^(_tkinter|_test|xxlimited|_xxtestfuzz|_ctypes_test|_curses|readline|nis|spwd|ossaudiodev)")
+# What nix/python.nix leaves out of the standard library (stripTkinter, stripIdlelib,
+# stripTests, --without-ensurepip, stripConfig; site-packages gets only yt-dlp's packages),
+# and its extension modules without readline, ncurses and gdbm.
+STDLIB_SKIP = {"site-packages", "test", "idlelib", "tkinter", "turtledemo", "ensurepip"}
+NESTED_TEST_DIRS = {"test", "tests", "idle_test"}
+DYNLOAD_SKIP = re.compile(r"^(_tkinter|_test|xxlimited|_xxtestfuzz|_ctypes_test|_curses|readline|_gdbm|_dbm|nis|spwd|ossaudiodev)")
+# One bytecode level (the plain one python3 loads), as nix/python.nix and nix/yt-dlp.nix.
+EXTRA_BYTECODE = re.compile(r"\.opt-[12]\.pyc$")
+# yt-dlp's Python dependencies that nix/yt-dlp.nix keeps, copied when installed.
+YTDLP_DEPS = ("yt_dlp_ejs", "websockets")
 SHELL_NAMES = {"sh", "bash", "dash", "ash", "zsh", "ksh", "mksh", "csh", "tcsh", "fish", "busybox", "toybox"}
 
 
@@ -88,11 +102,12 @@ def copy_file(src, dst, mode=None):
     os.utime(dst, ns=(st.st_mtime_ns, st.st_mtime_ns))
 
 
-def copy_tree(src, dst, skip_top=(), skip_file=None):
+def copy_tree(src, dst, skip_top=(), skip_file=None, skip_dirs=()):
     for root, dirs, files in os.walk(src):
         rel = Path(root).relative_to(src)
         if rel == Path("."):
             dirs[:] = [d for d in dirs if d not in skip_top]
+        dirs[:] = [d for d in dirs if d not in skip_dirs]
         target = dst / rel
         target.mkdir(parents=True, exist_ok=True)
         for name in files:
@@ -102,6 +117,29 @@ def copy_tree(src, dst, skip_top=(), skip_file=None):
             if s.is_symlink() and not s.exists():
                 continue
             copy_file(s, target / name)
+
+
+def strip_elves(tree):
+    """Strips every ELF file below `tree` (--strip-unneeded): the release binary as
+    nix/package.nix builds it (strip = "symbols"), and the few libraries of this machine
+    that ship with debug info (a pyenv CPython), as nixpkgs' libraries ship without it.
+    Returns the bytes saved."""
+    saved = 0
+    for root, _dirs, files in os.walk(tree):
+        for name in files:
+            path = Path(root) / name
+            if path.is_symlink():
+                continue
+            with open(path, "rb") as f:
+                if f.read(4) != b"\x7fELF":
+                    continue
+            before = path.stat().st_size
+            mode = stat.S_IMODE(path.stat().st_mode)
+            os.chmod(path, mode | 0o200)
+            subprocess.run(["strip", "--strip-unneeded", str(path)], check=True, capture_output=True)
+            os.chmod(path, mode)
+            saved += before - path.stat().st_size
+    return saved
 
 
 def which(name):
@@ -186,6 +224,8 @@ def main():
     ap.add_argument("--binary", type=Path, required=True)
     ap.add_argument("--web", type=Path, required=True)
     ap.add_argument("--revision", default="unknown")
+    ap.add_argument("--ffmpeg-prefix", type=Path,
+                    help="an ffmpeg install prefix (bin/ffmpeg, bin/ffprobe, lib/) to use instead of the one on PATH")
     args = ap.parse_args()
 
     contract = json.loads((REPO / "nix" / "contract.json").read_text())
@@ -204,7 +244,14 @@ def main():
         if prog not in contract["entrypoint"] + contract["healthcheck"]["command"]:
             die(f"contract no longer names {prog}: update tests/container/standin.py")
 
-    ffmpeg, ffprobe = which("ffmpeg"), which("ffprobe")
+    if args.ffmpeg_prefix:
+        ffmpeg = os.path.realpath(args.ffmpeg_prefix / "bin" / "ffmpeg")
+        ffprobe = os.path.realpath(args.ffmpeg_prefix / "bin" / "ffprobe")
+        for tool in (ffmpeg, ffprobe):
+            if not os.access(tool, os.X_OK):
+                die(f"{tool} missing in --ffmpeg-prefix")
+    else:
+        ffmpeg, ffprobe = which("ffmpeg"), which("ffprobe")
     tini = "/usr/bin/tini-static"
     if not os.path.exists(tini):
         die("tini-static missing (apt-get install tini)")
@@ -243,15 +290,17 @@ def main():
     copy_file(py_exe, pyhome / "bin" / f"python{py_ver}", 0o755)
     os.symlink(f"python{py_ver}", pyhome / "bin/python3")
     dst_stdlib = pyhome / "lib" / f"python{py_ver}"
-    copy_tree(py_stdlib, dst_stdlib, skip_top=STDLIB_SKIP | {"lib-dynload"} | {d.name for d in py_stdlib.glob("config-*")})
+    copy_tree(py_stdlib, dst_stdlib, skip_top=STDLIB_SKIP | {"lib-dynload"} | {d.name for d in py_stdlib.glob("config-*")},
+              skip_dirs=NESTED_TEST_DIRS, skip_file=lambda n: bool(EXTRA_BYTECODE.search(n)))
     for so in dynload:
         copy_file(so, dst_stdlib / "lib-dynload" / so.name)
     site = dst_stdlib / "site-packages"
-    copy_tree(ytdlp_pkg, site / "yt_dlp")
-    # yt-dlp's optional JS-challenge solver package, when installed (the pin names it).
-    ejs = ytdlp_pkg.parent / "yt_dlp_ejs"
-    if ejs.is_dir():
-        copy_tree(ejs, site / "yt_dlp_ejs")
+    one_level = lambda n: bool(EXTRA_BYTECODE.search(n))  # noqa: E731
+    copy_tree(ytdlp_pkg, site / "yt_dlp", skip_file=one_level)
+    # The dependencies image-prod keeps (nix/yt-dlp.nix), when installed here.
+    for dep in YTDLP_DEPS:
+        if (ytdlp_pkg.parent / dep).is_dir():
+            copy_tree(ytdlp_pkg.parent / dep, site / dep, skip_file=one_level)
     # No shell in the image: the kernel runs this script through its #! line.
     ytdlp = tools / "bin/yt-dlp"
     ytdlp.write_text(
@@ -278,9 +327,14 @@ def main():
             if n in SHELL_NAMES:
                 die(f"shell-like file in the stand-in: {Path(root) / n}")
 
+    saved = strip_elves(out)
     (out / "Containerfile").write_text(containerfile(contract, labels(contract, args.revision)))
     size = sum(f.stat().st_size for f in out.rglob("*") if f.is_file() and not f.is_symlink())
-    print(f"standin: context {out} ({size // (1 << 20)} MiB), python {py_ver} from {py_prefix}")
+    print(f"standin: context {out} ({size / 1e6:.1f} MB after stripping {saved / 1e6:.1f} MB), "
+          f"python {py_ver} from {py_prefix}, ffmpeg {ffmpeg}")
+    for name in ("base", "tools", "init", "app", "web"):
+        part = sum(f.stat().st_size for f in (out / name).rglob("*") if f.is_file() and not f.is_symlink())
+        print(f"standin:   {name:5} {part / 1e6:7.1f} MB")
 
 
 if __name__ == "__main__":

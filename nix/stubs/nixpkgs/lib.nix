@@ -157,6 +157,9 @@ in
 
   genAttrs = names: f: listToAttrs (map (n: { name = n; value = f n; }) names);
   mapAttrsToList = f: attrs: map (n: f n attrs.${n}) (attrNames attrs);
+  filterAttrs = pred: attrs: listToAttrs (builtins.concatMap
+    (n: if pred n attrs.${n} then [{ name = n; value = attrs.${n}; }] else [ ])
+    (attrNames attrs));
   optional = cond: x: if cond then [ x ] else [ ];
   optionals = cond: xs: if cond then xs else [ ];
   optionalAttrs = cond: as: if cond then as else { };

@@ -311,7 +311,102 @@ let
 
   # ---------------------------------------------------------------- python -------------
 
-  python3 = simple "python3-3.13" "python3" lib.platforms.all;
+  # pkgs/development/interpreters/python/cpython/default.nix formals (stored copies
+  # 007088359e and 482a59bb): `python3.override` accepts exactly these. The result has
+  # `pkgs` (the package set built with `self`, as passthruFun does), `override` and
+  # `overrideAttrs`.
+  cpythonFormals = [
+    "lib"
+    "stdenv"
+    "fetchurl"
+    "fetchpatch"
+    "fetchgit"
+    "autoconf-archive"
+    "autoreconfHook"
+    "nukeReferences"
+    "pkg-config"
+    "python-setup-hook"
+    "bzip2"
+    "expat"
+    "libffi"
+    "libxcrypt"
+    "mpdecimal"
+    "ncurses"
+    "openssl"
+    "sqlite"
+    "xz"
+    "zlib"
+    "bash"
+    "configd"
+    "darwin"
+    "windows"
+    "bluezSupport"
+    "bluez"
+    "mimetypesSupport"
+    "mailcap"
+    "tzdata"
+    "withGdbm"
+    "gdbm"
+    "withReadline"
+    "readline"
+    "x11Support"
+    "tcl"
+    "tk"
+    "tix"
+    "libX11"
+    "xorgproto"
+    "pythonAttr"
+    "self"
+    "pkgsBuildBuild"
+    "pkgsBuildHost"
+    "pkgsBuildTarget"
+    "pkgsHostHost"
+    "pkgsTargetTarget"
+    "sourceVersion"
+    "hash"
+    "passthruFun"
+    "stripConfig"
+    "stripIdlelib"
+    "stripTests"
+    "stripTkinter"
+    "rebuildBytecode"
+    "stripBytecode"
+    "includeSiteCustomize"
+    "static"
+    "enableFramework"
+    "noldconfigPatch"
+    "enableGIL"
+    "enableOptimizations"
+    "enableNoSemanticInterposition"
+    "enableLTO"
+    "reproducibleBuild"
+    "packageOverrides"
+    "testers"
+  ];
+
+  mkPython = args: drvArgs:
+    let
+      a = checkArgs "python3.override (cpython/default.nix)" cpythonFormals args;
+      flags = lib.filterAttrs (n: v: n != "self" && (isBool v || v == null)) a;
+      attrs = checkDrvAttrs "python3 (cpython/default.nix) overrideAttrs" [ ] drvArgs;
+      this = mkDrv {
+        name = "python3-3.13.9";
+        env = attrs // {
+          flags = builtins.toJSON (builtins.mapAttrs (_: v: if v == null then "null" else v) flags);
+        };
+        meta = { mainProgram = "python3"; platforms = lib.platforms.all; };
+        passthru = {
+          pkgs = mkPythonPackages (a.self or this);
+          pythonVersion = "3.13";
+          sitePackages = "lib/python3.13/site-packages";
+          override = newArgs: mkPython (a // newArgs) drvArgs;
+          overrideAttrs = f: mkPython a (drvArgs // (if isFunction f then f drvArgs else f));
+        };
+      };
+    in
+    this;
+
+  python3 = mkPython { } { pname = "python3"; version = "3.13.9"; postInstall = ""; };
 
   # mk-python-derivation.nix formals (plus mkDerivation attributes and the hooks' knobs).
   pythonAttrs = [
@@ -340,7 +435,7 @@ let
     "unittestFlagsArray"
   ];
 
-  buildPython = fname: args:
+  buildPython = python: fname: args:
     let
       a = checkDrvAttrs fname pythonAttrs args;
       fmt = a.format or null;
@@ -349,17 +444,19 @@ let
         outputs = a.outputs or [ "out" ];
         env = {
           inherit (a) src;
-          propagatedBuildInputs = (a.propagatedBuildInputs or [ ]) ++ (a.dependencies or [ ]) ++ [ python3 ];
+          propagatedBuildInputs = (a.propagatedBuildInputs or [ ]) ++ (a.dependencies or [ ]) ++ [ python ];
           nativeBuildInputs = (a.nativeBuildInputs or [ ]) ++ (a.build-system or [ ]);
           makeWrapperArgs = a.makeWrapperArgs or [ ];
           postPatch = a.postPatch or "";
+          postInstall = a.postInstall or "";
+          doCheck = a.doCheck or true;
         };
         meta = a.meta or { };
         passthru = (a.passthru or { }) // {
           inherit (a) pname version;
           dependencies = a.dependencies or [ ];
           optional-dependencies = a.optional-dependencies or { };
-          overridePythonAttrs = f: buildPython fname (a // (if isFunction f then f a else f));
+          overridePythonAttrs = f: buildPython python fname (a // (if isFunction f then f a else f));
         };
       };
     in
@@ -369,29 +466,35 @@ let
     then throw "${fname}: set either `format` or `pyproject`, not both"
     else self;
 
-  pyPkg = name: buildPython "buildPythonPackage" {
-    pname = name;
-    version = "0";
-    src = mkDrv { name = "${name}-src"; };
-    pyproject = true;
-  };
+  # The package set of an interpreter (python.pkgs, python3Packages = python3.pkgs).
+  mkPythonPackages = python:
+    let
+      pyPkg = name: buildPython python "buildPythonPackage" {
+        pname = name;
+        version = "0";
+        src = mkDrv { name = "${name}-src"; };
+        pyproject = true;
+      };
+    in
+    {
+      inherit python;
+      buildPythonPackage = buildPython python "buildPythonPackage";
+      buildPythonApplication = buildPython python "buildPythonApplication";
+      hatchling = pyPkg "hatchling";
+      brotli = pyPkg "brotli";
+      certifi = pyPkg "certifi";
+      mutagen = pyPkg "mutagen";
+      pycryptodomex = pyPkg "pycryptodomex";
+      requests = pyPkg "requests";
+      urllib3 = pyPkg "urllib3";
+      websockets = pyPkg "websockets";
+      yt-dlp-ejs = pyPkg "yt-dlp-ejs";
+      curl-cffi = pyPkg "curl-cffi";
+      cffi = pyPkg "cffi";
+      secretstorage = pyPkg "secretstorage";
+    };
 
-  python3Packages = {
-    buildPythonPackage = buildPython "buildPythonPackage";
-    buildPythonApplication = buildPython "buildPythonApplication";
-    hatchling = pyPkg "hatchling";
-    brotli = pyPkg "brotli";
-    certifi = pyPkg "certifi";
-    mutagen = pyPkg "mutagen";
-    pycryptodomex = pyPkg "pycryptodomex";
-    requests = pyPkg "requests";
-    urllib3 = pyPkg "urllib3";
-    websockets = pyPkg "websockets";
-    yt-dlp-ejs = pyPkg "yt-dlp-ejs";
-    curl-cffi = pyPkg "curl-cffi";
-    cffi = pyPkg "cffi";
-    secretstorage = pyPkg "secretstorage";
-  };
+  python3Packages = python3.pkgs;
 
   # ---------------------------------------------------------------- yt-dlp -------------
 
@@ -775,7 +878,9 @@ let
     "testers"
   ];
 
-  mkFfmpeg = args:
+  mkFfmpeg = args: mkFfmpegWith args { };
+
+  mkFfmpegWith = args: drvArgs:
     let
       a = checkArgs "ffmpeg-headless.override (generic.nix)" ffmpegFormals args;
       hd = a.withHeadlessDeps or true; # variant "headless"
@@ -797,10 +902,70 @@ let
       mkDrv {
         name = "ffmpeg-headless-8.0";
         inherit outputs;
-        env.configureFlags = map (n: "${n}=${if a.${n} then "1" else "0"}") (filter (n: builtins.isBool a.${n}) (attrNames a));
+        env = checkDrvAttrs "ffmpeg (generic.nix) overrideAttrs" [ ] drvArgs // {
+          configureFlags = map (n: "${n}=${if a.${n} then "1" else "0"}") (filter (n: builtins.isBool a.${n}) (attrNames a));
+          libwebp = a.libwebp or null;
+        };
         meta.mainProgram = "ffmpeg";
-        passthru.override = newArgs: mkFfmpeg (a // newArgs);
+        passthru = {
+          override = newArgs: mkFfmpegWith (a // newArgs) drvArgs;
+          overrideAttrs = f: mkFfmpegWith a (drvArgs // (if isFunction f then f drvArgs else f));
+        };
       };
+
+  # ---------------------------------------------------------------- libwebp ------------
+
+  # pkgs/by-name/li/libwebp/package.nix (stored copy 09023cb3): `override` accepts exactly
+  # these formals.
+  libwebpFormals = [
+    "lib"
+    "stdenv"
+    "fetchFromGitHub"
+    "cmake"
+    "threadingSupport"
+    "openglSupport"
+    "libglut"
+    "libGL"
+    "libGLU"
+    "pngSupport"
+    "libpng"
+    "jpegSupport"
+    "libjpeg"
+    "tiffSupport"
+    "libtiff"
+    "gifSupport"
+    "giflib"
+    "swap16bitcspSupport"
+    "libwebpmuxSupport"
+    "gd"
+    "graphicsmagick"
+    "haskellPackages"
+    "imagemagick"
+    "imlib2"
+    "libjxl"
+    "opencv"
+    "python3"
+    "vips"
+  ];
+
+  mkLibwebp = args:
+    let
+      a = checkArgs "libwebp.override (pkgs/by-name/li/libwebp/package.nix)" libwebpFormals args;
+    in
+    mkDrv {
+      name = "libwebp-1.6.0";
+      outputs = [ "out" ];
+      env.flags = map (n: "${n}=${if a.${n} then "1" else "0"}") (filter (n: isBool a.${n}) (attrNames a));
+      passthru.override = newArgs: mkLibwebp (a // newArgs);
+    };
+
+  # pkgs/build-support/closure-info.nix: `{ rootPaths }` -> $out/{store-paths,registration,total-nar-size}.
+  closureInfo = args:
+    let
+      a = checkArgs "closureInfo" [ "rootPaths" ] args;
+    in
+    if !(isList a.rootPaths) then throw "closureInfo: rootPaths must be a list"
+    else mkDrv { name = "closure-info"; env.rootPaths = a.rootPaths; };
 
   # ---------------------------------------------------------------- dockerTools --------
 
@@ -896,7 +1061,9 @@ let
 
   pkgs = {
     inherit lib callPackage runCommand writeShellApplication linkFarmFromDrvs mkShell
-      fetchPypi fetchFromGitHub python3 python3Packages dockerTools fakeNss;
+      fetchPypi fetchFromGitHub python3 python3Packages dockerTools fakeNss closureInfo;
+
+    libwebp = mkLibwebp { };
 
     stdenv = mkStdenv (simple "gcc-wrapper" "cc" lib.platforms.all);
     stdenvNoCC = mkStdenv null;
