@@ -32,6 +32,7 @@ let
     fileset = fileset.unions [
       ../Cargo.toml
       (fileset.fileFilter (file: file.hasExt "toml") ../src)
+      (fileset.fileFilter (file: file.hasExt "toml") ../crates)
       (fileset.maybeMissing ../deny.toml)
       (fileset.maybeMissing ../clippy.toml)
       (fileset.maybeMissing ../rustfmt.toml)
@@ -61,7 +62,7 @@ let
 
     sofathek-clippy = craneLib.cargoClippy (commonArgs // {
       inherit cargoArtifacts;
-      cargoClippyExtraArgs = "--all-targets -- --deny warnings";
+      cargoClippyExtraArgs = "--workspace --all-targets -- --deny warnings";
     });
 
     sofathek-fmt = craneLib.cargoFmt { inherit src; };
@@ -86,7 +87,8 @@ let
       src = testSrc;
       partitions = 1;
       partitionType = "count";
-      cargoNextestExtraArgs = "--no-tests=warn";
+      # Every crate of the workspace: the layers' own tests and the integration tests.
+      cargoNextestExtraArgs = "--workspace --no-tests=warn";
       preCheck = ''
         export PATH=${lib.makeBinPath [ ffmpeg-min yt-dlp ]}:$PATH
         export HOME=$TMPDIR

@@ -7,7 +7,7 @@
 # default of generic.nix to false, so what follows is an allow-list: anything not named
 # here is disabled.
 #
-# External encoders: exactly the ones src/media/plan.rs and src/ingest/convert.rs name,
+# External encoders: exactly the ones crates/media/src/plan.rs and crates/ingest/src/convert.rs name,
 # plus the WebP encoder yt-dlp's --convert-thumbnails webp uses (see docs/DEPLOYMENT.md,
 # "ffmpeg-min", and nix/size-budget.md):
 #   - libx264 (H.264 encoder): the universal browser-playable target (MP4 + AAC);

@@ -7,7 +7,8 @@ let
 in
 stdenvNoCC.mkDerivation {
   pname = "sofathek-web";
-  inherit (cargoToml.package) version;
+  # The workspace's version (every crate inherits it: Cargo.toml [workspace.package]).
+  inherit (cargoToml.workspace.package) version;
 
   # frontend/ without its build output, node tooling and node tests.
   src = lib.fileset.toSource {

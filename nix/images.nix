@@ -71,7 +71,7 @@ let
     "org.opencontainers.image.source" = cargoToml.package.repository;
     "org.opencontainers.image.revision" = self.rev or self.dirtyRev or "unknown";
     "org.opencontainers.image.version" = version;
-    "org.opencontainers.image.licenses" = cargoToml.package.license;
+    "org.opencontainers.image.licenses" = cargoToml.workspace.package.license;
     "org.opencontainers.image.created" = created;
   };
 

@@ -1,6 +1,9 @@
-# The crate, built with crane (lib/buildDepsOnly.nix, lib/buildPackage.nix in the crane
-# sources): dependencies are compiled once in `cargoArtifacts` and reused by the package
-# and by every check, so a change to Rust code rebuilds only the crate itself.
+# The workspace, built with crane (lib/buildDepsOnly.nix, lib/buildPackage.nix in the crane
+# sources): third-party dependencies of every workspace crate are compiled once in
+# `cargoArtifacts` (mkDummySrc stubs each member's sources) and reused by the package and by
+# every check, so a change to Rust code rebuilds only the workspace's own crates. The package
+# builds the root package (`sofathek`, the one binary the image ships); the checks pass
+# `--workspace`.
 { lib
 , stdenv
 , libiconv
@@ -20,9 +23,12 @@ let
   rustFiles = fileset.unions [
     ../Cargo.toml
     ../Cargo.lock
+    # The workspace: the `sofathek` binary crate (src/) and its layers (crates/*, each with
+    # its Cargo.toml, src/ and tests/).
     (craneLib.fileset.commonCargoSources ../src)
+    (craneLib.fileset.commonCargoSources ../crates)
     # SQL migrations (include_str!) and recorded tool-output samples used by unit tests.
-    (fileset.fileFilter (file: lib.any file.hasExt [ "sql" "json" "jsonl" "txt" ]) ../src)
+    (fileset.fileFilter (file: lib.any file.hasExt [ "sql" "json" "jsonl" "txt" ]) ../crates)
     # Integration tests: only their Rust sources (tests/*.rs, tests/common, tests/support).
     # tests/e2e (*.mjs), tests/container (Python, shell) are not cargo's: editing them must
     # not rebuild the crate.

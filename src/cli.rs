@@ -9,8 +9,8 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::config::{Config, ConfigArgs};
-use crate::http::AppState;
+use sofathek_core::config::{Config, ConfigArgs};
+use sofathek_server::http::AppState;
 
 /// How long in-flight requests may run after SIGTERM/SIGINT before the process exits.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
@@ -82,7 +82,7 @@ pub struct ServeArgs {
 #[derive(Debug, clap::Args)]
 pub struct HealthcheckArgs {
     /// Server address; defaults to SOFATHEK_BIND (0.0.0.0 is asked on 127.0.0.1).
-    #[arg(long, env = "SOFATHEK_BIND", default_value = crate::config::DEFAULT_BIND)]
+    #[arg(long, env = "SOFATHEK_BIND", default_value = sofathek_core::config::DEFAULT_BIND)]
     pub bind: String,
 }
 
@@ -150,8 +150,8 @@ fn parse_error(err: clap::Error) -> ! {
 }
 
 /// Parses the command line (no subcommand means `serve`) and applies the original SOFATHEK's
-/// variables to the command's configuration (see [`crate::config::legacy`]).
-fn parse() -> (Command, crate::config::legacy::Legacy) {
+/// variables to the command's configuration (see [`sofathek_core::config::legacy`]).
+fn parse() -> (Command, sofathek_core::config::legacy::Legacy) {
     use clap::{CommandFactory, FromArgMatches};
     let matches = Cli::command()
         .try_get_matches()
@@ -181,7 +181,7 @@ fn parse() -> (Command, crate::config::legacy::Legacy) {
     };
     let cwd = std::env::current_dir().unwrap_or_default();
     let legacy = match (command.config_args_mut(), config_matches) {
-        (Some(args), Some(matches)) => crate::config::legacy::apply(
+        (Some(args), Some(matches)) => sofathek_core::config::legacy::apply(
             args,
             |name| std::env::var(name).ok(),
             |id| {
@@ -221,14 +221,14 @@ pub fn main() -> anyhow::Result<std::process::ExitCode> {
             init_logging(&config);
             legacy.log();
             let state = AppState::open(config)?;
-            let report = runtime.block_on(crate::import::import_dir(
-                &state,
+            let report = runtime.block_on(sofathek_ingest::import::import_dir(
+                &state.ingest,
                 &args.dir,
-                &crate::import::ImportOptions {
+                &sofathek_ingest::import::ImportOptions {
                     move_files: args.move_files,
                     category: args.category.clone(),
                     queue: args.queue.clone().or_else(|| {
-                        crate::import::find_queue(&args.dir, std::env::var_os("TEMP_DIR"))
+                        sofathek_ingest::import::find_queue(&args.dir, std::env::var_os("TEMP_DIR"))
                     }),
                 },
             ))?;
@@ -244,8 +244,11 @@ pub fn main() -> anyhow::Result<std::process::ExitCode> {
             init_logging(&config);
             legacy.log();
             let state = AppState::open(config)?;
-            let report =
-                runtime.block_on(state.ingest.scan(crate::ingest::Trigger::Cli, args.rebuild))?;
+            let report = runtime.block_on(
+                state
+                    .ingest
+                    .scan(sofathek_ingest::Trigger::Cli, args.rebuild),
+            )?;
             println!("{}", serde_json::to_string_pretty(&report)?);
             if !report.queued.is_empty() {
                 eprintln!(
@@ -258,18 +261,20 @@ pub fn main() -> anyhow::Result<std::process::ExitCode> {
         Command::Admin(AdminCommand::SetPassword(args)) => {
             let config = validated(&args.config)?;
             let password = match &args.password_file {
-                Some(path) => crate::auth::read_password_file(path)
+                Some(path) => sofathek_core::auth::read_password_file(path)
                     .with_context(|| format!("cannot read the password file {}", path.display()))?,
                 None => read_password_from_stdin()?,
             };
             let db = open_db(&config)?;
-            let outcome = crate::auth::set_password_blocking(&db, &password)?;
+            let outcome = sofathek_core::auth::set_password_blocking(&db, &password)?;
             match outcome {
-                crate::auth::PasswordSet::First => println!("parent password set"),
-                crate::auth::PasswordSet::Changed { revoked } => {
+                sofathek_core::auth::PasswordSet::First => println!("parent password set"),
+                sofathek_core::auth::PasswordSet::Changed { revoked } => {
                     println!("parent password changed; {revoked} parent session(s) signed out")
                 }
-                crate::auth::PasswordSet::Unchanged => println!("parent password unchanged"),
+                sofathek_core::auth::PasswordSet::Unchanged => {
+                    println!("parent password unchanged")
+                }
             }
             if config.admin_password_file.is_some() {
                 eprintln!(
@@ -287,9 +292,9 @@ pub fn main() -> anyhow::Result<std::process::ExitCode> {
                 );
             }
             let db = open_db(&config)?;
-            let token = crate::auth::secret::new_api_token()?;
-            let hash = crate::auth::secret::hash(&token);
-            db.write_blocking(|tx| crate::db::profiles::create_token(tx, &name, &hash))?;
+            let token = sofathek_core::auth::secret::new_api_token()?;
+            let hash = sofathek_core::auth::secret::hash(&token);
+            db.write_blocking(|tx| sofathek_db::profiles::create_token(tx, &name, &hash))?;
             println!("{token}");
             Ok(std::process::ExitCode::SUCCESS)
         }
@@ -347,10 +352,10 @@ struct ServeWrapper {
 }
 
 /// Opens the database of a data directory (for the `admin` commands; the server may be running).
-fn open_db(config: &Config) -> anyhow::Result<crate::db::Db> {
-    let layout = crate::library::Layout::new(&config.data_path);
+fn open_db(config: &Config) -> anyhow::Result<sofathek_db::Db> {
+    let layout = sofathek_core::library::Layout::new(&config.data_path);
     layout.create_dirs()?;
-    Ok(crate::db::Db::open(&layout.database)?)
+    Ok(sofathek_db::Db::open(&layout.database)?)
 }
 
 /// Reads the new password: asked twice without echo on a terminal, else the first line of
@@ -429,7 +434,7 @@ pub fn init_logging(config: &Config) {
 pub async fn serve(config: Config) -> anyhow::Result<()> {
     let state = AppState::open(config.clone())?;
     let keep = state.ingest.staging_to_keep()?;
-    let reconciled = crate::library::reconcile(&state.db, &state.layout, &keep)?;
+    let reconciled = sofathek_core::library::reconcile(&state.db, &state.layout, &keep)?;
     if !reconciled.removed_staging.is_empty() {
         tracing::info!(staging = ?reconciled.removed_staging, "cleaned up staging after an interrupted run");
     }
@@ -451,10 +456,14 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
 
     state.ingest.start();
     let (tx, rx) = tokio::sync::watch::channel(false);
-    let server = tokio::spawn(crate::http::serve(listener, state.clone(), async move {
-        let mut rx = rx;
-        let _ = rx.wait_for(|stop| *stop).await;
-    }));
+    let server = tokio::spawn(sofathek_server::http::serve(
+        listener,
+        state.clone(),
+        async move {
+            let mut rx = rx;
+            let _ = rx.wait_for(|stop| *stop).await;
+        },
+    ));
     shutdown_signal().await;
     tracing::info!("shutting down: finishing in-flight requests");
     let _ = tx.send(true);
@@ -468,11 +477,11 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     }
     // Running jobs go back to the queue; every child process group is killed.
     state.ingest.shutdown().await;
-    let registry = crate::process::ChildRegistry::global();
+    let registry = sofathek_process::ChildRegistry::global();
     registry.kill_all();
     if !registry.wait_idle(Duration::from_secs(5)).await {
         for child in registry.live() {
-            let _ = crate::process::kill_group(child.pid);
+            let _ = sofathek_process::kill_group(child.pid);
         }
     }
     Ok(())

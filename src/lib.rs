@@ -1,20 +1,14 @@
-//! SOFATHEK: a self-hosted family video library (library crate; the binary is a thin CLI on top).
+//! SOFATHEK: a self-hosted family video library. This crate is the `sofathek` binary's command
+//! line on top of the workspace's layers (see ARCHITECTURE.md), and re-exports them under the
+//! names the integration tests, examples and fuzz targets use.
 
-pub mod auth;
 pub mod cli;
-pub mod config;
-pub mod db;
-pub mod egress;
-pub mod error;
-pub mod events;
-pub mod health;
-pub mod http;
-pub mod import;
-pub mod ingest;
-pub mod library;
-pub mod media;
-pub mod metrics;
-pub mod process;
-pub mod urlpolicy;
-pub mod web;
-pub mod ytdlp;
+
+pub use sofathek_core::{auth, config, egress, events, library, metrics, urlpolicy};
+pub use sofathek_db as db;
+pub use sofathek_ingest as ingest;
+pub use sofathek_ingest::import;
+pub use sofathek_media as media;
+pub use sofathek_process as process;
+pub use sofathek_server::{error, health, http, web};
+pub use sofathek_ytdlp as ytdlp;

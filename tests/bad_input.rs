@@ -1113,7 +1113,7 @@ async fn hostile_inputs_get_their_4xx_and_change_nothing() {
     config.rate_limit_max_requests = 1_000_000;
     config.prepare_data_dir().expect("data dir");
     let state = sofathek::http::AppState::open(config).expect("state");
-    let report = sofathek::import::import_dir(&state, &library_src, &Default::default())
+    let report = sofathek::import::import_dir(&state.ingest, &library_src, &Default::default())
         .await
         .expect("import");
     assert_eq!(report.imported.len(), 3, "{report:?}");

@@ -181,7 +181,7 @@ impl TestServer {
 
     /// Imports a folder in the original layout through the library code.
     pub async fn import(&self, dir: &Path) -> sofathek::import::ImportReport {
-        sofathek::import::import_dir(&self.state, dir, &Default::default())
+        sofathek::import::import_dir(&self.state.ingest, dir, &Default::default())
             .await
             .expect("import")
     }

@@ -60,10 +60,13 @@ let
       cargoToml = args.cargoToml or (if args ? src then args.src + "/Cargo.toml"
       else throw "crane.crateNameFromCargoToml: needs `src`, `cargoToml` or `cargoTomlContents`");
       toml = builtins.fromTOML (args.cargoTomlContents or (builtins.readFile cargoToml));
+      # lib/internalCrateNameFromCargoToml.nix: a `{ workspace = true; }` value is skipped and
+      # `workspace.package.version` used instead.
+      firstString = lib.lists.findFirst lib.isString null;
     in
     {
-      pname = toml.package.name or "cargo-package";
-      version = toml.package.version or "0.0.1";
+      pname = firstString [ (toml.package.metadata.crane.name or null) (toml.package.name or null) (toml.workspace.metadata.crane.name or null) ] or "cargo-package";
+      version = let v = firstString [ (toml.package.version or null) (toml.workspace.package.version or null) ]; in if v == null then "0.0.1" else v;
     };
 
   mkCargoDerivation = fname: args:

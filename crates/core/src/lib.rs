@@ -1,0 +1,15 @@
+//! SOFATHEK's domain below the pipeline and the server: configuration, the library folder
+//! (layout, file rules, atomic publish, sidecars, scan rules), which URLs may be fetched and the
+//! egress guard that enforces it on every connection, family access (profiles, secrets, the
+//! parent password), metrics and the event bus.
+//!
+//! Nothing here speaks HTTP to a browser or spawns a process: it depends only on
+//! `sofathek-db` among the workspace's crates.
+
+pub mod auth;
+pub mod config;
+pub mod egress;
+pub mod events;
+pub mod library;
+pub mod metrics;
+pub mod urlpolicy;

@@ -1,0 +1,282 @@
+//! JSON representations of jobs: the job API's shape and the original download queue's item
+//! shape (original §1.6), both built from a [`JobRecord`].
+
+use serde_json::{Value, json};
+
+use sofathek_db::jobs::{JobCounts, JobKind, JobRecord, JobState, Stage};
+
+/// A job as `/api/jobs` and the `job` SSE event show it.
+pub fn job_json(job: &JobRecord) -> Value {
+    json!({
+        "id": job.id,
+        "kind": job.kind.as_str(),
+        "state": job.state.as_str(),
+        "stage": job.stage.map(Stage::as_str),
+        "progress": round1(job.progress),
+        "bytes": job.bytes,
+        "totalBytes": job.total_bytes,
+        "speed": job.speed.map(|s| s.round()),
+        "eta": job.eta,
+        "error": job.error,
+        "attempts": job.attempts,
+        "url": job.url,
+        "title": display_title(job),
+        "category": job.category,
+        "audio": job.audio,
+        "createdAt": job.created_at,
+        "startedAt": job.started_at,
+        "finishedAt": job.finished_at,
+        "updatedAt": job.updated_at,
+        "videoId": if job.state == JobState::Completed { job.video_id.clone() } else { None },
+    })
+}
+
+/// Counts as `/api/jobs` shows them.
+pub fn counts_json(counts: &JobCounts) -> Value {
+    json!({
+        "queued": counts.queued,
+        "running": counts.running,
+        "completed": counts.completed,
+        "failed": counts.failed,
+        "cancelled": counts.cancelled,
+    })
+}
+
+/// The title to show: the user's, else the video's, else (uploads) the file name.
+pub fn display_title(job: &JobRecord) -> Option<String> {
+    job.title
+        .clone()
+        .or_else(|| metadata_title(job))
+        .or_else(|| match job.kind {
+            JobKind::Upload | JobKind::Import => job.source_name.clone(),
+            JobKind::Url => None,
+        })
+}
+
+fn metadata_title(job: &JobRecord) -> Option<String> {
+    job.metadata
+        .as_ref()
+        .and_then(|m| m.get("title"))
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+}
+
+fn round1(value: f64) -> f64 {
+    (value.clamp(0.0, 100.0) * 10.0).round() / 10.0
+}
+
+/// The original queue's status names.
+pub fn original_status(state: JobState) -> &'static str {
+    match state {
+        JobState::Queued => "pending",
+        JobState::Running => "processing",
+        JobState::Completed => "completed",
+        JobState::Failed => "failed",
+        JobState::Cancelled => "cancelled",
+    }
+}
+
+/// The original's `currentStep` text for a job.
+pub fn current_step(job: &JobRecord) -> String {
+    let percent = job.progress.clamp(0.0, 100.0).round();
+    match (job.state, job.stage) {
+        (JobState::Queued, _) => "Queued for processing".into(),
+        (JobState::Running, Some(Stage::Fetching) | None) => {
+            format!("Downloading video ({percent}%)")
+        }
+        (JobState::Running, Some(Stage::Probing)) => "Analysing video".into(),
+        (JobState::Running, Some(Stage::Converting)) => format!("Converting video ({percent}%)"),
+        (JobState::Running, Some(Stage::Thumbnailing)) => "Generating thumbnail".into(),
+        (JobState::Running, Some(Stage::Publishing)) => "Adding to library".into(),
+        (JobState::Completed, _) => "Download completed".into(),
+        (JobState::Failed, _) => "Download failed".into(),
+        (JobState::Cancelled, _) => "Cancelled by user".into(),
+    }
+}
+
+/// The original's `error` text: message and suggestion joined by a space.
+fn error_text(job: &JobRecord) -> Option<String> {
+    match (&job.error, job.state) {
+        (Some(e), _) if e.suggestion.is_empty() => Some(e.message.clone()),
+        (Some(e), _) => Some(format!("{} {}", e.message, e.suggestion)),
+        (None, JobState::Cancelled) => Some("Cancelled by user".into()),
+        (None, _) => None,
+    }
+}
+
+/// A queue item as the original stored it (`GET /api/youtube/download/:id/status` data, without
+/// the diagnostics): `id, request{url, title?, requestedAt, requestId, metadata?}, status,
+/// progress, currentStep, error?, errorCode?, queuedAt, startedAt?, completedAt?, result?`.
+pub fn queue_item(job: &JobRecord) -> Value {
+    let mut request = json!({
+        "url": job.url,
+        "requestedAt": job.created_at,
+        "requestId": job.request_id,
+    });
+    if let Some(title) = &job.title {
+        request["title"] = json!(title);
+    }
+    if let Some(metadata) = &job.metadata {
+        request["metadata"] = metadata.clone();
+    }
+    let mut item = json!({
+        "id": job.id,
+        "request": request,
+        "status": original_status(job.state),
+        "progress": job.progress.clamp(0.0, 100.0).round() as u64,
+        "currentStep": current_step(job),
+        "queuedAt": job.created_at,
+    });
+    if let Some(error) = error_text(job) {
+        item["error"] = json!(error);
+    }
+    if let Some(e) = &job.error {
+        item["errorCode"] = json!(e.code);
+    }
+    if let Some(started) = &job.started_at {
+        item["startedAt"] = json!(started);
+    }
+    if job.state.is_final() {
+        if let Some(finished) = &job.finished_at {
+            item["completedAt"] = json!(finished);
+        }
+        item["result"] = json!({
+            "id": if job.state == JobState::Completed { job.video_id.clone() } else { None },
+            "status": match job.state {
+                JobState::Completed => "success",
+                JobState::Cancelled => "cancelled",
+                _ => "error",
+            },
+            "metadata": job.metadata,
+            "error": error_text(job),
+            "completedAt": job.finished_at,
+            "startedAt": job.started_at,
+        });
+    }
+    item
+}
+
+/// A queue item as `GET /api/youtube/queue` lists it: [`queue_item`] plus top-level `url` and
+/// `title` (the request's title, else the video's, else the URL).
+pub fn queue_listing_item(job: &JobRecord) -> Value {
+    let mut item = queue_item(job);
+    item["url"] = json!(job.url);
+    let title = job
+        .title
+        .clone()
+        .or_else(|| metadata_title(job))
+        .or_else(|| job.url.clone());
+    item["title"] = json!(title);
+    item
+}
+
+/// The status route's data: [`queue_item`] plus, for failed jobs, `diagnostics`.
+pub fn status_item(job: &JobRecord) -> Value {
+    let mut item = queue_item(job);
+    if job.state == JobState::Failed {
+        item["diagnostics"] = json!({
+            "error": error_text(job),
+            "failedAt": job.finished_at,
+            "requestUrl": job.url,
+            "lastKnownStep": job.stage.map(Stage::as_str).unwrap_or("queued"),
+        });
+    }
+    item
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sofathek_db::jobs::JobError;
+
+    fn job(state: JobState) -> JobRecord {
+        JobRecord {
+            id: "j1".into(),
+            kind: JobKind::Url,
+            state,
+            stage: Some(Stage::Fetching),
+            progress: 42.26,
+            bytes: Some(100),
+            total_bytes: Some(200),
+            speed: Some(10.4),
+            eta: Some(9),
+            error: None,
+            attempts: 1,
+            url: Some("https://example.com/v".into()),
+            title: None,
+            category: None,
+            audio: false,
+            source_name: None,
+            source_file: None,
+            metadata: None,
+            request_id: "r1".into(),
+            created_at: "2026-01-01T00:00:00.000Z".into(),
+            started_at: Some("2026-01-01T00:00:01.000Z".into()),
+            finished_at: None,
+            updated_at: "2026-01-01T00:00:02.000Z".into(),
+            video_id: None,
+        }
+    }
+
+    #[test]
+    fn job_shape() {
+        let value = job_json(&job(JobState::Running));
+        let keys: Vec<&str> = value
+            .as_object()
+            .map(|o| o.keys().map(String::as_str).collect())
+            .unwrap_or_default();
+        for key in [
+            "id",
+            "kind",
+            "state",
+            "stage",
+            "progress",
+            "bytes",
+            "totalBytes",
+            "speed",
+            "eta",
+            "error",
+            "attempts",
+            "url",
+            "title",
+            "category",
+            "audio",
+            "createdAt",
+            "startedAt",
+            "finishedAt",
+            "updatedAt",
+            "videoId",
+        ] {
+            assert!(keys.contains(&key), "{key} missing");
+        }
+        assert_eq!(keys.len(), 20);
+        assert_eq!(value["progress"], json!(42.3));
+        assert_eq!(value["stage"], json!("fetching"));
+        assert_eq!(value["error"], Value::Null);
+    }
+
+    #[test]
+    fn original_item_shapes() {
+        let mut failed = job(JobState::Failed);
+        failed.error = Some(JobError {
+            code: "VIDEO_UNAVAILABLE".into(),
+            message: "Gone.".into(),
+            suggestion: "Try another.".into(),
+        });
+        failed.finished_at = Some("2026-01-01T00:00:03.000Z".into());
+        let status = status_item(&failed);
+        assert_eq!(status["status"], json!("failed"));
+        assert_eq!(status["error"], json!("Gone. Try another."));
+        assert_eq!(status["errorCode"], json!("VIDEO_UNAVAILABLE"));
+        assert_eq!(status["diagnostics"]["lastKnownStep"], json!("fetching"));
+        assert_eq!(status["result"]["status"], json!("error"));
+        assert!(status.get("url").is_none());
+
+        let queued = queue_listing_item(&job(JobState::Queued));
+        assert_eq!(queued["status"], json!("pending"));
+        assert_eq!(queued["currentStep"], json!("Queued for processing"));
+        assert_eq!(queued["title"], json!("https://example.com/v"));
+        assert!(queued.get("result").is_none());
+        assert!(queued["request"].get("title").is_none());
+    }
+}

@@ -1,0 +1,181 @@
+//! The API's error type and response envelope (original §1.2).
+//!
+//! Every handler returns `Result<_, ApiError>`. Success bodies are `{status:"success",data}`;
+//! errors are `{status:"error",message,code?}`. A 500 never shows its cause to the client:
+//! the cause is logged instead.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use serde_json::json;
+use sofathek_ingest::IngestError;
+
+/// An error with the HTTP status, the client-facing message and an optional stable code.
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub message: String,
+    pub code: Option<&'static str>,
+    /// Logged, never sent.
+    pub detail: Option<String>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            message: message.into(),
+            code: None,
+            detail: None,
+        }
+    }
+
+    pub fn with_code(mut self, code: &'static str) -> Self {
+        self.code = Some(code);
+        self
+    }
+
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, message).with_code("BAD_REQUEST")
+    }
+
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, message).with_code("NOT_FOUND")
+    }
+
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, message).with_code("FORBIDDEN")
+    }
+
+    pub fn conflict(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, message).with_code("CONFLICT")
+    }
+
+    /// An unexpected failure: the client sees a generic message, the log sees `cause`.
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        ApiError {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            message: "Something went wrong!".into(),
+            code: Some("INTERNAL"),
+            detail: Some(cause.to_string()),
+        }
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.status.as_u16(), self.message)?;
+        if let Some(detail) = &self.detail {
+            write!(f, ": {detail}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        if self.status.is_server_error() {
+            tracing::error!(status = self.status.as_u16(), code = ?self.code, detail = ?self.detail, "{}", self.message);
+        } else {
+            tracing::debug!(status = self.status.as_u16(), code = ?self.code, "{}", self.message);
+        }
+        let mut body = json!({ "status": "error", "message": self.message });
+        if let Some(code) = self.code {
+            body["code"] = json!(code);
+        }
+        (self.status, Json(body)).into_response()
+    }
+}
+
+impl From<sofathek_db::DbError> for ApiError {
+    fn from(err: sofathek_db::DbError) -> Self {
+        ApiError::internal(err)
+    }
+}
+
+/// The success envelope `{status:"success",data}`.
+pub fn ok<T: Serialize>(data: T) -> Json<serde_json::Value> {
+    Json(json!({ "status": "success", "data": data }))
+}
+
+/// The success envelope with a non-200 status (201, 202).
+pub fn ok_with<T: Serialize>(status: StatusCode, data: T) -> Response {
+    (status, ok(data)).into_response()
+}
+
+/// The HTTP status of an ingest refusal.
+pub fn ingest_status(err: &IngestError) -> StatusCode {
+    match err {
+        IngestError::UrlRequired
+        | IngestError::InvalidUrl(_)
+        | IngestError::UnknownCategory(_)
+        | IngestError::InvalidTitle
+        | IngestError::MissingFile
+        | IngestError::BadUpload(_) => StatusCode::BAD_REQUEST,
+        IngestError::Blocked(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        IngestError::LowDisk { .. } => StatusCode::INSUFFICIENT_STORAGE,
+        IngestError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+        IngestError::NotFound => StatusCode::NOT_FOUND,
+        IngestError::WrongState(_) | IngestError::SourceGone => StatusCode::CONFLICT,
+        IngestError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+        IngestError::NotMedia => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        IngestError::ToolMissing(_) => StatusCode::SERVICE_UNAVAILABLE,
+        IngestError::Db(_) | IngestError::Io(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+impl From<IngestError> for ApiError {
+    fn from(err: IngestError) -> Self {
+        let status = ingest_status(&err);
+        if status.is_server_error()
+            && status != StatusCode::INSUFFICIENT_STORAGE
+            && status != StatusCode::SERVICE_UNAVAILABLE
+        {
+            return ApiError::internal(err);
+        }
+        ApiError::new(status, err.client_message()).with_code(err.code())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use sofathek_core::urlpolicy::UrlPolicyError;
+    use sofathek_db::jobs::JobState;
+
+    use super::*;
+
+    #[test]
+    fn ingest_refusals_get_their_status_and_code() {
+        let check = |err: IngestError, status: u16, code: &str| {
+            let text = err.to_string();
+            let api = ApiError::from(err);
+            assert_eq!(
+                (api.status.as_u16(), api.code),
+                (status, Some(code)),
+                "{text}"
+            );
+        };
+        check(IngestError::UrlRequired, 400, "URL_REQUIRED");
+        check(
+            IngestError::InvalidUrl(UrlPolicyError::LooksLikeOption),
+            400,
+            "URL_LOOKS_LIKE_OPTION",
+        );
+        check(
+            IngestError::LowDisk { free: 1, needed: 2 },
+            507,
+            "INSUFFICIENT_STORAGE",
+        );
+        check(
+            IngestError::RateLimited { retry_after: 3 },
+            429,
+            "RATE_LIMITED",
+        );
+        check(IngestError::TooLarge { limit: 1 }, 413, "PAYLOAD_TOO_LARGE");
+        check(IngestError::NotMedia, 415, "UNSUPPORTED_MEDIA_TYPE");
+        check(IngestError::WrongState(JobState::Running), 409, "CONFLICT");
+    }
+}

@@ -1,0 +1,152 @@
+//! `/api/categories`: list, create, rename and delete categories.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::error::{ApiError, ok, ok_with};
+use crate::http::AppState;
+use crate::http::json::JsonBody;
+use sofathek_core::auth::Access;
+use sofathek_db::{DbError, categories};
+
+/// A new category.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewCategory {
+    /// Display name (1 to 100 characters); the slug is derived from it unless given.
+    pub name: String,
+    /// Optional slug: lowercase letters, digits and '-'.
+    pub slug: Option<String>,
+}
+
+/// A renamed category.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RenameCategory {
+    pub name: String,
+}
+
+fn check_name(name: &str) -> Result<String, ApiError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
+        return Err(ApiError::bad_request(
+            "Category name must be 1 to 100 characters without control characters",
+        ));
+    }
+    Ok(name.to_owned())
+}
+
+/// Lists categories with their video counts (a kid sees only its allowed categories).
+#[utoipa::path(get, path = "/api/categories", tag = "categories",
+    responses((status = 200, description = "all categories", body = serde_json::Value)))]
+pub async fn list(
+    State(state): State<AppState>,
+    access: Access,
+) -> Result<axum::Json<Value>, ApiError> {
+    let mut all = state.db.read(categories::list).await?;
+    all.retain(|c| access.can_see(Some(&c.slug)));
+    Ok(ok(json!({ "categories": all })))
+}
+
+/// Creates a category.
+#[utoipa::path(post, path = "/api/categories", tag = "categories", request_body = NewCategory,
+    responses((status = 201, description = "created", body = serde_json::Value),
+              (status = 400, description = "invalid name", body = serde_json::Value),
+              (status = 409, description = "exists already", body = serde_json::Value)))]
+pub async fn create(
+    State(state): State<AppState>,
+    JsonBody(body): JsonBody<NewCategory>,
+) -> Result<Response, ApiError> {
+    let name = check_name(&body.name)?;
+    let slug = match body.slug {
+        Some(slug) if slug == categories::slugify(&slug) && !slug.is_empty() => slug,
+        Some(_) => {
+            return Err(ApiError::bad_request(
+                "Slug must be lowercase letters, digits and '-'",
+            ));
+        }
+        None => categories::slugify(&name),
+    };
+    if slug.is_empty() {
+        return Err(ApiError::bad_request(
+            "Category name needs at least one letter or digit",
+        ));
+    }
+    let slug_copy = slug.clone();
+    match state
+        .db
+        .write(move |tx| categories::create(tx, &slug_copy, &name))
+        .await
+    {
+        Ok(category) => Ok(ok_with(StatusCode::CREATED, category)),
+        Err(DbError::Conflict(_)) => Err(ApiError::conflict(format!(
+            "Category '{slug}' already exists"
+        ))),
+        Err(err) => Err(err.into()),
+    }
+}
+
+/// Renames a category.
+#[utoipa::path(patch, path = "/api/categories/{slug}", tag = "categories", request_body = RenameCategory,
+    params(("slug" = String, Path, description = "category slug")),
+    responses((status = 200, description = "renamed", body = serde_json::Value),
+              (status = 404, description = "no such category", body = serde_json::Value)))]
+pub async fn rename(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    JsonBody(body): JsonBody<RenameCategory>,
+) -> Result<axum::Json<Value>, ApiError> {
+    let name = check_name(&body.name)?;
+    let lookup = slug.clone();
+    let new_name = name.clone();
+    match state
+        .db
+        .write(move |tx| {
+            categories::rename(tx, &lookup, &new_name)?;
+            sofathek_db::videos::ids_in_category(tx, &lookup)
+        })
+        .await
+    {
+        Ok(ids) => {
+            sofathek_core::library::rewrite_sidecars(&state.db, &state.layout, &ids).await;
+            Ok(ok(json!({ "slug": slug, "name": name })))
+        }
+        Err(DbError::NotFound) => Err(ApiError::not_found(format!("Category '{slug}' not found"))),
+        Err(err) => Err(err.into()),
+    }
+}
+
+/// Deletes a user-defined category; its videos become uncategorised.
+#[utoipa::path(delete, path = "/api/categories/{slug}", tag = "categories",
+    params(("slug" = String, Path, description = "category slug")),
+    responses((status = 200, description = "deleted", body = serde_json::Value),
+              (status = 404, description = "no such category", body = serde_json::Value),
+              (status = 409, description = "built-in", body = serde_json::Value)))]
+pub async fn remove(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+) -> Result<axum::Json<Value>, ApiError> {
+    let lookup = slug.clone();
+    match state
+        .db
+        .write(move |tx| {
+            let ids = sofathek_db::videos::ids_in_category(tx, &lookup)?;
+            categories::delete(tx, &lookup)?;
+            Ok(ids)
+        })
+        .await
+    {
+        Ok(ids) => {
+            sofathek_core::library::rewrite_sidecars(&state.db, &state.layout, &ids).await;
+            Ok(ok(
+                json!({ "message": format!("Category '{slug}' deleted"), "slug": slug }),
+            ))
+        }
+        Err(DbError::NotFound) => Err(ApiError::not_found(format!("Category '{slug}' not found"))),
+        Err(DbError::Conflict(msg)) => Err(ApiError::conflict(msg)),
+        Err(err) => Err(err.into()),
+    }
+}

@@ -1,0 +1,231 @@
+//! `/api/stream`, `/api/download` and `/api/thumbnails`: library files by name.
+//!
+//! Only a single path component with an allowed extension is accepted; it must resolve inside
+//! the library directory (a symlink leading outside is 403) and be a file the catalogue knows.
+//! A file of a video the viewer may not see (a kid outside its categories) is "not found".
+
+use axum::extract::{Path, Request, State};
+use axum::http::{HeaderMap, Method, StatusCode};
+use axum::response::Response;
+
+use crate::error::ApiError;
+use crate::http::AppState;
+use crate::http::serve_file::{OpenedFile, ServeError, ServeOptions, serve_file, serve_opened};
+use sofathek_core::auth::Access;
+use sofathek_core::library::{
+    self, DOWNLOAD_EXTRA_EXTENSIONS, NameError, Resolved, THUMBNAIL_EXTENSIONS, VIDEO_EXTENSIONS,
+};
+use sofathek_db::DbError;
+use sofathek_db::videos;
+
+/// The route a file is requested through: decides allowed names and error messages.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Route {
+    Stream,
+    Download,
+    Thumbnail,
+}
+
+impl Route {
+    fn allowed(self) -> &'static [&'static [&'static str]] {
+        match self {
+            Route::Stream => &[VIDEO_EXTENSIONS],
+            Route::Download => &[VIDEO_EXTENSIONS, DOWNLOAD_EXTRA_EXTENSIONS],
+            Route::Thumbnail => &[THUMBNAIL_EXTENSIONS],
+        }
+    }
+
+    fn not_found(self, name: &str) -> ApiError {
+        ApiError::not_found(match self {
+            Route::Stream => format!("Video file '{name}' not found"),
+            Route::Download => format!("File '{name}' not found"),
+            Route::Thumbnail => format!("Thumbnail '{name}' not found"),
+        })
+    }
+}
+
+fn name_error(err: NameError) -> ApiError {
+    ApiError::bad_request(err.message()).with_code(match err {
+        NameError::Empty => "FILENAME_REQUIRED",
+        NameError::Invalid => "INVALID_FILENAME",
+        NameError::BadExtension => "INVALID_FILE_TYPE",
+    })
+}
+
+/// A library file ready to be served: already open (the fast path) or a checked path.
+enum Located {
+    Opened(OpenedFile),
+    Path(std::path::PathBuf),
+}
+
+async fn locate(
+    state: &AppState,
+    access: &Access,
+    route: Route,
+    name: &str,
+) -> Result<Located, ApiError> {
+    library::check_name(name, route.allowed()).map_err(name_error)?;
+    let located = match open_cached(state, name) {
+        Some(opened) => Located::Opened(opened),
+        None => match library::resolve(&state.layout, name) {
+            Resolved::Path(path) => Located::Path(path),
+            Resolved::Outside => {
+                return Err(ApiError::forbidden("Invalid path").with_code("INVALID_PATH"));
+            }
+            Resolved::NotFound => return Err(route.not_found(name)),
+        },
+    };
+    match state
+        .db
+        .read_memo(&state.file_owners, name, |conn, name: &str| {
+            let (owner, _) = videos::find_file(conn, name)?;
+            videos::category_of(conn, &owner)
+        })
+        .await
+    {
+        Ok(category) if access.can_see(category.as_deref()) => Ok(located),
+        Ok(_) | Err(DbError::NotFound) => Err(route.not_found(name)),
+        Err(err) => Err(err.into()),
+    }
+}
+
+/// The library file opened without blocking: still open from a recent request (see
+/// [`AppState::open_files`]), or opened by [`library::open_cached`] if it can and it is a
+/// regular file. `None` sends the request the path route, which owns every error answer.
+#[cfg(target_os = "linux")]
+fn open_cached(state: &AppState, name: &str) -> Option<OpenedFile> {
+    use std::os::fd::AsFd;
+    let generation = state.db.generation();
+    if let Some(opened) = state
+        .open_files
+        .get(name, generation)
+        .and_then(|open| open.reuse())
+    {
+        return Some(opened);
+    }
+    let file = library::open_cached(state.library_dir.as_ref()?.as_fd(), name)?;
+    let opened = OpenedFile::from_open(file, state.layout.library.join(name)).ok()?;
+    state
+        .open_files
+        .put(name.to_owned(), generation, opened.clone());
+    Some(opened)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn open_cached(_state: &AppState, _name: &str) -> Option<OpenedFile> {
+    None
+}
+
+/// Answers with the located file.
+async fn serve(
+    located: Located,
+    method: &Method,
+    headers: &HeaderMap,
+    options: ServeOptions<'_>,
+) -> Result<Response, ServeError> {
+    match located {
+        Located::Opened(opened) => serve_opened(method, headers, opened, options),
+        Located::Path(path) => serve_file(method, headers, &path, options).await,
+    }
+}
+
+fn serve_error(route: Route, name: &str, err: ServeError) -> ApiError {
+    match err {
+        ServeError::NotFound => route.not_found(name),
+        ServeError::NotAFile if route == Route::Thumbnail => {
+            ApiError::not_found(format!("Thumbnail '{name}' is not a file"))
+        }
+        ServeError::NotAFile => route.not_found(name),
+        ServeError::PermissionDenied if route == Route::Thumbnail => {
+            ApiError::forbidden("Permission denied accessing thumbnail")
+        }
+        ServeError::PermissionDenied => route.not_found(name),
+        ServeError::TooLarge { size, max } => ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("Thumbnail too large: {size} bytes (max: {max})"),
+        )
+        .with_code("THUMBNAIL_TOO_LARGE"),
+        ServeError::MalformedRange => {
+            ApiError::bad_request("Invalid range header format").with_code("INVALID_RANGE")
+        }
+        ServeError::Io(err) if route == Route::Thumbnail => {
+            ApiError::internal(format!("Unable to access thumbnail: {err}"))
+        }
+        ServeError::Io(err) => ApiError::internal(err),
+    }
+}
+
+/// Streams a video with Range support.
+#[utoipa::path(get, path = "/api/stream/{filename}", tag = "files",
+    params(("filename" = String, Path, description = "file name of a library video")),
+    responses((status = 200, description = "the whole file"), (status = 206, description = "a byte range"),
+              (status = 304, description = "not modified"),
+              (status = 400, description = "invalid name or range", body = serde_json::Value),
+              (status = 403, description = "outside the library", body = serde_json::Value),
+              (status = 404, description = "no such file", body = serde_json::Value),
+              (status = 416, description = "range not satisfiable", body = serde_json::Value)))]
+pub async fn stream(
+    State(state): State<AppState>,
+    access: Access,
+    Path(name): Path<String>,
+    // The whole request rather than `Method` and `HeaderMap`, which would clone the headers.
+    request: Request,
+) -> Result<Response, ApiError> {
+    let located = locate(&state, &access, Route::Stream, &name).await?;
+    let options = ServeOptions::new(library::mime_type(&name))
+        .count_bytes(state.metrics.bytes_streamed.clone());
+    serve(located, request.method(), request.headers(), options)
+        .await
+        .map_err(|e| serve_error(Route::Stream, &name, e))
+}
+
+/// Sends a video, audio copy or subtitle as an attachment.
+#[utoipa::path(get, path = "/api/download/{filename}", tag = "files",
+    params(("filename" = String, Path, description = "file name of a video, audio copy or subtitle")),
+    responses((status = 200, description = "the file as an attachment"), (status = 206, description = "a byte range"),
+              (status = 400, description = "invalid name", body = serde_json::Value),
+              (status = 403, description = "outside the library", body = serde_json::Value),
+              (status = 404, description = "no such file", body = serde_json::Value)))]
+pub async fn download(
+    State(state): State<AppState>,
+    access: Access,
+    Path(name): Path<String>,
+    // The whole request rather than `Method` and `HeaderMap`, which would clone the headers.
+    request: Request,
+) -> Result<Response, ApiError> {
+    let located = locate(&state, &access, Route::Download, &name).await?;
+    let options = ServeOptions::new(library::mime_type(&name))
+        .attachment(&name)
+        .count_bytes(state.metrics.bytes_streamed.clone());
+    serve(located, request.method(), request.headers(), options)
+        .await
+        .map_err(|e| serve_error(Route::Download, &name, e))
+}
+
+/// Sends a thumbnail image.
+#[utoipa::path(get, path = "/api/thumbnails/{filename}", tag = "files",
+    params(("filename" = String, Path, description = "file name of a thumbnail")),
+    responses((status = 200, description = "the image"), (status = 206, description = "a byte range"),
+              (status = 400, description = "invalid name", body = serde_json::Value),
+              (status = 403, description = "outside the library or unreadable", body = serde_json::Value),
+              (status = 404, description = "no such file", body = serde_json::Value),
+              (status = 413, description = "larger than THUMBNAIL_MAX_SIZE", body = serde_json::Value)))]
+pub async fn thumbnail(
+    State(state): State<AppState>,
+    access: Access,
+    Path(name): Path<String>,
+    // The whole request rather than `Method` and `HeaderMap`, which would clone the headers.
+    request: Request,
+) -> Result<Response, ApiError> {
+    let located = locate(&state, &access, Route::Thumbnail, &name).await?;
+    // Once profiles guard the library, a shared cache must not hand thumbnails to others.
+    let scope = if access.setup { "private" } else { "public" };
+    let cache = format!("{scope}, max-age={}", state.config.thumbnail_cache_duration);
+    let options = ServeOptions::new(library::mime_type(&name))
+        .cache_control(&cache)
+        .max_size(state.config.thumbnail_max_size)
+        .count_bytes(state.metrics.bytes_streamed.clone());
+    serve(located, request.method(), request.headers(), options)
+        .await
+        .map_err(|e| serve_error(Route::Thumbnail, &name, e))
+}

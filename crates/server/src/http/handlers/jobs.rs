@@ -1,0 +1,153 @@
+//! `/api/jobs`: the ingest queue — list, show, create (URL), cancel, retry.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+
+use axum::extract::{ConnectInfo, FromRequestParts, Path, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::error::{ApiError, ok, ok_with};
+use crate::http::AppState;
+use crate::http::json::JsonBody;
+use sofathek_db::jobs::Order;
+use sofathek_ingest::view::{counts_json, job_json};
+use sofathek_ingest::{IngestError, UrlRequest};
+
+/// The client's address (the TCP peer; there is no proxy awareness).
+pub struct ClientIp(pub IpAddr);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let ip = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(addr)| addr.ip())
+            .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+        Ok(ClientIp(ip))
+    }
+}
+
+/// Turns an ingest refusal into a response; a rate-limit refusal carries `Retry-After`.
+pub fn refusal(err: IngestError) -> Response {
+    let retry_after = match &err {
+        IngestError::RateLimited { retry_after } => Some(*retry_after),
+        _ => None,
+    };
+    let mut response = ApiError::from(err).into_response();
+    if let Some(seconds) = retry_after {
+        if let Ok(value) = HeaderValue::from_str(&seconds.to_string()) {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
+        }
+    }
+    response
+}
+
+fn not_found(id: &str) -> ApiError {
+    ApiError::not_found(format!("Job '{id}' not found"))
+}
+
+/// Maps "no such job" to a 404 naming the id.
+fn job_error(id: &str, err: IngestError) -> Response {
+    match err {
+        IngestError::NotFound => not_found(id).into_response(),
+        IngestError::WrongState(state) => {
+            ApiError::conflict(format!("Job '{id}' is {}", state.as_str())).into_response()
+        }
+        other => refusal(other),
+    }
+}
+
+/// Lists every job, newest first, with counts per state.
+#[utoipa::path(get, path = "/api/jobs", tag = "jobs",
+    responses((status = 200, description = "`{jobs: Job[], counts: {queued, running, completed, failed, cancelled}}`", body = serde_json::Value)))]
+pub async fn list(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let jobs = state.ingest.list(None, Order::NewestFirst).await?;
+    let counts = state.ingest.counts(None).await?;
+    Ok(ok(json!({
+        "jobs": jobs.iter().map(job_json).collect::<Vec<_>>(),
+        "counts": counts_json(&counts),
+    }))
+    .into_response())
+}
+
+/// One job.
+#[utoipa::path(get, path = "/api/jobs/{id}", tag = "jobs",
+    params(("id" = String, Path, description = "job id")),
+    responses((status = 200, description = "the job", body = serde_json::Value),
+              (status = 404, description = "no such job", body = serde_json::Value)))]
+pub async fn show(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+    match state.ingest.get(&id).await {
+        Ok(job) => ok(job_json(&job)).into_response(),
+        Err(err) => job_error(&id, err),
+    }
+}
+
+/// A URL to download.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct NewUrlJob {
+    /// http(s) URL of a video or a page with one.
+    pub url: Option<String>,
+    /// Category slug for the video.
+    pub category: Option<String>,
+    /// Title to use instead of the site's.
+    pub title: Option<String>,
+    /// Also make an MP3 copy of the sound track.
+    #[serde(default)]
+    pub audio: bool,
+}
+
+/// Queues a URL download.
+#[utoipa::path(post, path = "/api/jobs", tag = "jobs", request_body = NewUrlJob,
+    responses((status = 202, description = "the queued job", body = serde_json::Value),
+              (status = 400, description = "missing or refused URL, unknown category", body = serde_json::Value),
+              (status = 422, description = "blocked by the content policy (VIDEO_BLOCKED_BY_POLICY)", body = serde_json::Value),
+              (status = 429, description = "rate limited (Retry-After)", body = serde_json::Value),
+              (status = 507, description = "not enough free disk space", body = serde_json::Value)))]
+pub async fn create(
+    State(state): State<AppState>,
+    ClientIp(client): ClientIp,
+    JsonBody(body): JsonBody<NewUrlJob>,
+) -> Response {
+    let request = UrlRequest {
+        url: body.url,
+        title: body.title,
+        category: body.category,
+        audio: body.audio,
+    };
+    match state.ingest.submit_url(request, client).await {
+        Ok(job) => ok_with(StatusCode::ACCEPTED, job_json(&job)),
+        Err(err) => refusal(err),
+    }
+}
+
+/// Cancels a queued or running job (its processes are killed and its staging cleaned when
+/// this returns); cancelling a cancelled job is a no-op.
+#[utoipa::path(delete, path = "/api/jobs/{id}", tag = "jobs",
+    params(("id" = String, Path, description = "job id")),
+    responses((status = 200, description = "the cancelled job", body = serde_json::Value),
+              (status = 404, description = "no such job", body = serde_json::Value),
+              (status = 409, description = "the job already completed or failed", body = serde_json::Value)))]
+pub async fn cancel(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+    match state.ingest.cancel(&id).await {
+        Ok(cancelled) => ok(job_json(&cancelled.job)).into_response(),
+        Err(err) => job_error(&id, err),
+    }
+}
+
+/// Queues a failed or cancelled job again.
+#[utoipa::path(post, path = "/api/jobs/{id}/retry", tag = "jobs",
+    params(("id" = String, Path, description = "job id")),
+    responses((status = 200, description = "the queued job", body = serde_json::Value),
+              (status = 404, description = "no such job", body = serde_json::Value),
+              (status = 409, description = "the job is not failed or cancelled", body = serde_json::Value)))]
+pub async fn retry(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+    match state.ingest.retry(&id).await {
+        Ok(job) => ok(job_json(&job)).into_response(),
+        Err(err) => job_error(&id, err),
+    }
+}

@@ -1,0 +1,199 @@
+//! `/api/profiles`: the profile list for the "Who's watching?" picker (public) and, for
+//! parents, creating, changing and deleting profiles (a kid's allowed categories included).
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::session::profile_json;
+use crate::error::{ApiError, ok, ok_with};
+use crate::http::AppState;
+use crate::http::json::JsonBody;
+use sofathek_core::auth::{AVATARS, Access};
+use sofathek_db::DbError;
+use sofathek_db::profiles::{self, ProfileChange, ProfileKind};
+
+/// Every profile: `id, name, kind, avatar` (parents also see a kid's categories).
+#[utoipa::path(get, path = "/api/profiles", tag = "profiles",
+    responses((status = 200, description = "`{profiles: [{id, name, kind, avatar, categories?}]}`", body = serde_json::Value)))]
+pub async fn list(State(state): State<AppState>, access: Access) -> Result<Response, ApiError> {
+    let all = state.db.read(profiles::list).await?;
+    let full = access.is_parent();
+    Ok(ok(json!({
+        "profiles": all.iter().map(|p| profile_json(p, full)).collect::<Vec<_>>(),
+    }))
+    .into_response())
+}
+
+/// A new profile.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewProfile {
+    /// 1 to 40 characters, unique (ignoring case).
+    pub name: String,
+    /// `kid` (default) or `parent` (parents share the parent password).
+    pub kind: Option<String>,
+    /// One of red, orange, yellow, green, teal, blue, purple, pink.
+    pub avatar: Option<String>,
+    /// A kid's allowed category slugs (a kid sees nothing else).
+    #[serde(default)]
+    pub categories: Vec<String>,
+}
+
+/// Changes to a profile.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateProfile {
+    pub name: Option<String>,
+    pub avatar: Option<String>,
+    /// A kid's new allow-list (replaces the old one).
+    pub categories: Option<Vec<String>>,
+}
+
+fn check_name(name: &str) -> Result<String, ApiError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 40 || name.chars().any(char::is_control) {
+        return Err(ApiError::bad_request(
+            "Profile name must be 1 to 40 characters without control characters",
+        ));
+    }
+    Ok(name.to_owned())
+}
+
+fn check_avatar(avatar: &str) -> Result<String, ApiError> {
+    if AVATARS.contains(&avatar) {
+        Ok(avatar.to_owned())
+    } else {
+        Err(ApiError::bad_request(format!(
+            "Unknown avatar '{avatar}': use one of {}",
+            AVATARS.join(", ")
+        )))
+    }
+}
+
+fn check_categories(categories: &[String]) -> Result<Vec<String>, ApiError> {
+    if categories.len() > 100 {
+        return Err(ApiError::bad_request("At most 100 categories per profile"));
+    }
+    let mut unique: Vec<String> = categories.to_vec();
+    unique.sort();
+    unique.dedup();
+    Ok(unique)
+}
+
+fn profile_error(id: Option<i64>, err: DbError, name: Option<&str>) -> ApiError {
+    match err {
+        DbError::NotFound => ApiError::not_found(format!(
+            "Profile '{}' not found",
+            id.map(|i| i.to_string()).unwrap_or_default()
+        )),
+        DbError::Conflict(msg) if msg.starts_with("Unknown category") => {
+            ApiError::bad_request(msg).with_code("UNKNOWN_CATEGORY")
+        }
+        DbError::Conflict(msg) if msg.contains("UNIQUE") => ApiError::conflict(format!(
+            "A profile named '{}' exists already",
+            name.unwrap_or_default()
+        )),
+        DbError::Conflict(msg) => ApiError::conflict(msg),
+        other => other.into(),
+    }
+}
+
+/// Creates a profile (parents only).
+#[utoipa::path(post, path = "/api/profiles", tag = "profiles", request_body = NewProfile,
+    responses((status = 201, description = "the profile", body = serde_json::Value),
+              (status = 400, description = "invalid name, kind, avatar or category", body = serde_json::Value),
+              (status = 409, description = "the name is taken", body = serde_json::Value)))]
+pub async fn create(
+    State(state): State<AppState>,
+    JsonBody(body): JsonBody<NewProfile>,
+) -> Result<Response, ApiError> {
+    let name = check_name(&body.name)?;
+    let kind = match body.kind.as_deref() {
+        None => ProfileKind::Kid,
+        Some(kind) => ProfileKind::parse(kind)
+            .ok_or_else(|| ApiError::bad_request("Profile kind must be 'kid' or 'parent'"))?,
+    };
+    let avatar = match body.avatar.as_deref() {
+        Some(avatar) => check_avatar(avatar)?,
+        None => AVATARS[name.len() % AVATARS.len()].to_owned(),
+    };
+    let categories = check_categories(&body.categories)?;
+    if kind == ProfileKind::Parent && !categories.is_empty() {
+        return Err(ApiError::bad_request("Parent profiles see every category"));
+    }
+    let shown = name.clone();
+    match state
+        .db
+        .write(move |tx| profiles::create(tx, &name, kind, &avatar, &categories))
+        .await
+    {
+        Ok(profile) => Ok(ok_with(StatusCode::CREATED, profile_json(&profile, true))),
+        Err(err) => Err(profile_error(None, err, Some(&shown))),
+    }
+}
+
+/// Changes a profile's name, avatar or (kids) allowed categories.
+#[utoipa::path(patch, path = "/api/profiles/{id}", tag = "profiles", request_body = UpdateProfile,
+    params(("id" = i64, Path, description = "profile id")),
+    responses((status = 200, description = "the profile", body = serde_json::Value),
+              (status = 404, description = "no such profile", body = serde_json::Value),
+              (status = 409, description = "the name is taken", body = serde_json::Value)))]
+pub async fn update(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<UpdateProfile>,
+) -> Result<axum::Json<Value>, ApiError> {
+    let id = parse_id(&id)?;
+    if body.name.is_none() && body.avatar.is_none() && body.categories.is_none() {
+        return Err(ApiError::bad_request(
+            "Nothing to change: give name, avatar and/or categories",
+        ));
+    }
+    let change = ProfileChange {
+        name: body.name.as_deref().map(check_name).transpose()?,
+        avatar: body.avatar.as_deref().map(check_avatar).transpose()?,
+        categories: body
+            .categories
+            .as_deref()
+            .map(check_categories)
+            .transpose()?,
+    };
+    let shown = change.name.clone();
+    match state
+        .db
+        .write(move |tx| profiles::update(tx, id, &change))
+        .await
+    {
+        Ok(profile) => Ok(ok(profile_json(&profile, true))),
+        Err(err) => Err(profile_error(Some(id), err, shown.as_deref())),
+    }
+}
+
+/// Deletes a profile with its sessions and watch progress (the last parent profile stays).
+#[utoipa::path(delete, path = "/api/profiles/{id}", tag = "profiles",
+    params(("id" = i64, Path, description = "profile id")),
+    responses((status = 200, description = "deleted", body = serde_json::Value),
+              (status = 404, description = "no such profile", body = serde_json::Value),
+              (status = 409, description = "the last parent profile", body = serde_json::Value)))]
+pub async fn remove(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<axum::Json<Value>, ApiError> {
+    let id = parse_id(&id)?;
+    match state.db.write(move |tx| profiles::delete(tx, id)).await {
+        Ok(profile) => Ok(ok(json!({
+            "message": format!("Profile '{}' deleted", profile.name),
+            "id": id,
+        }))),
+        Err(err) => Err(profile_error(Some(id), err, None)),
+    }
+}
+
+/// Parses a numeric id from the path (anything else is a profile that does not exist).
+pub fn parse_id(raw: &str) -> Result<i64, ApiError> {
+    raw.parse::<i64>()
+        .map_err(|_| ApiError::not_found(format!("Profile '{raw}' not found")))
+}

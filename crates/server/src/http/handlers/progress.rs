@@ -1,0 +1,165 @@
+//! `/api/progress`: watch progress of the signed-in profile — record a position, read one
+//! video's position, and the "continue watching" and history shelves.
+
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::videos::video_json;
+use crate::error::{ApiError, ok};
+use crate::http::AppState;
+use crate::http::json::JsonBody;
+use sofathek_core::auth::Access;
+use sofathek_db::progress::{self, Progress, Shelf};
+use sofathek_db::{DbError, videos};
+
+/// Rows per shelf.
+const SHELF_LIMIT: u32 = 24;
+
+/// A position report from the player.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewProgress {
+    /// Seconds from the start.
+    pub position: f64,
+    /// The duration the player saw, in seconds.
+    pub duration: Option<f64>,
+    /// The video played to its end.
+    #[serde(default)]
+    pub ended: bool,
+}
+
+fn profile_id(access: &Access) -> Result<i64, ApiError> {
+    access.profile().map(|p| p.id).ok_or_else(|| {
+        ApiError::bad_request("Watch progress is kept per profile: API tokens have none")
+            .with_code("PROFILE_REQUIRED")
+    })
+}
+
+fn not_found(id: &str) -> ApiError {
+    ApiError::not_found(format!("Video with id '{id}' not found"))
+}
+
+fn progress_json(p: &Progress) -> Value {
+    json!({
+        "videoId": p.video_id,
+        "position": p.position,
+        "duration": p.duration,
+        "completed": p.completed,
+        "updatedAt": p.updated_at,
+    })
+}
+
+/// The video if this viewer may see it.
+async fn visible_video(state: &AppState, access: &Access, id: &str) -> Result<(), ApiError> {
+    let lookup = id.to_owned();
+    match state
+        .db
+        .read(move |conn| videos::category_of(conn, &lookup))
+        .await
+    {
+        Ok(category) if access.can_see(category.as_deref()) => Ok(()),
+        Ok(_) | Err(DbError::NotFound) => Err(not_found(id)),
+        Err(err) => Err(err.into()),
+    }
+}
+
+/// Records the profile's position in a video.
+#[utoipa::path(put, path = "/api/progress/{id}", tag = "profiles", request_body = NewProgress,
+    params(("id" = String, Path, description = "video id")),
+    responses((status = 200, description = "`{videoId, position, duration, completed, updatedAt}`", body = serde_json::Value),
+              (status = 400, description = "invalid position, or no profile", body = serde_json::Value),
+              (status = 404, description = "no such video (or not visible to this profile)", body = serde_json::Value)))]
+pub async fn record(
+    State(state): State<AppState>,
+    access: Access,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<NewProgress>,
+) -> Result<axum::Json<Value>, ApiError> {
+    let profile = profile_id(&access)?;
+    let valid = |v: f64| v.is_finite() && (0.0..=1e7).contains(&v);
+    if !valid(body.position) || !body.duration.is_none_or(valid) {
+        return Err(ApiError::bad_request(
+            "Position and duration must be seconds between 0 and 10000000",
+        ));
+    }
+    visible_video(&state, &access, &id).await?;
+    let video = id.clone();
+    match state
+        .db
+        .write(move |tx| {
+            progress::record(
+                tx,
+                profile,
+                &video,
+                body.position,
+                body.duration,
+                body.ended,
+            )
+        })
+        .await
+    {
+        Ok(saved) => Ok(ok(progress_json(&saved))),
+        // The video was deleted in between.
+        Err(DbError::Conflict(_)) => Err(not_found(&id)),
+        Err(err) => Err(err.into()),
+    }
+}
+
+/// The profile's position in one video (`null` when it has not watched it).
+#[utoipa::path(get, path = "/api/progress/{id}", tag = "profiles",
+    params(("id" = String, Path, description = "video id")),
+    responses((status = 200, description = "`{videoId, position, duration, completed, updatedAt}` or null", body = serde_json::Value),
+              (status = 404, description = "no such video (or not visible to this profile)", body = serde_json::Value)))]
+pub async fn show(
+    State(state): State<AppState>,
+    access: Access,
+    Path(id): Path<String>,
+) -> Result<axum::Json<Value>, ApiError> {
+    let profile = profile_id(&access)?;
+    visible_video(&state, &access, &id).await?;
+    let found = state
+        .db
+        .read(move |conn| progress::get(conn, profile, &id))
+        .await?;
+    Ok(ok(found.as_ref().map(progress_json)))
+}
+
+/// "Continue watching" (started, not finished) and history (everything watched), newest first.
+#[utoipa::path(get, path = "/api/progress", tag = "profiles",
+    responses((status = 200, description = "`{continueWatching: [{video, progress}], history: [{video, progress}]}`", body = serde_json::Value)))]
+pub async fn list(State(state): State<AppState>, access: Access) -> Result<Response, ApiError> {
+    let profile = profile_id(&access)?;
+    let allowed = access.allowed_categories();
+    let (resume, history) = state
+        .db
+        .read(move |conn| {
+            let resume = progress::shelf(
+                conn,
+                profile,
+                Shelf::ContinueWatching,
+                allowed.as_deref(),
+                SHELF_LIMIT,
+            )?;
+            let history = progress::shelf(
+                conn,
+                profile,
+                Shelf::History,
+                allowed.as_deref(),
+                SHELF_LIMIT,
+            )?;
+            Ok((resume, history))
+        })
+        .await?;
+    let rows = |rows: &[(Progress, videos::VideoRecord)]| {
+        rows.iter()
+            .map(|(p, v)| json!({ "video": video_json(v), "progress": progress_json(p) }))
+            .collect::<Vec<_>>()
+    };
+    Ok(ok(json!({
+        "continueWatching": rows(&resume),
+        "history": rows(&history),
+    }))
+    .into_response())
+}

@@ -1,0 +1,328 @@
+//! `/api/videos`: list (with search, category, sort and pages), show, update, remove.
+
+use axum::extract::{Path, Query, State};
+use axum::response::Response;
+use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::error::{ApiError, ok};
+use crate::http::AppState;
+use crate::http::json::JsonBody;
+use sofathek_core::auth::Access;
+use sofathek_core::events::Event;
+use sofathek_db::videos::{self, FileKind, ListQuery, Sort, VideoRecord};
+use sofathek_db::{DbError, categories};
+
+/// Largest page size.
+pub const MAX_LIMIT: u32 = 200;
+
+/// Query parameters of the listing; without any of them the original response shape is kept.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct ListParams {
+    /// Full-text search over title, channel, description and tags.
+    pub q: Option<String>,
+    /// Category slug.
+    pub category: Option<String>,
+    /// 1-based page (default 1 when `limit` is given).
+    pub page: Option<u32>,
+    /// Page size, 1 to 200.
+    pub limit: Option<u32>,
+    /// name (default), title, -title, added, -added, duration, -duration, size, -size.
+    pub sort: Option<String>,
+}
+
+/// Encodes a file name for use in a URL path segment (JavaScript's `encodeURIComponent`).
+pub fn encode_name(name: &str) -> String {
+    const KEEP: &percent_encoding::AsciiSet = &NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'_')
+        .remove(b'.')
+        .remove(b'!')
+        .remove(b'~')
+        .remove(b'*')
+        .remove(b'\'')
+        .remove(b'(')
+        .remove(b')');
+    utf8_percent_encode(name, KEEP).to_string()
+}
+
+/// The API representation of a video (original §1.4 plus the new catalogue fields).
+pub fn video_json(v: &VideoRecord) -> Value {
+    let transcripts: Vec<Value> = v
+        .subtitles()
+        .map(|f| json!({ "language": f.language.clone().unwrap_or_else(|| "unknown".into()), "file": f.name }))
+        .collect();
+    let extension = sofathek_core::library::extension(&v.file_name)
+        .map(|e| format!(".{e}"))
+        .unwrap_or_default();
+    let mut metadata = json!({
+        "title": v.title,
+        "duration": v.duration,
+        "width": v.width,
+        "height": v.height,
+        "format": v.format,
+        "bitrate": v.bitrate,
+        "channel": v.channel,
+        "description": v.description,
+        "tags": v.tags,
+        "videoCodec": v.video_codec,
+        "audioCodec": v.audio_codec,
+        "uploadDate": v.upload_date,
+        "sourceUrl": v.source_url,
+        "transcripts": transcripts,
+    });
+    if let Some(thumb) = v.file_of(FileKind::Thumbnail) {
+        metadata["thumbnail"] = json!(thumb.name);
+    }
+    if let Some(audio) = v.file_of(FileKind::Audio) {
+        metadata["audio"] = json!(audio.name);
+    }
+    // Drop nulls so optional fields are absent, as in the original.
+    if let Some(obj) = metadata.as_object_mut() {
+        obj.retain(|_, value| !value.is_null());
+    }
+    json!({
+        "id": v.id,
+        "file": {
+            "path": format!("/api/stream/{}", encode_name(&v.file_name)),
+            "name": v.file_name,
+            "size": v.size,
+            "extension": extension,
+            "lastModified": v.modified_at,
+        },
+        "metadata": metadata,
+        "category": v.category,
+        "addedAt": v.added_at,
+        "viewCount": v.view_count,
+    })
+}
+
+fn parse_sort(raw: Option<&str>) -> Result<Sort, ApiError> {
+    match raw {
+        None | Some("") => Ok(Sort::default()),
+        Some(s) => serde_json::from_value(json!(s)).map_err(|_| {
+            ApiError::bad_request(format!(
+                "Invalid sort '{s}': use name, title, -title, added, -added, duration, -duration, size or -size"
+            ))
+        }),
+    }
+}
+
+/// Lists the library.
+#[utoipa::path(get, path = "/api/videos", tag = "videos", params(ListParams),
+    responses((status = 200, description = "the library", body = serde_json::Value),
+              (status = 400, description = "bad parameters", body = serde_json::Value)))]
+pub async fn list(
+    State(state): State<AppState>,
+    access: Access,
+    params: Result<Query<ListParams>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(params) = params.map_err(|e| ApiError::bad_request(e.body_text()))?;
+    let sort = parse_sort(params.sort.as_deref())?;
+    let paged = params.page.is_some() || params.limit.is_some();
+    let page = params.page.unwrap_or(1);
+    let limit = params.limit.unwrap_or(24);
+    if page == 0 {
+        return Err(ApiError::bad_request("Invalid page: pages start at 1"));
+    }
+    if limit == 0 || limit > MAX_LIMIT {
+        return Err(ApiError::bad_request(format!(
+            "Invalid limit: use 1 to {MAX_LIMIT}"
+        )));
+    }
+    if params.q.as_ref().is_some_and(|q| q.chars().count() > 500) {
+        return Err(ApiError::bad_request(
+            "Search text too long (max 500 characters)",
+        ));
+    }
+    let query = ListQuery {
+        search: params.q.clone().filter(|q| !q.trim().is_empty()),
+        category: params.category.clone().filter(|c| !c.is_empty()),
+        allowed_categories: access.allowed_categories(),
+        sort,
+        page: paged.then_some((page, limit)),
+    };
+    let result = state
+        .db
+        .read(move |conn| videos::list(conn, &query))
+        .await?;
+    let mut data = json!({
+        "videos": result.videos.iter().map(video_json).collect::<Vec<_>>(),
+        "totalCount": result.total_count,
+        "totalSize": result.total_size,
+        "scannedAt": sofathek_db::now(),
+    });
+    if paged {
+        data["page"] = json!(page);
+        data["limit"] = json!(limit);
+        data["totalPages"] = json!(result.total_count.div_ceil(u64::from(limit)));
+    }
+    Ok(axum::response::IntoResponse::into_response(ok(data)))
+}
+
+fn not_found(id: &str) -> ApiError {
+    ApiError::not_found(format!("Video with id '{id}' not found"))
+}
+
+/// One video.
+#[utoipa::path(get, path = "/api/videos/{id}", tag = "videos",
+    params(("id" = String, Path, description = "video id")),
+    responses((status = 200, description = "the video", body = serde_json::Value),
+              (status = 404, description = "no such video", body = serde_json::Value)))]
+pub async fn show(
+    State(state): State<AppState>,
+    access: Access,
+    Path(id): Path<String>,
+) -> Result<axum::Json<Value>, ApiError> {
+    let lookup = id.clone();
+    match state.db.read(move |conn| videos::get(conn, &lookup)).await {
+        // A video a kid may not see does not exist for the kid.
+        Ok(video) if access.can_see(video.category.as_deref()) => Ok(ok(video_json(&video))),
+        Ok(_) | Err(DbError::NotFound) => Err(not_found(&id)),
+        Err(err) => Err(err.into()),
+    }
+}
+
+/// Fields a parent may change.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateVideo {
+    /// New title (1 to 300 characters).
+    pub title: Option<String>,
+    /// Category slug, or null to remove the category.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub category: Option<Option<String>>,
+}
+
+fn double_option<'de, D, T>(de: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(de).map(Some)
+}
+
+/// Checks a user-supplied title.
+pub fn check_title(title: &str) -> Result<String, ApiError> {
+    let trimmed = title.trim();
+    if trimmed.is_empty() || trimmed.chars().count() > 300 {
+        return Err(ApiError::bad_request("Title must be 1 to 300 characters"));
+    }
+    if trimmed.chars().any(char::is_control) {
+        return Err(ApiError::bad_request(
+            "Title must not contain control characters",
+        ));
+    }
+    Ok(trimmed.to_owned())
+}
+
+/// Changes a video's title and/or category.
+#[utoipa::path(patch, path = "/api/videos/{id}", tag = "videos",
+    params(("id" = String, Path, description = "video id")),
+    request_body = UpdateVideo,
+    responses((status = 200, description = "the updated video", body = serde_json::Value),
+              (status = 400, description = "invalid fields", body = serde_json::Value),
+              (status = 404, description = "no such video", body = serde_json::Value)))]
+pub async fn update(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<UpdateVideo>,
+) -> Result<axum::Json<Value>, ApiError> {
+    if body.title.is_none() && body.category.is_none() {
+        return Err(ApiError::bad_request(
+            "Nothing to change: give title and/or category",
+        ));
+    }
+    let title = body.title.as_deref().map(check_title).transpose()?;
+    let category = body.category.clone();
+    let lookup = id.clone();
+    let result = state
+        .db
+        .write(move |tx| {
+            if let Some(Some(slug)) = &category {
+                if !categories::exists(tx, slug)? {
+                    return Err(DbError::Conflict(format!("Unknown category '{slug}'")));
+                }
+            }
+            let before = videos::category_of(tx, &lookup)?;
+            let video = videos::update(
+                tx,
+                &lookup,
+                title.as_deref(),
+                category.as_ref().map(|c| c.as_deref()),
+            )?;
+            Ok((before, video))
+        })
+        .await;
+    match result {
+        Ok((before, video)) => {
+            sofathek_core::library::rewrite_sidecars(
+                &state.db,
+                &state.layout,
+                std::slice::from_ref(&video.id),
+            )
+            .await;
+            state.events.publish(Event::LibraryUpdated {
+                id: video.id.clone(),
+                categories: [before, video.category.clone()],
+            });
+            Ok(ok(video_json(&video)))
+        }
+        Err(DbError::NotFound) => Err(not_found(&id)),
+        Err(DbError::Conflict(msg)) => {
+            Err(ApiError::bad_request(msg).with_code("UNKNOWN_CATEGORY"))
+        }
+        Err(err) => Err(err.into()),
+    }
+}
+
+/// Deletes a video and every file of it.
+#[utoipa::path(delete, path = "/api/videos/{id}", tag = "videos",
+    params(("id" = String, Path, description = "video id")),
+    responses((status = 200, description = "deleted", body = serde_json::Value),
+              (status = 404, description = "no such video", body = serde_json::Value)))]
+pub async fn remove(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<axum::Json<Value>, ApiError> {
+    match sofathek_core::library::delete(&state.db, &state.layout, &id).await {
+        Ok(video) => {
+            state.events.publish(Event::LibraryRemoved {
+                id: id.clone(),
+                category: video.category.clone(),
+            });
+            Ok(ok(json!({
+                "message": format!("Video '{id}' deleted"),
+                "id": id,
+                "removedFiles": video.files.iter().map(|f| f.name.clone()).collect::<Vec<_>>(),
+            })))
+        }
+        Err(sofathek_core::library::LibraryError::Db(DbError::NotFound)) => Err(not_found(&id)),
+        Err(err) => Err(ApiError::internal(err)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_encoded_like_encode_uri_component() {
+        assert_eq!(encode_name("a b.mp4"), "a%20b.mp4");
+        assert_eq!(encode_name("x/y.mp4"), "x%2Fy.mp4");
+        assert_eq!(encode_name("Test_Video!(1).mp4"), "Test_Video!(1).mp4");
+        assert_eq!(encode_name("ü.mp4"), "%C3%BC.mp4");
+    }
+
+    #[test]
+    fn titles() {
+        assert_eq!(check_title("  A title ").ok().as_deref(), Some("A title"));
+        assert!(check_title("").is_err());
+        assert!(check_title("a\u{7}b").is_err());
+        assert!(check_title(&"x".repeat(301)).is_err());
+    }
+}

@@ -1,0 +1,804 @@
+//! The OpenAPI document, generated from the handlers' annotations.
+
+use std::sync::OnceLock;
+
+use utoipa::OpenApi;
+
+use crate::http::handlers::{
+    categories, events, files, health, jobs, library, profiles, progress, session, tokens, upload,
+    videos, youtube,
+};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "SOFATHEK",
+        description = "A self-hosted family video library."
+    ),
+    paths(
+        health::report,
+        health::live,
+        videos::list,
+        videos::show,
+        videos::update,
+        videos::remove,
+        files::stream,
+        files::download,
+        files::thumbnail,
+        categories::list,
+        categories::create,
+        categories::rename,
+        categories::remove,
+        jobs::list,
+        jobs::show,
+        jobs::create,
+        jobs::cancel,
+        jobs::retry,
+        library::report,
+        library::start,
+        upload::create,
+        events::stream,
+        youtube::download,
+        youtube::queue,
+        youtube::status,
+        youtube::cancel,
+        youtube::cleanup,
+        youtube::clear,
+        youtube::health,
+        profiles::list,
+        profiles::create,
+        profiles::update,
+        profiles::remove,
+        session::show,
+        session::create,
+        session::remove,
+        session::first_run,
+        session::change_password,
+        tokens::create,
+        tokens::list,
+        tokens::revoke,
+        progress::record,
+        progress::show,
+        progress::list,
+    ),
+    components(schemas(
+        videos::UpdateVideo,
+        categories::NewCategory,
+        categories::RenameCategory,
+        jobs::NewUrlJob,
+        profiles::NewProfile,
+        profiles::UpdateProfile,
+        session::NewSession,
+        session::Setup,
+        session::ChangePassword,
+        tokens::NewToken,
+        progress::NewProgress
+    )),
+    modifiers(&BearerAuth)
+)]
+struct ApiDoc;
+
+/// Declares the two ways to authenticate: the session cookie and API tokens.
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{
+            ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme,
+        };
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "apiToken",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(crate::http::auth::COOKIE))),
+        );
+    }
+}
+
+/// The document as JSON text (built once): the handlers' annotations completed by
+/// [`contract::apply`] with the exact request rules and response shapes.
+pub fn document() -> String {
+    static DOC: OnceLock<String> = OnceLock::new();
+    DOC.get_or_init(|| {
+        let mut doc = match serde_json::to_value(ApiDoc::openapi()) {
+            Ok(doc) => doc,
+            Err(err) => return format!("{{\"error\":\"{err}\"}}"),
+        };
+        contract::apply(&mut doc);
+        doc.to_string()
+    })
+    .clone()
+}
+
+/// What the annotations cannot say well, stated once for every operation, so that the document
+/// is exact enough for a property-based API fuzzer (schemathesis) to check the server against it:
+///
+/// - request rules: the same limits, patterns and combinations the handlers enforce (titles,
+///   category names and slugs, file names per route, listing parameters, optional bodies);
+/// - response shapes: `{status:"success",data}` with the data's schema, and the error envelope
+///   `{status:"error",message,code?}` for every 4xx/5xx;
+/// - the statuses every operation can give besides its own: 400 for an undecodable path or
+///   query, 400/413/415 for a JSON body, 405 is answered by the router with `Allow`;
+/// - unique operation ids (`<method>_<path>`).
+mod contract {
+    use serde_json::{Map, Value, json};
+
+    /// Characters `char::is_whitespace` accepts (what `str::trim` removes).
+    const WS: &str = r"\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000";
+    /// Characters `char::is_control` accepts.
+    const CTRL: &str = r"\x00-\x1f\x7f-\x9f";
+
+    /// A text that, trimmed, has 1 to `max` characters and no control character; with
+    /// `optional`, a text that trims to nothing is accepted too.
+    fn trimmed_text(max: usize, optional: bool) -> String {
+        let core = format!("[^{WS}{CTRL}](?:[^{CTRL}]{{0,{}}}[^{WS}{CTRL}])?", max - 2);
+        let core = if optional {
+            format!("(?:{core})?")
+        } else {
+            core
+        };
+        format!("^[{WS}]*{core}[{WS}]*$")
+    }
+
+    /// A single file name component with one of `extensions` (any letter case), as
+    /// `library::check_name` accepts it (at most 256 characters, so at most 1024 bytes).
+    fn file_name(extensions: &[&str]) -> Value {
+        let alternatives: Vec<String> = extensions
+            .iter()
+            .map(|ext| {
+                ext.chars()
+                    .map(|c| {
+                        if c.is_ascii_alphabetic() {
+                            format!("[{}{}]", c.to_ascii_lowercase(), c.to_ascii_uppercase())
+                        } else {
+                            c.to_string()
+                        }
+                    })
+                    .collect()
+            })
+            .collect();
+        json!({
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 256,
+            "pattern": format!(r"^[^./\\{CTRL}][^/\\{CTRL}]*\.(?:{})$", alternatives.join("|")),
+        })
+    }
+
+    fn error_body() -> Value {
+        json!({
+            "type": "object",
+            "required": ["status", "message"],
+            "properties": {
+                "status": { "const": "error" },
+                "message": { "type": "string" },
+                "code": { "type": "string" },
+            },
+        })
+    }
+
+    fn envelope(data: Value) -> Value {
+        json!({
+            "type": "object",
+            "required": ["status", "data"],
+            "properties": { "status": { "const": "success" }, "data": data },
+        })
+    }
+
+    fn reference(name: &str) -> Value {
+        json!({ "$ref": format!("#/components/schemas/{name}") })
+    }
+
+    fn object(required: &[&str], properties: Value) -> Value {
+        json!({ "type": "object", "required": required, "properties": properties })
+    }
+
+    fn nullable(kind: &str) -> Value {
+        json!({ "type": [kind, "null"] })
+    }
+
+    /// Schemas of the data the API returns, by component name.
+    fn data_schemas() -> Vec<(&'static str, Value)> {
+        let video = object(
+            &["id", "file", "metadata", "category", "addedAt", "viewCount"],
+            json!({
+                "id": { "type": "string" },
+                "file": object(&["path", "name", "size", "extension", "lastModified"], json!({
+                    "path": { "type": "string", "pattern": "^/api/stream/" },
+                    "name": { "type": "string" },
+                    "size": { "type": "integer", "minimum": 0 },
+                    "extension": { "type": "string" },
+                    "lastModified": { "type": "string" },
+                })),
+                "metadata": object(&["title"], json!({
+                    "title": { "type": "string" },
+                    "transcripts": { "type": "array", "items": object(&["language", "file"], json!({
+                        "language": { "type": "string" }, "file": { "type": "string" },
+                    })) },
+                })),
+                "category": nullable("string"),
+                "addedAt": { "type": "string" },
+                "viewCount": { "type": "integer" },
+            }),
+        );
+        let video_list = object(
+            &["videos", "totalCount", "totalSize", "scannedAt"],
+            json!({
+                "videos": { "type": "array", "items": reference("Video") },
+                "totalCount": { "type": "integer", "minimum": 0 },
+                "totalSize": { "type": "integer", "minimum": 0 },
+                "scannedAt": { "type": "string" },
+                "page": { "type": "integer", "minimum": 1 },
+                "limit": { "type": "integer", "minimum": 1, "maximum": 200 },
+                "totalPages": { "type": "integer", "minimum": 0 },
+            }),
+        );
+        let category = object(
+            &["slug", "name", "builtin", "videoCount"],
+            json!({
+                "slug": { "type": "string" },
+                "name": { "type": "string" },
+                "builtin": { "type": "boolean" },
+                "videoCount": { "type": "integer", "minimum": 0 },
+            }),
+        );
+        let job = object(
+            &[
+                "id",
+                "kind",
+                "state",
+                "progress",
+                "attempts",
+                "audio",
+                "createdAt",
+                "updatedAt",
+            ],
+            json!({
+                "id": { "type": "string" },
+                "kind": { "enum": ["url", "upload", "import"] },
+                "state": { "enum": ["queued", "running", "completed", "failed", "cancelled"] },
+                "stage": { "enum": ["fetching", "probing", "converting", "thumbnailing", "publishing", null] },
+                "progress": { "type": "number", "minimum": 0, "maximum": 100 },
+                "bytes": nullable("integer"),
+                "totalBytes": nullable("integer"),
+                "speed": nullable("number"),
+                "eta": nullable("number"),
+                "error": { "type": ["object", "string", "null"] },
+                "attempts": { "type": "integer", "minimum": 0 },
+                "url": nullable("string"),
+                "title": nullable("string"),
+                "category": nullable("string"),
+                "audio": { "type": "boolean" },
+                "createdAt": { "type": "string" },
+                "startedAt": nullable("string"),
+                "finishedAt": nullable("string"),
+                "updatedAt": { "type": "string" },
+                "videoId": nullable("string"),
+            }),
+        );
+        let counts = object(
+            &["queued", "running", "completed", "failed", "cancelled"],
+            json!({
+                "queued": { "type": "integer" }, "running": { "type": "integer" },
+                "completed": { "type": "integer" }, "failed": { "type": "integer" },
+                "cancelled": { "type": "integer" },
+            }),
+        );
+        vec![
+            ("ErrorBody", error_body()),
+            ("Video", video),
+            ("VideoList", video_list),
+            ("Category", category),
+            ("Job", job),
+            ("JobCounts", counts),
+        ]
+    }
+
+    /// The exact request body rules, by component name (replacing the derived ones).
+    fn request_schemas() -> Vec<(&'static str, Value)> {
+        let title = trimmed_text(300, false);
+        let optional_title = trimmed_text(300, true);
+        let category_name = trimmed_text(100, false);
+        let slug =
+            json!({ "type": "string", "maxLength": 64, "pattern": "^[a-z0-9]+(?:-[a-z0-9]+)*$" });
+        vec![
+            (
+                "UpdateVideo",
+                json!({
+                    "type": "object",
+                    "additionalProperties": false,
+                    "properties": {
+                        "title": { "type": ["string", "null"], "pattern": title, "description": "null: unchanged" },
+                        "category": { "type": ["string", "null"], "description": "category slug, or null to remove it" },
+                    },
+                    // Something must change: a category (even null), or a title that is not null.
+                    "anyOf": [
+                        { "required": ["category"] },
+                        { "required": ["title"], "properties": { "title": { "type": "string" } } },
+                    ],
+                }),
+            ),
+            (
+                "NewCategory",
+                json!({
+                    "type": "object",
+                    "additionalProperties": false,
+                    "required": ["name"],
+                    "properties": {
+                        "name": { "type": "string", "pattern": category_name },
+                        "slug": { "anyOf": [slug, { "type": "null" }] },
+                    },
+                    // Without a slug, one is derived from the name: it needs a letter or digit.
+                    "anyOf": [
+                        { "required": ["slug"], "properties": { "slug": { "type": "string" } } },
+                        { "properties": { "name": { "pattern": "[A-Za-z0-9]" } } },
+                    ],
+                }),
+            ),
+            (
+                "RenameCategory",
+                json!({
+                    "type": "object",
+                    "additionalProperties": false,
+                    "required": ["name"],
+                    "properties": { "name": { "type": "string", "pattern": category_name } },
+                }),
+            ),
+            (
+                "NewUrlJob",
+                json!({
+                    "type": "object",
+                    "required": ["url"],
+                    "properties": {
+                        "url": url_schema(),
+                        "category": nullable("string"),
+                        "title": { "type": ["string", "null"], "pattern": optional_title },
+                        "audio": { "type": "boolean" },
+                    },
+                }),
+            ),
+            (
+                "OriginalDownload",
+                json!({
+                    "type": "object",
+                    "required": ["url"],
+                    "properties": {
+                        "url": url_schema(),
+                        // Non-strings are ignored, as the original did.
+                        "title": { "pattern": optional_title },
+                        "category": {},
+                        "audio": {},
+                    },
+                }),
+            ),
+            (
+                "QueueCleanup",
+                json!({
+                    "type": "object",
+                    "properties": { "maxAgeHours": { "type": ["number", "null"], "minimum": 0 } },
+                }),
+            ),
+            (
+                "Upload",
+                json!({
+                    "type": "object",
+                    "required": ["video"],
+                    "properties": {
+                        "video": { "type": "string", "format": "binary", "description": "the video file" },
+                        "title": { "type": "string", "pattern": optional_title },
+                        "category": { "type": "string" },
+                        "audio": {
+                            "type": "string",
+                            "pattern": "^[\\t\\n\\x0b\\x0c\\r ]*(?:|0|1|[Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee]|[Oo][Nn]|[Oo][Ff][Ff]|[Yy][Ee][Ss]|[Nn][Oo])[\\t\\n\\x0b\\x0c\\r ]*$",
+                        },
+                    },
+                }),
+            ),
+        ]
+    }
+
+    /// A new password as `auth::password::check_new` accepts it: 8 or more characters (at most
+    /// 256 here, so never more than 1024 bytes), no control characters, no spaces around it.
+    fn new_password() -> Value {
+        json!({
+            "type": "string",
+            "maxLength": 256,
+            "pattern": format!("^[^{WS}{CTRL}][^{CTRL}]{{6,}}[^{WS}{CTRL}]$"),
+        })
+    }
+
+    /// The request rules of profiles, sessions, tokens and watch progress.
+    fn profile_schemas() -> Vec<(&'static str, Value)> {
+        let name = trimmed_text(40, false);
+        let avatar = json!({ "enum": sofathek_core::auth::AVATARS });
+        let categories = json!({ "type": "array", "maxItems": 100, "items": { "type": "string" } });
+        let seconds = json!({ "type": "number", "minimum": 0, "maximum": 10_000_000 });
+        vec![
+            (
+                "NewProfile",
+                json!({
+                    "type": "object",
+                    "additionalProperties": false,
+                    "required": ["name"],
+                    "properties": {
+                        "name": { "type": "string", "pattern": name },
+                        "kind": { "enum": ["kid", "parent", null] },
+                        "avatar": { "anyOf": [avatar, { "type": "null" }] },
+                        "categories": categories,
+                    },
+                    // Parents see every category: no allow-list for them.
+                    "anyOf": [
+                        { "properties": { "kind": { "enum": ["kid", null] } } },
+                        { "properties": { "categories": { "maxItems": 0 } } },
+                    ],
+                }),
+            ),
+            (
+                "UpdateProfile",
+                json!({
+                    "type": "object",
+                    "additionalProperties": false,
+                    "properties": {
+                        "name": { "type": ["string", "null"], "pattern": name },
+                        "avatar": { "anyOf": [avatar, { "type": "null" }] },
+                        "categories": { "anyOf": [categories, { "type": "null" }] },
+                    },
+                    "anyOf": [
+                        { "required": ["name"], "properties": { "name": { "type": "string" } } },
+                        { "required": ["avatar"], "properties": { "avatar": { "type": "string" } } },
+                        { "required": ["categories"], "properties": { "categories": { "type": "array" } } },
+                    ],
+                }),
+            ),
+            (
+                "NewToken",
+                json!({
+                    "type": "object",
+                    "additionalProperties": false,
+                    "required": ["name"],
+                    "properties": { "name": { "type": "string", "pattern": trimmed_text(100, false) } },
+                }),
+            ),
+            (
+                "NewSession",
+                json!({
+                    "type": "object",
+                    "additionalProperties": false,
+                    "required": ["profileId"],
+                    "properties": {
+                        "profileId": { "type": "integer", "format": "int64" },
+                        "password": { "type": ["string", "null"] },
+                    },
+                }),
+            ),
+            (
+                "Setup",
+                json!({
+                    "type": "object",
+                    "additionalProperties": false,
+                    "required": ["password"],
+                    "properties": { "password": new_password() },
+                }),
+            ),
+            (
+                "ChangePassword",
+                json!({
+                    "type": "object",
+                    "additionalProperties": false,
+                    "required": ["currentPassword", "newPassword"],
+                    "properties": {
+                        "currentPassword": { "type": "string" },
+                        "newPassword": new_password(),
+                    },
+                }),
+            ),
+            (
+                "NewProgress",
+                json!({
+                    "type": "object",
+                    "additionalProperties": false,
+                    "required": ["position"],
+                    "properties": {
+                        "position": seconds,
+                        "duration": { "anyOf": [seconds, { "type": "null" }] },
+                        "ended": { "type": "boolean" },
+                    },
+                }),
+            ),
+        ]
+    }
+
+    /// An http(s) URL as the URL policy's syntax check accepts it (its host must also resolve,
+    /// to a public address unless private URLs are allowed, which no schema can say).
+    fn url_schema() -> Value {
+        json!({
+            "type": "string",
+            "maxLength": 2000,
+            "pattern": format!("^ *[Hh][Tt][Tt][Pp][Ss]?://[^{CTRL} /?#@\\[\\]][^{CTRL} ]* *$"),
+        })
+    }
+
+    /// The success data of an operation, when it is more than "some JSON".
+    fn success_data(method: &str, path: &str) -> Option<Value> {
+        let message = |extra: Value| {
+            let mut props = Map::new();
+            props.insert("message".into(), json!({ "type": "string" }));
+            if let Value::Object(extra) = extra {
+                props.extend(extra);
+            }
+            let required: Vec<&str> = props.keys().map(String::as_str).collect();
+            object(&required, Value::Object(props.clone()))
+        };
+        Some(match (method, path) {
+            ("get", "/api/videos") => reference("VideoList"),
+            ("get" | "patch", "/api/videos/{id}") => reference("Video"),
+            ("delete", "/api/videos/{id}") => message(json!({
+                "id": { "type": "string" },
+                "removedFiles": { "type": "array", "items": { "type": "string" } },
+            })),
+            ("get", "/api/categories") => object(
+                &["categories"],
+                json!({ "categories": { "type": "array", "items": reference("Category") } }),
+            ),
+            ("post", "/api/categories") => reference("Category"),
+            ("patch", "/api/categories/{slug}") => object(
+                &["slug", "name"],
+                json!({ "slug": { "type": "string" }, "name": { "type": "string" } }),
+            ),
+            ("delete", "/api/categories/{slug}") => {
+                message(json!({ "slug": { "type": "string" } }))
+            }
+            ("get", "/api/jobs") => object(
+                &["jobs", "counts"],
+                json!({ "jobs": { "type": "array", "items": reference("Job") }, "counts": reference("JobCounts") }),
+            ),
+            ("post", "/api/jobs" | "/api/videos/upload" | "/api/jobs/{id}/retry")
+            | ("get" | "delete", "/api/jobs/{id}") => reference("Job"),
+            ("post", "/api/youtube/download") => {
+                message(json!({ "queueItem": { "type": "object" } }))
+            }
+            ("get", "/api/youtube/queue") => object(
+                &[
+                    "totalItems",
+                    "processing",
+                    "completed",
+                    "failed",
+                    "cancelled",
+                    "pending",
+                    "items",
+                ],
+                json!({
+                    "totalItems": { "type": "integer" }, "processing": { "type": "integer" },
+                    "completed": { "type": "integer" }, "failed": { "type": "integer" },
+                    "cancelled": { "type": "integer" }, "pending": { "type": "integer" },
+                    "items": { "type": "array", "items": { "type": "object" } },
+                }),
+            ),
+            ("get", "/api/youtube/download/{id}/status") => object(
+                &["id", "status"],
+                json!({
+                    "id": { "type": "string" }, "status": { "type": "string" },
+                }),
+            ),
+            ("delete", "/api/youtube/download/{id}") => {
+                message(json!({ "queueItemId": { "type": "string" } }))
+            }
+            ("post", "/api/youtube/queue/cleanup") => message(json!({
+                "cleanedCount": { "type": "integer", "minimum": 0 },
+                "maxAgeHours": { "type": "number", "minimum": 0 },
+            })),
+            ("delete", "/api/youtube/queue") => message(json!({
+                "removedCount": { "type": "integer", "minimum": 0 },
+                "cancelledProcessingCount": { "type": "integer", "minimum": 0 },
+            })),
+            _ => return None,
+        })
+    }
+
+    /// Bodies that are not enveloped (health reports, the file routes).
+    fn plain_response(path: &str, status: u16) -> Option<Value> {
+        let health = object(
+            &["status", "timestamp", "service"],
+            json!({
+                "status": { "enum": ["healthy", "warning", "critical"] },
+                "timestamp": { "type": "string" },
+                "service": { "type": "string" },
+            }),
+        );
+        match path {
+            "/api/health" => Some(json!({ "application/json": { "schema": health } })),
+            "/api/health/live" => Some(json!({ "application/json": { "schema": object(
+                &["status", "uptime"],
+                json!({ "status": { "const": "alive" }, "uptime": { "type": "number", "minimum": 0 } }),
+            ) } })),
+            "/api/stream/{filename}"
+            | "/api/download/{filename}"
+            | "/api/thumbnails/{filename}"
+                if matches!(status, 200 | 206) =>
+            {
+                Some(json!({ "*/*": { "schema": { "type": "string", "format": "binary" } } }))
+            }
+            _ => None,
+        }
+    }
+
+    fn response(description: &str, content: Option<Value>) -> Value {
+        let mut response = json!({ "description": description });
+        if let Some(content) = content {
+            response["content"] = content;
+        }
+        response
+    }
+
+    fn json_content(schema: Value) -> Value {
+        json!({ "application/json": { "schema": schema } })
+    }
+
+    fn add_error(responses: &mut Map<String, Value>, status: u16, description: &str) {
+        responses
+            .entry(status.to_string())
+            .or_insert_with(|| response(description, Some(json_content(reference("ErrorBody")))));
+    }
+
+    /// Completes the generated document in place.
+    pub fn apply(doc: &mut Value) {
+        let mut schemas = Map::new();
+        for (name, schema) in data_schemas()
+            .into_iter()
+            .chain(request_schemas())
+            .chain(profile_schemas())
+        {
+            schemas.insert(name.to_owned(), schema);
+        }
+        if let Some(existing) = doc
+            .pointer_mut("/components/schemas")
+            .and_then(Value::as_object_mut)
+        {
+            existing.extend(schemas);
+        } else {
+            doc["components"]["schemas"] = Value::Object(schemas);
+        }
+        let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
+            return;
+        };
+        for (path, item) in paths.iter_mut() {
+            let Some(item) = item.as_object_mut() else {
+                continue;
+            };
+            for (method, operation) in item.iter_mut() {
+                complete_operation(path, method, operation);
+            }
+        }
+    }
+
+    fn complete_operation(path: &str, method: &str, operation: &mut Value) {
+        let id: String = format!("{method}_{}", path.trim_start_matches('/'))
+            .chars()
+            .filter(|c| !matches!(c, '{' | '}'))
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+            .collect();
+        operation["operationId"] = json!(id);
+
+        // Parameters: file names per route, listing limits.
+        if let Some(params) = operation
+            .get_mut("parameters")
+            .and_then(Value::as_array_mut)
+        {
+            for param in params.iter_mut() {
+                let name = param["name"].as_str().unwrap_or_default().to_owned();
+                let schema = match (path, name.as_str()) {
+                    ("/api/stream/{filename}", "filename") => {
+                        file_name(sofathek_core::library::VIDEO_EXTENSIONS)
+                    }
+                    ("/api/download/{filename}", "filename") => {
+                        let mut all = sofathek_core::library::VIDEO_EXTENSIONS.to_vec();
+                        all.extend_from_slice(sofathek_core::library::DOWNLOAD_EXTRA_EXTENSIONS);
+                        file_name(&all)
+                    }
+                    ("/api/thumbnails/{filename}", "filename") => {
+                        file_name(sofathek_core::library::THUMBNAIL_EXTENSIONS)
+                    }
+                    (_, "id" | "slug") => json!({ "type": "string", "minLength": 1 }),
+                    ("/api/videos", "q") => json!({ "type": "string", "maxLength": 500 }),
+                    ("/api/videos", "page") => {
+                        json!({ "type": "integer", "minimum": 1, "maximum": u32::MAX })
+                    }
+                    ("/api/videos", "limit") => {
+                        json!({ "type": "integer", "minimum": 1, "maximum": crate::http::handlers::videos::MAX_LIMIT })
+                    }
+                    ("/api/videos", "sort") => json!({ "enum": [
+                        "", "name", "title", "-title", "added", "-added", "duration", "-duration", "size", "-size",
+                    ] }),
+                    ("/api/videos", "category") => json!({ "type": "string" }),
+                    _ => continue,
+                };
+                param["schema"] = schema;
+            }
+        }
+
+        let has_params = operation
+            .get("parameters")
+            .and_then(Value::as_array)
+            .is_some_and(|p| !p.is_empty());
+        let body_type = operation
+            .pointer("/requestBody/content")
+            .and_then(Value::as_object)
+            .and_then(|c| c.keys().next().cloned());
+
+        // Request bodies: the exact schemas; the clean-up body is optional.
+        let body_schema = match (method, path) {
+            ("post", "/api/youtube/download") => Some("OriginalDownload"),
+            ("post", "/api/youtube/queue/cleanup") => Some("QueueCleanup"),
+            ("post", "/api/videos/upload") => Some("Upload"),
+            _ => None,
+        };
+        if let (Some(name), Some(content_type)) = (body_schema, body_type.as_deref()) {
+            operation["requestBody"]["content"][content_type]["schema"] = reference(name);
+        }
+        if path == "/api/youtube/queue/cleanup" {
+            operation["requestBody"]["required"] = json!(false);
+        }
+
+        let Some(responses) = operation
+            .get_mut("responses")
+            .and_then(Value::as_object_mut)
+        else {
+            return;
+        };
+        for (status, response) in responses.iter_mut() {
+            let code: u16 = status.parse().unwrap_or(0);
+            if let Some(content) = plain_response(path, code) {
+                response["content"] = content;
+            } else if code >= 400 {
+                response["content"] = json_content(reference("ErrorBody"));
+            } else if (200..300).contains(&code) && response.get("content").is_some() {
+                let data = success_data(method, path).unwrap_or_else(|| json!({}));
+                response["content"] = json_content(envelope(data));
+            }
+        }
+        if has_params {
+            add_error(
+                responses,
+                400,
+                "a path or query parameter that cannot be decoded",
+            );
+        }
+        // What the route policy (`http::auth::need`) refuses before the handler runs.
+        use crate::http::auth::Need;
+        let verb = axum::http::Method::from_bytes(method.to_ascii_uppercase().as_bytes())
+            .unwrap_or(axum::http::Method::GET);
+        match crate::http::auth::need(&verb, path) {
+            Need::Nothing => {}
+            Need::SignIn => add_error(responses, 403, "a cross-site request"),
+            Need::Viewer | Need::ParentRead => {
+                add_error(responses, 401, "no (valid) credentials");
+                add_error(responses, 403, "a kid's profile");
+            }
+            Need::Profile => {
+                add_error(responses, 400, "an API token, which has no profile");
+                add_error(responses, 401, "no profile picked");
+            }
+            Need::Parent => {
+                add_error(responses, 401, "no (valid) credentials");
+                add_error(
+                    responses,
+                    403,
+                    "not a parent, no parent password yet, or a cross-site request",
+                );
+            }
+        }
+        if let Some(content_type) = body_type {
+            add_error(responses, 400, "a malformed or invalid body");
+            add_error(responses, 413, "a body larger than the limit");
+            if content_type == "application/json"
+                && path != "/api/youtube/download"
+                && path != "/api/youtube/queue/cleanup"
+            {
+                add_error(responses, 415, "a body that is not application/json");
+            }
+        }
+    }
+}
