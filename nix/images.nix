@@ -36,6 +36,7 @@
 , cargo-nextest
 , watchexec
 , systemfd
+, mold
 , esbuild
 , brotli
 , sqlite
@@ -155,6 +156,7 @@ let
       SOFATHEK_WEB_DIR = contract.dev.webDir;
       LOG_LEVEL = "debug";
       RUST_BACKTRACE = "1";
+      RUSTFLAGS = "-C link-arg=-fuse-ld=mold";
     };
     ExposedPorts = {
       "${toString contract.port}/tcp" = { };
@@ -178,6 +180,8 @@ let
       stdenv.cc
       watchexec
       systemfd
+      # The dev loop's linker (RUSTFLAGS below; see nix/devshell.nix for the measurement).
+      mold
       # Frontend build (frontend/build.sh).
       esbuild
       brotli

@@ -62,11 +62,13 @@ let
       toml = builtins.fromTOML (args.cargoTomlContents or (builtins.readFile cargoToml));
       # lib/internalCrateNameFromCargoToml.nix: a `{ workspace = true; }` value is skipped and
       # `workspace.package.version` used instead.
-      firstString = lib.lists.findFirst lib.isString null;
+      orElse = fallback: values:
+        let strings = builtins.filter builtins.isString values; in
+        if strings == [ ] then fallback else builtins.head strings;
     in
     {
-      pname = firstString [ (toml.package.metadata.crane.name or null) (toml.package.name or null) (toml.workspace.metadata.crane.name or null) ] or "cargo-package";
-      version = let v = firstString [ (toml.package.version or null) (toml.workspace.package.version or null) ]; in if v == null then "0.0.1" else v;
+      pname = orElse "cargo-package" [ (toml.package.metadata.crane.name or null) (toml.package.name or null) (toml.workspace.metadata.crane.name or null) ];
+      version = orElse "0.0.1" [ (toml.package.version or null) (toml.workspace.package.version or null) ];
     };
 
   mkCargoDerivation = fname: args:

@@ -1100,6 +1100,8 @@ let
     zstd = tool "zstd";
     watchexec = tool "watchexec";
     systemfd = tool "systemfd";
+    # pkgs/by-name/mo/mold: the wrapped linker since 2025-11 (aliases.nix: mold-wrapped renamed to mold).
+    mold = simple "mold" "mold" lib.platforms.unix;
     esbuild = tool "esbuild";
     brotli = tool "brotli";
     gzip = tool "gzip";
