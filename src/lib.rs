@@ -1,8 +1,7 @@
-//! SOFATHEK: a self-hosted family video library. This crate is the `sofathek` binary's command
-//! line on top of the workspace's layers (see ARCHITECTURE.md), and re-exports them under the
-//! names the integration tests, examples and fuzz targets use.
-
-pub mod cli;
+//! SOFATHEK: a self-hosted family video library. The `sofathek` binary (`main.rs`, `cli.rs`)
+//! sits on top of the workspace's layers (see ARCHITECTURE.md); this library only re-exports
+//! them under the names the integration tests, examples and fuzz targets use. The command
+//! line lives in the binary so that a rebuild after an edit below compiles one crate less.
 
 pub use sofathek_core::{auth, config, egress, events, library, metrics, urlpolicy};
 pub use sofathek_db as db;

@@ -1,4 +1,4 @@
-//! The `sofathek` binary: a thin wrapper around [`sofathek::cli`].
+//! The `sofathek` binary: the command line (`cli`) on top of the workspace's layers.
 
 /// mimalloc instead of glibc's malloc. Measured with `scripts/bench-stream` (64 KiB ranges):
 /// glibc's allocator took ~8 % of the server's CPU, mostly consolidating its fast bins before
@@ -8,8 +8,10 @@
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+mod cli;
+
 fn main() -> std::process::ExitCode {
-    match sofathek::cli::main() {
+    match cli::main() {
         Ok(code) => code,
         Err(err) => {
             eprintln!("sofathek: {err:#}");

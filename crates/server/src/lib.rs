@@ -2,7 +2,7 @@
 //! handlers, OpenAPI), the server-rendered web UI (`web`), the health report and the API's
 //! error envelope. The top of the workspace below the `sofathek` binary.
 
-pub mod error;
+pub use sofathek_http::error;
 pub mod health;
 pub mod http;
 pub mod web;

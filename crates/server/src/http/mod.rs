@@ -2,10 +2,10 @@
 
 pub mod auth;
 pub mod handlers;
-pub mod json;
+pub use sofathek_http::json;
 pub mod openapi;
-pub mod range;
-pub mod serve_file;
+pub use sofathek_http::range;
+pub use sofathek_http::serve_file;
 
 use std::future::Future;
 use std::sync::Arc;

@@ -33,7 +33,7 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use tokio::task::JoinHandle;
 
 use crate::error::ApiError;
-use crate::http::range::{
+use crate::range::{
     Conditions, Precondition, RangeError, Validators, evaluate_preconditions, if_range_matches,
     parse_range, unsatisfied_content_range,
 };

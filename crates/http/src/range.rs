@@ -1,6 +1,6 @@
 //! HTTP Range and conditional-request evaluation (RFC 9110 §13 and §14) as pure functions.
 //!
-//! Nothing here touches the file system or the network: [`crate::http::serve_file`] gathers the
+//! Nothing here touches the file system or the network: [`crate::serve_file`] gathers the
 //! file's size and modification time and the request's header values, and asks these functions
 //! what to answer. Every function accepts any input without panicking (they are fuzzed).
 //!
