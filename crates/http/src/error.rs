@@ -106,6 +106,11 @@ pub fn ok_with<T: Serialize>(status: StatusCode, data: T) -> Response {
     (status, ok(data)).into_response()
 }
 
+/// Unknown route: 404 with the original message.
+pub async fn not_found(axum::extract::OriginalUri(uri): axum::extract::OriginalUri) -> ApiError {
+    ApiError::not_found(format!("Route {uri} not found"))
+}
+
 /// The HTTP status of an ingest refusal.
 pub fn ingest_status(err: &IngestError) -> StatusCode {
     match err {

@@ -672,6 +672,21 @@ impl Stream for FileStream {
     }
 }
 
+/// Encodes a file name for use in a URL path segment (JavaScript's `encodeURIComponent`).
+pub fn encode_name(name: &str) -> String {
+    const KEEP: &percent_encoding::AsciiSet = &NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'_')
+        .remove(b'.')
+        .remove(b'!')
+        .remove(b'~')
+        .remove(b'*')
+        .remove(b'\'')
+        .remove(b'(')
+        .remove(b')');
+    utf8_percent_encode(name, KEEP).to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,8 +1,9 @@
-//! The HTTP server: the JSON API (`http`: state, router, authorization, Range streaming,
-//! handlers, OpenAPI), the server-rendered web UI (`web`), the health report and the API's
-//! error envelope. The top of the workspace below the `sofathek` binary.
+//! The HTTP server: the router with every route, its middleware and `serve`, the JSON API's
+//! handlers and the OpenAPI document (`http`). It sits on `sofathek-http` (state, authorization,
+//! error envelope, file streaming, health) and `sofathek-web` (the pages), and re-exports them
+//! under their old names.
 
-pub use sofathek_http::error;
-pub mod health;
 pub mod http;
-pub mod web;
+
+pub use sofathek_http::{error, health};
+pub use sofathek_web as web;

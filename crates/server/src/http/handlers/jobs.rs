@@ -1,9 +1,6 @@
 //! `/api/jobs`: the ingest queue — list, show, create (URL), cancel, retry.
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-
-use axum::extract::{ConnectInfo, FromRequestParts, Path, State};
-use axum::http::request::Parts;
+use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -16,21 +13,7 @@ use sofathek_db::jobs::Order;
 use sofathek_ingest::view::{counts_json, job_json};
 use sofathek_ingest::{IngestError, UrlRequest};
 
-/// The client's address (the TCP peer; there is no proxy awareness).
-pub struct ClientIp(pub IpAddr);
-
-impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        let ip = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|ConnectInfo(addr)| addr.ip())
-            .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
-        Ok(ClientIp(ip))
-    }
-}
+pub use sofathek_http::auth::ClientIp;
 
 /// Turns an ingest refusal into a response; a rate-limit refusal carries `Retry-After`.
 pub fn refusal(err: IngestError) -> Response {

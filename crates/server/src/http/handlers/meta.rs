@@ -28,10 +28,7 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
         .into_response()
 }
 
-/// Unknown route: 404 with the original message.
-pub async fn not_found(OriginalUri(uri): OriginalUri) -> ApiError {
-    ApiError::not_found(format!("Route {uri} not found"))
-}
+pub use sofathek_http::error::not_found;
 
 /// Known route, wrong method.
 pub async fn method_not_allowed(OriginalUri(uri): OriginalUri) -> ApiError {

@@ -9,7 +9,7 @@ pub mod library;
 pub mod meta;
 pub mod profiles;
 pub mod progress;
-pub mod session;
+pub use sofathek_http::session;
 pub mod tokens;
 pub mod upload;
 pub mod videos;

@@ -2,7 +2,6 @@
 
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
-use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -34,20 +33,7 @@ pub struct ListParams {
     pub sort: Option<String>,
 }
 
-/// Encodes a file name for use in a URL path segment (JavaScript's `encodeURIComponent`).
-pub fn encode_name(name: &str) -> String {
-    const KEEP: &percent_encoding::AsciiSet = &NON_ALPHANUMERIC
-        .remove(b'-')
-        .remove(b'_')
-        .remove(b'.')
-        .remove(b'!')
-        .remove(b'~')
-        .remove(b'*')
-        .remove(b'\'')
-        .remove(b'(')
-        .remove(b')');
-    utf8_percent_encode(name, KEEP).to_string()
-}
+pub use sofathek_http::serve_file::encode_name;
 
 /// The API representation of a video (original §1.4 plus the new catalogue fields).
 pub fn video_json(v: &VideoRecord) -> Value {

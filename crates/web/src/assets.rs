@@ -9,9 +9,9 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use super::site::Site;
-use crate::error::ApiError;
-use crate::http::AppState;
-use crate::http::serve_file::{ServeError, ServeOptions, serve_file};
+use sofathek_http::error::ApiError;
+use sofathek_http::serve_file::{ServeError, ServeOptions, serve_file};
+use sofathek_http::state::AppState;
 
 /// Cache policy of fingerprinted assets.
 pub(crate) const IMMUTABLE: &str = "public, max-age=31536000, immutable";

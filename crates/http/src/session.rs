@@ -13,11 +13,11 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::auth::ClientIp;
+use crate::auth::{clear_cookie_header, is_https, session_cookie_header};
 use crate::error::{ApiError, ok, ok_with};
-use crate::http::AppState;
-use crate::http::auth::{clear_cookie_header, is_https, session_cookie_header};
-use crate::http::handlers::jobs::ClientIp;
-use crate::http::json::JsonBody;
+use crate::json::JsonBody;
+use crate::state::AppState;
 use sofathek_core::auth::password::PasswordError;
 use sofathek_core::auth::secret;
 use sofathek_core::auth::{self, Access, KID_SESSION, PARENT_SESSION, PasswordSet, Via, Viewer};
@@ -167,7 +167,7 @@ pub async fn sign_in(
     password: Option<String>,
 ) -> Result<SignedIn, Refused> {
     if !access.setup {
-        return Err(ApiError::forbidden(crate::http::auth::SETUP_MESSAGE)
+        return Err(ApiError::forbidden(crate::auth::SETUP_MESSAGE)
             .with_code("SETUP_REQUIRED")
             .into());
     }

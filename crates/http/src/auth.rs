@@ -17,7 +17,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use crate::error::ApiError;
-use crate::http::AppState;
+use crate::state::AppState;
 use sofathek_core::auth::secret;
 use sofathek_core::auth::{Access, Credential, SessionInfo, Via, Viewer};
 use sofathek_db::profiles;
@@ -491,6 +491,22 @@ impl FromRequestParts<AppState> for Access {
             .get::<Access>()
             .cloned()
             .unwrap_or_else(|| Access::anonymous(true)))
+    }
+}
+
+/// The client's address (the TCP peer; there is no proxy awareness).
+pub struct ClientIp(pub std::net::IpAddr);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let ip = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|axum::extract::ConnectInfo(addr)| addr.ip())
+            .unwrap_or(std::net::Ipv4Addr::UNSPECIFIED.into());
+        Ok(ClientIp(ip))
     }
 }
 

@@ -1,7 +1,7 @@
 //! The sign-in pages: "Who's watching?" (`/profiles`), the parent's password (`/signin`), the
 //! first-run setup (`/setup`) and signing out (`POST /signout`). They are plain HTML forms
 //! that work without JavaScript; the rules are those of the JSON API
-//! (`crate::http::handlers::session`), which these handlers call.
+//! (`sofathek_http::session`), which these handlers call.
 
 use axum::Form;
 use axum::extract::{Query, State};
@@ -12,13 +12,13 @@ use serde::{Deserialize, Serialize};
 use super::access::{redirect, safe_next};
 use super::pages::{Chrome, page};
 use super::site::Site;
-use crate::http::AppState;
-use crate::http::auth::{clear_cookie_header, is_https};
-use crate::http::handlers::jobs::ClientIp;
-use crate::http::handlers::session::{self, SignedIn};
-use crate::http::handlers::videos::encode_name;
 use sofathek_core::auth::Access;
 use sofathek_db::profiles::{self, Profile, ProfileKind};
+use sofathek_http::auth::ClientIp;
+use sofathek_http::auth::{clear_cookie_header, is_https};
+use sofathek_http::serve_file::encode_name;
+use sofathek_http::session::{self, SignedIn};
+use sofathek_http::state::AppState;
 
 /// A profile on the picker.
 #[derive(Serialize)]

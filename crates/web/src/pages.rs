@@ -11,14 +11,14 @@ use serde::{Deserialize, Serialize};
 
 use super::format::{count_label, date_label, duration_label, language_label, size_label};
 use super::site::Site;
-use crate::http::AppState;
-use crate::http::handlers::videos::encode_name;
 use sofathek_core::auth::Access;
 use sofathek_db::categories::{self, Category};
 use sofathek_db::profiles::{self, ProfileKind};
 use sofathek_db::progress::{self, Shelf};
 use sofathek_db::videos::{self, FileKind, ListQuery, Sort, VideoRecord};
 use sofathek_db::{DbError, DbResult};
+use sofathek_http::serve_file::encode_name;
+use sofathek_http::state::AppState;
 
 /// Videos per page in the grouped library view.
 const BROWSE_LIMIT: u32 = 96;
@@ -223,7 +223,7 @@ pub(crate) async fn page(
     match tokio::task::spawn_blocking(move || render_status(&site, status, template, context)).await
     {
         Ok(response) => response,
-        Err(err) => crate::error::ApiError::internal(err).into_response(),
+        Err(err) => sofathek_http::error::ApiError::internal(err).into_response(),
     }
 }
 

@@ -22,7 +22,7 @@ use tokio::sync::watch;
 use tokio_stream::wrappers::WatchStream;
 
 use super::site::Site;
-use crate::http::AppState;
+use sofathek_http::state::AppState;
 
 /// How often the files are compared while someone listens.
 pub(crate) const POLL: Duration = Duration::from_millis(200);
@@ -92,7 +92,7 @@ pub(crate) async fn events(
 ) -> Response {
     let site = Site::for_config(&state.config);
     if !site.is_development() {
-        return crate::http::handlers::meta::not_found(OriginalUri(uri))
+        return sofathek_http::error::not_found(OriginalUri(uri))
             .await
             .into_response();
     }

@@ -1,4 +1,4 @@
-//! Who may open which page. `crate::http::auth::authorize` has already read the request's
+//! Who may open which page. `sofathek_http::auth::authorize` has already read the request's
 //! credentials into an [`Access`]; these guards turn "not allowed" into a redirect a person
 //! can follow: to the "Who's watching?" picker, the parent's sign-in or the first-run setup.
 
@@ -46,7 +46,7 @@ fn encoded_target(request: &Request) -> String {
         .path_and_query()
         .map(|p| p.as_str())
         .unwrap_or("/");
-    crate::http::handlers::videos::encode_name(&safe_next(Some(target)))
+    sofathek_http::serve_file::encode_name(&safe_next(Some(target)))
 }
 
 /// A 303 to a local path.

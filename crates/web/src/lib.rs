@@ -21,9 +21,9 @@ use axum::Router;
 use axum::middleware;
 use axum::routing::{get, post};
 
-use crate::http::AppState;
+use sofathek_http::state::AppState;
 
-/// The web UI's routes, merged into the main router by `crate::http::router`.
+/// The web UI's routes, merged into the main router by `sofathek_server::http::router`.
 ///
 /// Pages are split in three groups: [`access::family`] guards what everyone in the family may
 /// see (a profile must be chosen once a parent password exists), [`access::parents`] what only
