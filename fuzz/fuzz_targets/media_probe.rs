@@ -41,7 +41,7 @@ fuzz_target!(|data: &[u8]| {
     );
     let input_path = Path::new("/data/staging/job/work/source.bin");
     let output_path = Path::new("/data/staging/job/work/out.mp4");
-    match ffmpeg_args(plan, input_path, output_path, true) {
+    match ffmpeg_args(plan, input_path, output_path, true, "veryfast") {
         None => assert!(
             matches!(plan, Plan::Keep { .. }),
             "{plan:?} without arguments"

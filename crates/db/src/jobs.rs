@@ -4,6 +4,7 @@
 //! worker finishing at the same moment cannot overwrite each other: whoever changes the row
 //! first wins and the other sees `false`.
 
+use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ValueRef};
 use rusqlite::{Connection, OptionalExtension, Params, Row, params};
 use serde::{Deserialize, Serialize};
 
@@ -28,12 +29,41 @@ impl JobKind {
         }
     }
 
-    fn parse(s: &str) -> JobKind {
-        match s {
+    fn parse(s: &str) -> Option<JobKind> {
+        Some(match s {
+            "url" => JobKind::Url,
             "upload" => JobKind::Upload,
             "import" => JobKind::Import,
-            _ => JobKind::Url,
-        }
+            _ => return None,
+        })
+    }
+}
+
+/// A stored value this version does not know (a database written by a newer version, or
+/// damaged) is an error, never read as some other value: an unknown state read as `queued`
+/// would run a job again.
+fn known<T>(parsed: Option<T>, value: &str, what: &'static str) -> FromSqlResult<T> {
+    parsed.ok_or_else(|| FromSqlError::Other(format!("unknown job {what} '{value}'").into()))
+}
+
+impl FromSql for JobKind {
+    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+        let text = value.as_str()?;
+        known(JobKind::parse(text), text, "kind")
+    }
+}
+
+impl FromSql for JobState {
+    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+        let text = value.as_str()?;
+        known(JobState::parse(text), text, "state")
+    }
+}
+
+impl FromSql for Stage {
+    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+        let text = value.as_str()?;
+        known(Stage::parse(text), text, "stage")
     }
 }
 
@@ -67,14 +97,15 @@ impl JobState {
         )
     }
 
-    fn parse(s: &str) -> JobState {
-        match s {
+    fn parse(s: &str) -> Option<JobState> {
+        Some(match s {
+            "queued" => JobState::Queued,
             "running" => JobState::Running,
             "completed" => JobState::Completed,
             "failed" => JobState::Failed,
             "cancelled" => JobState::Cancelled,
-            _ => JobState::Queued,
-        }
+            _ => return None,
+        })
     }
 }
 
@@ -248,12 +279,9 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<JobRecord> {
     let metadata: Option<String> = row.get(19)?;
     Ok(JobRecord {
         id: row.get(0)?,
-        kind: JobKind::parse(&row.get::<_, String>(1)?),
-        state: JobState::parse(&row.get::<_, String>(2)?),
-        stage: row
-            .get::<_, Option<String>>(3)?
-            .as_deref()
-            .and_then(Stage::parse),
+        kind: row.get(1)?,
+        state: row.get(2)?,
+        stage: row.get(3)?,
         progress: row.get(4)?,
         bytes: count(row.get(5)?),
         total_bytes: count(row.get(6)?),
@@ -378,13 +406,13 @@ pub fn counts(conn: &Connection, kind: Option<JobKind>) -> DbResult<JobCounts> {
     let mut counts = JobCounts::default();
     let rows = stmt.query_map([kind.map(JobKind::as_str)], |row| {
         Ok((
-            row.get::<_, String>(0)?,
+            row.get::<_, JobState>(0)?,
             row.get::<_, i64>(1)?.max(0) as u64,
         ))
     })?;
     for row in rows {
         let (state, n) = row?;
-        match JobState::parse(&state) {
+        match state {
             JobState::Queued => counts.queued = n,
             JobState::Running => counts.running = n,
             JobState::Completed => counts.completed = n,
@@ -432,10 +460,7 @@ pub fn claimed_library_files(
         .query_map([], |row| {
             Ok((
                 row.get::<_, String>(0)?,
-                (
-                    row.get::<_, String>(1)?,
-                    JobState::parse(&row.get::<_, String>(2)?),
-                ),
+                (row.get::<_, String>(1)?, row.get::<_, JobState>(2)?),
             ))
         })?
         .collect::<rusqlite::Result<_>>()?;
@@ -458,9 +483,7 @@ pub fn active(conn: &Connection) -> DbResult<Vec<(String, JobKind)>> {
     let mut stmt = conn
         .prepare("SELECT id, kind FROM jobs WHERE state IN ('queued', 'running') ORDER BY seq")?;
     let rows = stmt
-        .query_map([], |row| {
-            Ok((row.get(0)?, JobKind::parse(&row.get::<_, String>(1)?)))
-        })?
+        .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?
         .collect::<rusqlite::Result<_>>()?;
     Ok(rows)
 }
@@ -697,6 +720,38 @@ mod tests {
             metadata: None,
             request_id: format!("req-{id}"),
         }
+    }
+
+    #[test]
+    fn stored_names_read_back_and_unknown_ones_are_errors() {
+        let conn = Connection::open_in_memory().expect("open");
+        fn read<T: FromSql>(conn: &Connection, text: &str) -> rusqlite::Result<T> {
+            conn.query_row("SELECT ?1", [text], |row| row.get::<_, T>(0))
+        }
+        for state in [
+            JobState::Queued,
+            JobState::Running,
+            JobState::Completed,
+            JobState::Failed,
+            JobState::Cancelled,
+        ] {
+            assert_eq!(read::<JobState>(&conn, state.as_str()).ok(), Some(state));
+        }
+        for kind in [JobKind::Url, JobKind::Upload, JobKind::Import] {
+            assert_eq!(read::<JobKind>(&conn, kind.as_str()).ok(), Some(kind));
+        }
+        assert_eq!(
+            read::<Stage>(&conn, "converting").ok(),
+            Some(Stage::Converting)
+        );
+        // A state or kind of a newer version is not read as some other one.
+        let err = read::<JobState>(&conn, "paused").expect_err("unknown state");
+        assert!(
+            err.to_string().contains("unknown job state 'paused'"),
+            "{err}"
+        );
+        assert!(read::<JobKind>(&conn, "subscription").is_err());
+        assert!(read::<Stage>(&conn, "uploading").is_err());
     }
 
     #[test]

@@ -90,9 +90,14 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// A row that is not there is a 404 (handlers that can name the thing say so themselves:
+/// "Video 'x' not found"); every other storage failure is a 500 whose cause is only logged.
 impl From<sofathek_db::DbError> for ApiError {
     fn from(err: sofathek_db::DbError) -> Self {
-        ApiError::internal(err)
+        match err {
+            sofathek_db::DbError::NotFound => ApiError::not_found("Not found"),
+            other => ApiError::internal(other),
+        }
     }
 }
 
@@ -151,6 +156,25 @@ mod tests {
     use sofathek_db::jobs::JobState;
 
     use super::*;
+
+    #[test]
+    fn a_missing_row_is_a_404_and_other_storage_failures_a_500_without_cause() {
+        let missing = ApiError::from(sofathek_db::DbError::NotFound);
+        assert_eq!(
+            (missing.status.as_u16(), missing.code),
+            (404, Some("NOT_FOUND"))
+        );
+        let broken = ApiError::from(sofathek_db::DbError::Task("worker panicked".into()));
+        assert_eq!(
+            (broken.status.as_u16(), broken.code),
+            (500, Some("INTERNAL"))
+        );
+        assert_eq!(broken.message, "Something went wrong!");
+        assert_eq!(
+            broken.detail.as_deref(),
+            Some("database task failed: worker panicked")
+        );
+    }
 
     #[test]
     fn ingest_refusals_get_their_status_and_code() {

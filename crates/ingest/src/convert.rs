@@ -69,16 +69,6 @@ pub async fn probe_for_job(
     }
 }
 
-/// Replaces the value of `-preset` with the configured x264 preset.
-fn with_preset(mut args: Vec<OsString>, preset: &str) -> Vec<OsString> {
-    if let Some(at) = args.iter().position(|a| a == "-preset") {
-        if let Some(value) = args.get_mut(at + 1) {
-            *value = OsString::from(preset);
-        }
-    }
-    args
-}
-
 /// Carries out a remux or transcode from `input` to `output`, reporting ffmpeg's progress.
 pub async fn convert(
     config: &Config,
@@ -89,11 +79,11 @@ pub async fn convert(
     cancel: &CancellationToken,
     reporter: &mut Reporter,
 ) -> Result<(), Failure> {
-    let Some(args) = plan::ffmpeg_args(plan, input, output, true) else {
+    let Some(args) = plan::ffmpeg_args(plan, input, output, true, &config.x264_preset) else {
         return Ok(());
     };
     let spec = Spec::new(Tool::ffmpeg(&config.ffmpeg), CONVERT_TIMEOUT)
-        .args(with_preset(args, &config.x264_preset))
+        .args(args)
         .current_dir(output.parent().unwrap_or(Path::new("/")))
         .label(reporter.job().id.clone())
         .cancel_on(cancel.clone());
@@ -234,21 +224,5 @@ pub async fn subtitle_to_vtt(
             tracing::warn!(%err, input = %input.display(), "could not convert a subtitle");
             Ok(None)
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn preset_is_replaced() {
-        let args: Vec<OsString> = ["-c:v", "libx264", "-preset", "veryfast", "-crf", "23"]
-            .map(OsString::from)
-            .into();
-        let got = with_preset(args, "ultrafast");
-        assert_eq!(got[3], "ultrafast");
-        let none: Vec<OsString> = ["-c", "copy"].map(OsString::from).into();
-        assert_eq!(with_preset(none.clone(), "slow"), none);
     }
 }

@@ -22,7 +22,7 @@ const WEBM_VIDEO: &[&str] = &["vp8", "vp9", "av1"];
 const WEBM_AUDIO: &[&str] = &["opus", "vorbis"];
 
 /// libx264 speed/size trade-off (a home server often has few cores).
-const X264_PRESET: &str = "veryfast";
+pub const X264_PRESET: &str = "veryfast";
 /// libx264 constant quality.
 const X264_CRF: &str = "23";
 /// AAC bit rate of re-encoded audio (stereo).
@@ -240,12 +240,15 @@ impl Args {
 
 /// The ffmpeg arguments carrying out `plan` from `input` to `output`; `None` for
 /// [`Plan::Keep`], which needs no ffmpeg run. With `progress`, ffmpeg writes `-progress`
-/// key=value blocks on stdout (see `media::progress`).
+/// key=value blocks on stdout (see `media::progress`). A video transcode uses libx264 with
+/// `x264_preset` (`SOFATHEK_X264_PRESET`, checked by the configuration; [`X264_PRESET`] is the
+/// default).
 pub fn ffmpeg_args(
     plan: Plan,
     input: &Path,
     output: &Path,
     progress: bool,
+    x264_preset: &str,
 ) -> Option<Vec<OsString>> {
     let mut args = Args::ffmpeg(progress);
     args.input(input).strs(&["-map", "0:V:0", "-map", "0:a:0?"]);
@@ -267,7 +270,7 @@ pub fn ffmpeg_args(
                     "-c:v",
                     "libx264",
                     "-preset",
-                    X264_PRESET,
+                    x264_preset,
                     "-crf",
                     X264_CRF,
                     "-pix_fmt",
@@ -734,8 +737,28 @@ mod tests {
             Path::new("/s/-in.mkv"),
             Path::new("/s/out.mp4"),
             progress,
+            X264_PRESET,
         );
         strings(&args.unwrap_or_default())
+    }
+
+    #[test]
+    fn a_transcode_uses_the_configured_x264_preset() {
+        let plan = Plan::Transcode {
+            video: true,
+            audio: true,
+        };
+        let args = ffmpeg_args(plan, Path::new("a"), Path::new("b"), false, "ultrafast");
+        let args = strings(&args.unwrap_or_default());
+        let at = args.iter().position(|a| a == "-preset").expect("-preset");
+        assert_eq!(args[at + 1], "ultrafast");
+        assert_eq!(args.iter().filter(|a| *a == "-preset").count(), 1);
+        // A remux encodes nothing: no preset at all.
+        let remux = Plan::Remux {
+            container: Container::Mp4,
+        };
+        let args = ffmpeg_args(remux, Path::new("a"), Path::new("b"), false, "ultrafast");
+        assert!(!strings(&args.unwrap_or_default()).contains(&"-preset".to_owned()));
     }
 
     #[test]
@@ -747,7 +770,8 @@ mod tests {
                 },
                 Path::new("a"),
                 Path::new("b"),
-                true
+                true,
+                "slow"
             ),
             None
         );

@@ -301,7 +301,7 @@ mod contract {
     fn request_schemas() -> Vec<(&'static str, Value)> {
         let title = trimmed_text(300, false);
         let optional_title = trimmed_text(300, true);
-        let category_name = trimmed_text(100, false);
+        let category_name = trimmed_text(crate::http::handlers::CATEGORY_NAME_MAX, false);
         let slug =
             json!({ "type": "string", "maxLength": 64, "pattern": "^[a-z0-9]+(?:-[a-z0-9]+)*$" });
         vec![
@@ -412,7 +412,7 @@ mod contract {
 
     /// The request rules of profiles, sessions, tokens and watch progress.
     fn profile_schemas() -> Vec<(&'static str, Value)> {
-        let name = trimmed_text(40, false);
+        let name = trimmed_text(crate::http::handlers::PROFILE_NAME_MAX, false);
         let avatar = json!({ "enum": sofathek_core::auth::AVATARS });
         let categories = json!({ "type": "array", "maxItems": 100, "items": { "type": "string" } });
         let seconds = json!({ "type": "number", "minimum": 0, "maximum": 10_000_000 });
@@ -459,7 +459,7 @@ mod contract {
                     "type": "object",
                     "additionalProperties": false,
                     "required": ["name"],
-                    "properties": { "name": { "type": "string", "pattern": trimmed_text(100, false) } },
+                    "properties": { "name": { "type": "string", "pattern": trimmed_text(crate::http::handlers::TOKEN_NAME_MAX, false) } },
                 }),
             ),
             (

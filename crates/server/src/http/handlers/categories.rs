@@ -30,13 +30,7 @@ pub struct RenameCategory {
 }
 
 fn check_name(name: &str) -> Result<String, ApiError> {
-    let name = name.trim();
-    if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
-        return Err(ApiError::bad_request(
-            "Category name must be 1 to 100 characters without control characters",
-        ));
-    }
-    Ok(name.to_owned())
+    super::display_name(name, "Category name", super::CATEGORY_NAME_MAX)
 }
 
 /// Lists categories with their video counts (a kid sees only its allowed categories).

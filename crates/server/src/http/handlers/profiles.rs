@@ -53,13 +53,7 @@ pub struct UpdateProfile {
 }
 
 fn check_name(name: &str) -> Result<String, ApiError> {
-    let name = name.trim();
-    if name.is_empty() || name.chars().count() > 40 || name.chars().any(char::is_control) {
-        return Err(ApiError::bad_request(
-            "Profile name must be 1 to 40 characters without control characters",
-        ));
-    }
-    Ok(name.to_owned())
+    super::display_name(name, "Profile name", super::PROFILE_NAME_MAX)
 }
 
 fn check_avatar(avatar: &str) -> Result<String, ApiError> {

@@ -40,12 +40,7 @@ pub async fn create(
     State(state): State<AppState>,
     JsonBody(body): JsonBody<NewToken>,
 ) -> Result<Response, ApiError> {
-    let name = body.name.trim().to_owned();
-    if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
-        return Err(ApiError::bad_request(
-            "Token name must be 1 to 100 characters without control characters",
-        ));
-    }
+    let name = super::display_name(&body.name, "Token name", super::TOKEN_NAME_MAX)?;
     let token = secret::new_api_token().map_err(ApiError::internal)?;
     let hash = secret::hash(&token);
     let row = state
