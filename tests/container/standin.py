@@ -163,7 +163,16 @@ def python_with_ytdlp():
 
 
 def labels(contract, revision):
-    cargo = tomllib.loads((REPO / "Cargo.toml").read_text())["package"]
+    manifest = tomllib.loads((REPO / "Cargo.toml").read_text())
+    cargo = manifest["package"]
+    workspace = manifest.get("workspace", {}).get("package", {})
+
+    def field(key):
+        # `version.workspace = true` and the like: the value is the workspace's, as for Cargo
+        # (and crane's crateNameFromCargoToml, which nix/images.nix uses).
+        value = cargo.get(key, "")
+        return workspace.get(key, "") if isinstance(value, dict) else value
+
     created = subprocess.run(["git", "-C", str(REPO), "log", "-1", "--format=%cI"],
                              capture_output=True, text=True).stdout.strip()
     if created:
@@ -173,12 +182,12 @@ def labels(contract, revision):
         created = "1970-01-01T00:00:01Z"
     return {
         # The same keys and sources as nix/images.nix ...
-        "org.opencontainers.image.title": cargo["name"],
-        "org.opencontainers.image.description": cargo.get("description", ""),
-        "org.opencontainers.image.source": cargo.get("repository", ""),
+        "org.opencontainers.image.title": field("name"),
+        "org.opencontainers.image.description": field("description"),
+        "org.opencontainers.image.source": field("repository"),
         "org.opencontainers.image.revision": revision,
-        "org.opencontainers.image.version": cargo["version"],
-        "org.opencontainers.image.licenses": cargo.get("license", ""),
+        "org.opencontainers.image.version": field("version"),
+        "org.opencontainers.image.licenses": field("license"),
         "org.opencontainers.image.created": created,
         # ... plus one that says what this is.
         "org.sofathek.test-fixture": "podman stand-in for image-prod (tests/container); not for shipping",
