@@ -2,15 +2,23 @@
 //! library changes. Publishers never block; slow subscribers miss events and resynchronise.
 
 use serde::Serialize;
+use sofathek_db::jobs::JobRecord;
 use tokio::sync::broadcast;
 
-/// One event, serialised as the SSE `data:` payload; `name()` is the SSE `event:` field.
+/// One event. The SSE handler sends `name()` as the `event:` field and a JSON `data:` payload
+/// whose `type` is the same name: the library events serialise as they are (`{type, id}`), a
+/// job event is rendered by the server with the job's API representation (`{type, job}`).
 #[derive(Debug, Clone, Serialize)]
-#[serde(tag = "type", rename_all = "camelCase")]
+#[serde(tag = "type")]
 pub enum Event {
-    /// A job changed state or progressed (the job's API representation).
-    Job { job: serde_json::Value },
+    /// A job changed state or progressed.
+    #[serde(rename = "job")]
+    Job {
+        #[serde(skip)]
+        job: Box<JobRecord>,
+    },
     /// A video appeared in the library.
+    #[serde(rename = "library.added")]
     LibraryAdded {
         id: String,
         /// Its category (not sent: decides which kid profiles hear of it).
@@ -18,6 +26,7 @@ pub enum Event {
         category: Option<String>,
     },
     /// A video's title or category changed.
+    #[serde(rename = "library.updated")]
     LibraryUpdated {
         id: String,
         /// Its category before and after the change (not sent).
@@ -25,6 +34,7 @@ pub enum Event {
         categories: [Option<String>; 2],
     },
     /// A video was deleted.
+    #[serde(rename = "library.removed")]
     LibraryRemoved {
         id: String,
         /// The category it had (not sent).
@@ -84,5 +94,39 @@ impl Events {
 
     pub fn subscribe(&self) -> broadcast::Receiver<Event> {
         self.tx.subscribe()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn library_events_serialise_with_their_sse_name_and_without_categories() {
+        let added = Event::LibraryAdded {
+            id: "v1".into(),
+            category: Some("nature".into()),
+        };
+        assert_eq!(
+            serde_json::to_value(&added).expect("json"),
+            serde_json::json!({"type": "library.added", "id": "v1"})
+        );
+        assert_eq!(added.name(), "library.added");
+        let updated = Event::LibraryUpdated {
+            id: "v2".into(),
+            categories: [None, Some("kids".into())],
+        };
+        assert_eq!(
+            serde_json::to_value(&updated).expect("json")["type"],
+            updated.name()
+        );
+        let removed = Event::LibraryRemoved {
+            id: "v3".into(),
+            category: None,
+        };
+        assert_eq!(
+            serde_json::to_value(&removed).expect("json")["type"],
+            removed.name()
+        );
     }
 }

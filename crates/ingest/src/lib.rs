@@ -517,7 +517,7 @@ impl Inner {
     /// Announces a job on the event bus.
     pub(crate) fn emit(&self, job: &JobRecord) {
         self.events.publish(Event::Job {
-            job: view::job_json(job),
+            job: Box::new(job.clone()),
         });
     }
 

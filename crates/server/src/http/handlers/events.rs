@@ -15,6 +15,8 @@ use tokio_stream::wrappers::BroadcastStream;
 
 use crate::http::AppState;
 use sofathek_core::auth::Access;
+use sofathek_core::events::Event;
+use sofathek_ingest::view::job_json;
 
 /// Time between two heartbeat comments.
 pub const HEARTBEAT: Duration = Duration::from_secs(15);
@@ -40,9 +42,12 @@ pub async fn stream(
             }
         }
         // `type` repeats the SSE event name (`job`, `library.added`, ...).
-        let mut value = serde_json::to_value(&event).ok()?;
-        value["type"] = serde_json::Value::from(event.name());
-        let data = value.to_string();
+        let data = match &event {
+            Event::Job { job } => {
+                serde_json::json!({ "type": event.name(), "job": job_json(job) }).to_string()
+            }
+            library => serde_json::to_string(library).ok()?,
+        };
         Some(Ok(SseEvent::default().event(event.name()).data(data)))
     });
     let events =
