@@ -29,7 +29,7 @@ let
     (craneLib.fileset.commonCargoSources ../crates)
     # SQL migrations (include_str!) and recorded tool-output samples used by unit tests.
     (fileset.fileFilter (file: lib.any file.hasExt [ "sql" "json" "jsonl" "txt" ]) ../crates)
-    # Integration tests: only their Rust sources (tests/*.rs, tests/common, tests/support).
+    # Integration tests: only their Rust sources (tests/it/*.rs, tests/it/common, tests/it/support).
     # tests/e2e (*.mjs), tests/container (Python, shell) are not cargo's: editing them must
     # not rebuild the crate.
     (fileset.fileFilter (file: file.hasExt "rs") ../tests)

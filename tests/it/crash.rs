@@ -10,11 +10,8 @@
 //! The test runs `CRASH_ITERATIONS` kills (default 6, about 30 s); `scripts/crash-loop` runs
 //! the long version. `CRASH_SEED` replays a run (the seed is printed).
 
-mod common;
-#[path = "support/media_server.rs"]
-mod media_server;
-#[path = "support/reliability.rs"]
-mod reliability;
+use crate::media_server;
+use crate::reliability;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;

@@ -6,9 +6,8 @@
 //! API answers — and leave the catalogue (every row of every table) and the data directory
 //! (every file, byte for byte) exactly as they were.
 
-mod common;
-#[path = "support/reliability.rs"]
-mod reliability;
+use crate::common;
+use crate::reliability;
 
 use std::collections::BTreeMap;
 use std::hash::{Hash, Hasher};

@@ -5,9 +5,8 @@
 //! guard's reason, the private server is never asked, and nothing is published; a normal
 //! download from the allowed site completes through the guard.
 
-mod common;
-#[path = "support/media_server.rs"]
-mod media_server;
+use crate::common;
+use crate::media_server;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

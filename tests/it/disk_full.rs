@@ -8,11 +8,9 @@
 //! Where no filesystem can be mounted (not root, no `mount`), the test says so and checks only
 //! the disk guard (SOFATHEK_MIN_FREE_BYTES) on an ordinary directory.
 
-mod common;
-#[path = "support/media_server.rs"]
-mod media_server;
-#[path = "support/reliability.rs"]
-mod reliability;
+use crate::common;
+use crate::media_server;
+use crate::reliability;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};

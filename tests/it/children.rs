@@ -4,11 +4,9 @@
 //! next start-up must kill), and `sofathek::process` with short timeouts for the timeout path
 //! (the pipeline's own timeouts are minutes to hours).
 
-mod common;
-#[path = "support/media_server.rs"]
-mod media_server;
-#[path = "support/reliability.rs"]
-mod reliability;
+use crate::common;
+use crate::media_server;
+use crate::reliability;
 
 use std::path::Path;
 use std::time::{Duration, Instant};

@@ -1,7 +1,7 @@
 //! Web UI integration tests: pages rendered from the real templates, asset headers with and
 //! without a build manifest, template reloads and live reload (development only).
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};

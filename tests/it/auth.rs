@@ -3,7 +3,7 @@
 //! same-origin rules, session fixation and revocation, the sign-in throttle, API tokens, the
 //! first-run setup, `sofathek admin` and `SOFATHEK_ADMIN_PASSWORD_FILE`, watch progress.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::time::{Duration, Instant};

@@ -2,7 +2,7 @@
 //! `import`, `config --json`, and graceful shutdown on SIGTERM with a request in flight.
 #![allow(clippy::disallowed_methods)] // the tests spawn the binary under test directly
 
-mod common;
+use crate::common;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};

@@ -14,9 +14,8 @@
 //! - the format order itself, evaluated by the real yt-dlp on offline format lists: H.264
 //!   first, then VP9, then AV1, before any other codec.
 
-mod common;
-#[path = "support/media_server.rs"]
-mod media_server;
+use crate::common;
+use crate::media_server;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -3,9 +3,8 @@
 //! crashed before its transaction is adopted, and a lost or corrupted database is rebuilt from
 //! the sidecars. Real ffprobe/ffmpeg, real files, the real HTTP API.
 
-mod common;
-#[path = "support/media_server.rs"]
-mod media_server;
+use crate::common;
+use crate::media_server;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -2,7 +2,7 @@
 //! streaming, downloads, thumbnails, editing, deleting, categories, health, metrics, OpenAPI,
 //! import of an original library and start-up reconciliation.
 
-mod common;
+use crate::common;
 
 use common::{TestServer, client, original_library};
 use reqwest::Method;

@@ -5,9 +5,8 @@
 //! the rate limit, the content policy, the disk guard, events, and `kill -9` of the real binary
 //! mid-job followed by a restart.
 
-mod common;
-#[path = "support/media_server.rs"]
-mod media_server;
+use crate::common;
+use crate::media_server;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
