@@ -1,6 +1,8 @@
 //! Tidiness rules of the source tree that no compiler checks: every Rust file says what it is
-//! (opens with a `//!` comment), no test is ignored without a reason, and every crate of the
-//! workspace shares the workspace's lints and stays unpublished.
+//! (opens with a `//!` comment), has no trailing whitespace, no test is ignored without a reason,
+//! no production code outside `sofathek-process` names `Command::new` (clippy's
+//! `disallowed-methods` catches calls; this also catches a `#[allow]`ed one), and every crate of
+//! the workspace shares the workspace's lints and stays unpublished.
 
 use std::path::{Path, PathBuf};
 
@@ -52,6 +54,44 @@ fn every_rust_file_opens_with_a_module_comment() {
     assert!(
         missing.is_empty(),
         "these files do not open with a `//!` comment saying what they are: {missing:?}"
+    );
+}
+
+#[test]
+fn no_line_ends_in_whitespace() {
+    let mut found = Vec::new();
+    for path in sources() {
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        for (n, line) in text.lines().enumerate() {
+            if line.ends_with([' ', '\t']) {
+                found.push(format!("{}:{}", relative(&path), n + 1));
+            }
+        }
+    }
+    assert!(found.is_empty(), "trailing whitespace at {found:?}");
+}
+
+#[test]
+fn only_the_process_crate_spawns_children() {
+    let mut found = Vec::new();
+    for path in sources() {
+        let name = relative(&path);
+        // The integration tests run the binary under test directly; the process crate is the
+        // one place that spawns tools.
+        if name.starts_with("tests/") || name.starts_with("crates/process/") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        for (n, line) in text.lines().enumerate() {
+            let code = line.split("//").next().unwrap_or_default();
+            if code.contains("Command::new") {
+                found.push(format!("{name}:{}", n + 1));
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "Command::new outside sofathek-process at {found:?}"
     );
 }
 
