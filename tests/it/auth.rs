@@ -189,6 +189,7 @@ async fn finished_job(server: &TestServer) -> String {
         source_file: None,
         metadata: None,
         request_id: "test".into(),
+        source_id: None,
     };
     let stored = id.clone();
     server

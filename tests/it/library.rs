@@ -394,6 +394,7 @@ async fn a_publish_that_crashed_before_its_transaction_is_adopted_and_its_job_co
                     source_file: None,
                     metadata: None,
                     request_id: "test".into(),
+                    source_id: None,
                 },
             )?;
             sofathek::db::jobs::start(tx, &job_id, sofathek::db::jobs::Stage::Publishing, 96.0)?;

@@ -3,11 +3,13 @@
 
 use serde::Serialize;
 use sofathek_db::jobs::JobRecord;
+use sofathek_db::sources::SourceRecord;
 use tokio::sync::broadcast;
 
 /// One event. The SSE handler sends `name()` as the `event:` field and a JSON `data:` payload
 /// whose `type` is the same name: the library events serialise as they are (`{type, id}`), a
-/// job event is rendered by the server with the job's API representation (`{type, job}`).
+/// job event is rendered by the server with the job's API representation (`{type, job}`), a
+/// source event with the source's (`{type, source}`).
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "type")]
 pub enum Event {
@@ -16,6 +18,12 @@ pub enum Event {
     Job {
         #[serde(skip)]
         job: Box<JobRecord>,
+    },
+    /// A source (channel, playlist, feed) was checked or changed; parents only.
+    #[serde(rename = "source")]
+    Source {
+        #[serde(skip)]
+        source: Box<SourceRecord>,
     },
     /// A video appeared in the library.
     #[serde(rename = "library.added")]
@@ -48,6 +56,7 @@ impl Event {
     pub fn name(&self) -> &'static str {
         match self {
             Event::Job { .. } => "job",
+            Event::Source { .. } => "source",
             Event::LibraryAdded { .. } => "library.added",
             Event::LibraryUpdated { .. } => "library.updated",
             Event::LibraryRemoved { .. } => "library.removed",
@@ -55,10 +64,10 @@ impl Event {
     }
 
     /// The categories a library event concerns (a kid hears of it when one is allowed);
-    /// `None` for job events.
+    /// `None` for job and source events.
     pub fn library_categories(&self) -> Option<Vec<Option<&str>>> {
         match self {
-            Event::Job { .. } => None,
+            Event::Job { .. } | Event::Source { .. } => None,
             Event::LibraryAdded { category, .. } | Event::LibraryRemoved { category, .. } => {
                 Some(vec![category.as_deref()])
             }

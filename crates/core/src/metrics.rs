@@ -38,6 +38,13 @@ pub struct Metrics {
     scan_queued: AtomicU64,
     /// Connections of downloads the egress guard refused.
     egress_refused: AtomicU64,
+    /// Source checks that listed their source, and those that failed.
+    source_checks: AtomicU64,
+    source_check_failures: AtomicU64,
+    /// New entries source checks took in: queued as downloads, held for approval, skipped.
+    source_queued: AtomicU64,
+    source_pending: AtomicU64,
+    source_skipped: AtomicU64,
 }
 
 impl Metrics {
@@ -73,6 +80,22 @@ impl Metrics {
     /// Records a connection the egress guard refused.
     pub fn count_egress_refused(&self) {
         self.egress_refused.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Records one source check: whether it listed the source, and what it did with new entries.
+    pub fn count_source_check(&self, ok: bool, queued: usize, pending: usize, skipped: usize) {
+        let counter = if ok {
+            &self.source_checks
+        } else {
+            &self.source_check_failures
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        self.source_queued
+            .fetch_add(queued as u64, Ordering::Relaxed);
+        self.source_pending
+            .fetch_add(pending as u64, Ordering::Relaxed);
+        self.source_skipped
+            .fetch_add(skipped as u64, Ordering::Relaxed);
     }
 
     /// Renders every metric in Prometheus' text format.
@@ -140,6 +163,31 @@ impl Metrics {
                 "sofathek_egress_refused_total",
                 "Connections of downloads refused by the egress guard (private addresses, limits).",
                 &self.egress_refused,
+            ),
+            (
+                "sofathek_source_checks_total",
+                "Source checks (channels, playlists, feeds) that listed their source.",
+                &self.source_checks,
+            ),
+            (
+                "sofathek_source_check_failures_total",
+                "Source checks that failed (the source backs off).",
+                &self.source_check_failures,
+            ),
+            (
+                "sofathek_source_entries_queued_total",
+                "New source entries queued as downloads.",
+                &self.source_queued,
+            ),
+            (
+                "sofathek_source_entries_pending_total",
+                "New source entries held for a parent's approval.",
+                &self.source_pending,
+            ),
+            (
+                "sofathek_source_entries_skipped_total",
+                "New source entries not taken (before the start point, filtered, too long).",
+                &self.source_skipped,
             ),
         ] {
             let _ = writeln!(out, "# HELP {name} {help}");

@@ -186,6 +186,16 @@ pub struct JobRecord {
     pub finished_at: Option<String>,
     pub updated_at: String,
     pub video_id: Option<String>,
+    /// The source (channel, playlist, feed) the job came from, if any.
+    pub source: Option<JobSource>,
+}
+
+/// The source a job came from: its id and display name (the name the parent gave, else the
+/// listing's title, else its URL).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct JobSource {
+    pub id: String,
+    pub name: String,
 }
 
 /// A job to add.
@@ -201,6 +211,8 @@ pub struct NewJob {
     pub source_file: Option<String>,
     pub metadata: Option<serde_json::Value>,
     pub request_id: String,
+    /// The source the job comes from (see [`JobSource`]).
+    pub source_id: Option<String>,
 }
 
 /// A finished job brought in from another system's history (the original's download queue).
@@ -260,7 +272,8 @@ pub enum Order {
 
 const COLUMNS: &str = "id, kind, state, stage, progress, bytes, total_bytes, speed, eta, error_code, \
     error_message, error_suggestion, attempts, url, title, category, audio, source_name, source_file, \
-    metadata, request_id, created_at, started_at, finished_at, updated_at, video_id";
+    metadata, request_id, created_at, started_at, finished_at, updated_at, video_id, source_id, \
+    (SELECT coalesce(s.name, s.title, s.url) FROM sources s WHERE s.id = jobs.source_id)";
 
 fn count(value: Option<i64>) -> Option<u64> {
     value.map(|n| n.max(0) as u64)
@@ -302,6 +315,16 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<JobRecord> {
         finished_at: row.get(23)?,
         updated_at: row.get(24)?,
         video_id: row.get(25)?,
+        source: match row.get::<_, Option<String>>(26)? {
+            Some(id) => {
+                let name = row.get::<_, Option<String>>(27)?;
+                Some(JobSource {
+                    name: name.unwrap_or_else(|| "a deleted source".into()),
+                    id,
+                })
+            }
+            None => None,
+        },
     })
 }
 
@@ -315,8 +338,8 @@ pub fn insert(conn: &Connection, job: &NewJob) -> DbResult<JobRecord> {
     let metadata = job.metadata.as_ref().map(|m| m.to_string());
     conn.execute(
         "INSERT INTO jobs (id, kind, state, progress, attempts, url, title, category, audio, source_name, \
-         source_file, metadata, request_id, created_at, updated_at) \
-         VALUES (?1, ?2, 'queued', 0, 0, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11)",
+         source_file, metadata, request_id, created_at, updated_at, source_id) \
+         VALUES (?1, ?2, 'queued', 0, 0, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, ?12)",
         params![
             job.id,
             job.kind.as_str(),
@@ -329,6 +352,7 @@ pub fn insert(conn: &Connection, job: &NewJob) -> DbResult<JobRecord> {
             metadata,
             job.request_id,
             now,
+            job.source_id,
         ],
     )?;
     get(conn, &job.id)
@@ -719,6 +743,7 @@ mod tests {
             source_file: None,
             metadata: None,
             request_id: format!("req-{id}"),
+            source_id: None,
         }
     }
 

@@ -9,6 +9,7 @@ pub mod jobs;
 pub mod memo;
 pub mod profiles;
 pub mod progress;
+pub mod sources;
 pub mod videos;
 
 use std::borrow::Borrow;
@@ -24,6 +25,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0002_jobs.sql"),
     include_str!("migrations/0003_profiles.sql"),
     include_str!("migrations/0004_library_files.sql"),
+    include_str!("migrations/0005_sources.sql"),
 ];
 
 const READERS: usize = 4;

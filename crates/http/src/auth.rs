@@ -77,6 +77,10 @@ pub fn need(method: &Method, route: &str) -> Need {
         | "/api/youtube/download/{id}/status"
         | "/api/tokens"
         | "/api/library/scan"
+        | "/api/sources"
+        | "/api/sources/{id}"
+        | "/api/sources/pending"
+        | "/api/sources/pending/{id}/thumbnail"
             if safe =>
         {
             Need::ParentRead

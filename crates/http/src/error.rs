@@ -124,12 +124,17 @@ pub fn ingest_status(err: &IngestError) -> StatusCode {
         | IngestError::UnknownCategory(_)
         | IngestError::InvalidTitle
         | IngestError::MissingFile
+        | IngestError::InvalidSource(_)
         | IngestError::BadUpload(_) => StatusCode::BAD_REQUEST,
         IngestError::Blocked(_) => StatusCode::UNPROCESSABLE_ENTITY,
         IngestError::LowDisk { .. } => StatusCode::INSUFFICIENT_STORAGE,
         IngestError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-        IngestError::NotFound => StatusCode::NOT_FOUND,
-        IngestError::WrongState(_) | IngestError::SourceGone => StatusCode::CONFLICT,
+        IngestError::NotFound | IngestError::SourceNotFound | IngestError::EntryNotFound(_) => {
+            StatusCode::NOT_FOUND
+        }
+        IngestError::WrongState(_) | IngestError::SourceGone | IngestError::SourceExists(_) => {
+            StatusCode::CONFLICT
+        }
         IngestError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
         IngestError::NotMedia => StatusCode::UNSUPPORTED_MEDIA_TYPE,
         IngestError::ToolMissing(_) => StatusCode::SERVICE_UNAVAILABLE,

@@ -817,6 +817,7 @@ async fn queue_conversion(
         source_file: None,
         metadata: has_sidecar.then(|| serde_json::json!({ "sidecar": true })),
         request_id: uuid::Uuid::new_v4().to_string(),
+        source_id: None,
     };
     let file = name.to_owned();
     let job = inner

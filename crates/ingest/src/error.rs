@@ -51,6 +51,14 @@ pub enum IngestError {
     BadUpload(String),
     /// A tool needed to take the request is missing.
     ToolMissing(ProcessError),
+    /// A source's settings are not valid (the message says which and why).
+    InvalidSource(String),
+    /// The URL is already followed (by the source with this id).
+    SourceExists(String),
+    /// No such source.
+    SourceNotFound,
+    /// No such pending entry (or it was decided already).
+    EntryNotFound(i64),
     Db(DbError),
     Io(std::io::Error),
 }
@@ -74,6 +82,10 @@ impl IngestError {
             IngestError::MissingFile => "MISSING_FILE",
             IngestError::BadUpload(_) => "BAD_UPLOAD",
             IngestError::ToolMissing(_) => "TOOL_MISSING",
+            IngestError::InvalidSource(_) => "INVALID_SOURCE",
+            IngestError::SourceExists(_) => "SOURCE_EXISTS",
+            IngestError::SourceNotFound => "SOURCE_NOT_FOUND",
+            IngestError::EntryNotFound(_) => "ENTRY_NOT_FOUND",
             IngestError::Db(_) => "DATABASE",
             IngestError::Io(_) => "IO",
         }
@@ -111,6 +123,12 @@ impl IngestError {
             IngestError::MissingFile => "Multipart field 'video' with the file is required".into(),
             IngestError::BadUpload(why) => format!("Invalid upload: {why}"),
             IngestError::ToolMissing(err) => format!("Service unavailable: {err}"),
+            IngestError::InvalidSource(why) => why.clone(),
+            IngestError::SourceExists(_) => "This address is already followed".into(),
+            IngestError::SourceNotFound => "Source not found".into(),
+            IngestError::EntryNotFound(id) => {
+                format!("Entry {id} is not waiting for approval (it does not exist or was decided)")
+            }
             IngestError::Db(_) | IngestError::Io(_) => "Something went wrong!".into(),
         }
     }
@@ -143,6 +161,10 @@ impl fmt::Display for IngestError {
             IngestError::MissingFile => f.write_str("upload has no video field"),
             IngestError::BadUpload(why) => write!(f, "bad upload: {why}"),
             IngestError::ToolMissing(err) => write!(f, "{err}"),
+            IngestError::InvalidSource(why) => write!(f, "invalid source: {why}"),
+            IngestError::SourceExists(id) => write!(f, "already followed by source {id}"),
+            IngestError::SourceNotFound => f.write_str("source not found"),
+            IngestError::EntryNotFound(id) => write!(f, "entry {id} is not pending"),
             IngestError::Db(err) => write!(f, "{err}"),
             IngestError::Io(err) => write!(f, "i/o error: {err}"),
         }

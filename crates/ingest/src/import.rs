@@ -283,6 +283,7 @@ pub async fn import_queue(ingest: &Ingest, path: &Path) -> anyhow::Result<QueueR
                     .request_id
                     .clone()
                     .unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
+                source_id: None,
             },
             state: state_now,
             error,

@@ -29,6 +29,7 @@ mod orphans;
 mod pipeline;
 mod publish;
 mod reporter;
+pub mod sources;
 pub mod upload;
 mod url_source;
 pub mod view;
@@ -96,6 +97,8 @@ pub(crate) struct Inner {
     pub(crate) scanner: adopt::Scanner,
     /// Every connection of a download goes through it.
     pub(crate) egress: sofathek_core::egress::Guard,
+    /// The source checks (see [`sources`]).
+    pub(crate) scheduler: sources::Scheduler,
 }
 
 /// A job that a task owns.
@@ -170,6 +173,7 @@ impl Ingest {
                 tracker: TaskTracker::new(),
                 limiter,
                 scanner: adopt::Scanner::default(),
+                scheduler: sources::Scheduler::default(),
             }),
         })
     }
@@ -199,6 +203,7 @@ impl Ingest {
                 inner.tracker.spawn(retention(inner.clone()));
             }
             adopt::start(&inner);
+            inner.tracker.spawn(sources::schedule(inner.clone()));
         });
     }
 
@@ -301,6 +306,7 @@ impl Ingest {
             source_file: None,
             metadata,
             request_id: uuid::Uuid::new_v4().to_string(),
+            source_id: None,
         };
         let job = self
             .inner

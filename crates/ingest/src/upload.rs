@@ -160,6 +160,7 @@ impl Ingest {
             source_file: Some(source_file),
             metadata: None,
             request_id: uuid::Uuid::new_v4().to_string(),
+            source_id: None,
         };
         let job = match inner.db.write(move |tx| jobs::insert(tx, &new)).await {
             Ok(job) => job,

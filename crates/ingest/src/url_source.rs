@@ -123,7 +123,7 @@ pub fn meta_from_json(value: &Value) -> VideoMeta {
 }
 
 /// yt-dlp's arguments with `--proxy` added (before the `--` that ends the options).
-fn through(mut args: Vec<std::ffi::OsString>, proxy: &str) -> Vec<std::ffi::OsString> {
+pub(crate) fn through(mut args: Vec<std::ffi::OsString>, proxy: &str) -> Vec<std::ffi::OsString> {
     let at = args.iter().rposition(|a| a == "--").unwrap_or(args.len());
     args.insert(at, proxy.into());
     args.insert(at, "--proxy".into());
@@ -132,7 +132,7 @@ fn through(mut args: Vec<std::ffi::OsString>, proxy: &str) -> Vec<std::ffi::OsSt
 
 /// A yt-dlp run whose every connection goes through the egress guard: `--proxy` for yt-dlp
 /// itself, the proxy variables for the ffmpeg it may run (HLS/DASH), no exceptions.
-fn guarded(spec: Spec, proxy: &str) -> Spec {
+pub(crate) fn guarded(spec: Spec, proxy: &str) -> Spec {
     [
         "http_proxy",
         "https_proxy",

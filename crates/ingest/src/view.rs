@@ -1,9 +1,10 @@
-//! JSON representations of jobs: the job API's shape and the original download queue's item
-//! shape (original §1.6), both built from a [`JobRecord`].
+//! JSON representations of jobs — the job API's shape and the original download queue's item
+//! shape (original §1.6), both built from a [`JobRecord`] — and of sources and their entries.
 
 use serde_json::{Value, json};
 
 use sofathek_db::jobs::{JobCounts, JobKind, JobRecord, JobState, Stage};
+use sofathek_db::sources::{EntryRecord, SourceRecord};
 
 /// A job as `/api/jobs` and the `job` SSE event show it.
 pub fn job_json(job: &JobRecord) -> Value {
@@ -28,6 +29,73 @@ pub fn job_json(job: &JobRecord) -> Value {
         "finishedAt": job.finished_at,
         "updatedAt": job.updated_at,
         "videoId": if job.state == JobState::Completed { job.video_id.clone() } else { None },
+        "source": job.source,
+    })
+}
+
+/// The name a source is shown with: the parent's, else the listing's title, else the URL's host.
+pub fn source_name(source: &SourceRecord) -> String {
+    source
+        .settings
+        .name
+        .clone()
+        .or_else(|| source.title.clone())
+        .or_else(|| {
+            url::Url::parse(&source.url)
+                .ok()
+                .and_then(|u| u.host_str().map(str::to_owned))
+        })
+        .unwrap_or_else(|| source.url.clone())
+}
+
+/// A source as `/api/sources` and the `source` SSE event show it; `checking` when a check runs
+/// or was asked for.
+pub fn source_json(source: &SourceRecord, checking: bool) -> Value {
+    let s = &source.settings;
+    json!({
+        "id": source.id,
+        "url": source.url,
+        "name": source_name(source),
+        "category": s.category,
+        "intervalHours": s.interval_secs / 3600,
+        "startAfter": s.start_after,
+        "startLatest": s.start_latest,
+        "maxPerCheck": s.max_per_check,
+        "include": s.include,
+        "exclude": s.exclude,
+        "maxDurationMinutes": s.max_duration_secs.map(|secs| secs / 60),
+        "approval": s.approval.as_str(),
+        "audio": s.audio,
+        "enabled": s.enabled,
+        "createdAt": source.created_at,
+        "updatedAt": source.updated_at,
+        "lastCheckAt": source.last_check_at,
+        "lastSuccessAt": source.last_success_at,
+        "lastError": source.last_error.as_ref().map(|e| json!({"code": e.code, "message": e.message})),
+        "failures": source.failures,
+        "nextCheckAt": s.enabled.then_some(&source.next_check_at),
+        "checking": checking,
+        "counts": {
+            "queued": source.counts.queued,
+            "pending": source.counts.pending,
+            "rejected": source.counts.rejected,
+            "skipped": source.counts.skipped,
+        },
+    })
+}
+
+/// An entry of the "to approve" list; `thumbnail` when a picture was fetched for it.
+pub fn entry_json(entry: &EntryRecord, thumbnail: bool) -> Value {
+    json!({
+        "id": entry.id,
+        "sourceId": entry.source_id,
+        "sourceName": entry.source_name,
+        "title": entry.title,
+        "url": entry.url,
+        "duration": entry.duration,
+        "publishedAt": entry.published_at,
+        "thumbnail": thumbnail.then(|| format!("/api/sources/pending/{}/thumbnail", entry.id)),
+        "seenAt": entry.seen_at,
     })
 }
 
@@ -215,6 +283,7 @@ mod tests {
             finished_at: None,
             updated_at: "2026-01-01T00:00:02.000Z".into(),
             video_id: None,
+            source: None,
         }
     }
 

@@ -215,9 +215,27 @@ pub fn download_args(
     Ok(finish_with_url(args, url))
 }
 
-/// Options shared by both calls.
+/// Arguments for listing a channel, playlist or feed without downloading anything: one JSON
+/// document on stdout whose `entries` are the first `window` items as the site lists them
+/// (`--flat-playlist`: yt-dlp does not visit each entry). Read it with [`crate::listing`].
+pub fn listing_args(opts: &DownloadOptions, url: &Url, window: u32) -> Vec<OsString> {
+    let mut args = ArgList::default();
+    args.push_all(["--ignore-config", "--yes-playlist", "--color", "never"]);
+    shared_args(&mut args, opts);
+    args.push_all(["--dump-single-json", "--skip-download", "--flat-playlist"]);
+    args.push("--playlist-end");
+    args.push(window.max(1).to_string());
+    finish_with_url(args, url)
+}
+
+/// Options shared by the calls about one video.
 fn common_args(args: &mut ArgList, opts: &DownloadOptions) {
     args.push_all(["--ignore-config", "--no-playlist", "--color", "never"]);
+    shared_args(args, opts);
+}
+
+/// Options every call shares: cache, timeouts, retries.
+fn shared_args(args: &mut ArgList, opts: &DownloadOptions) {
     match &opts.cache_dir {
         Some(dir) => {
             args.push("--cache-dir");

@@ -38,7 +38,7 @@ pub fn router(state: AppState) -> Router {
     use axum::routing::{delete, post, put};
     use handlers::{
         categories, events, files, health, jobs, library, meta, profiles, progress, session,
-        tokens, upload, videos, youtube,
+        sources, tokens, upload, videos, youtube,
     };
 
     let api = Router::new()
@@ -95,6 +95,21 @@ pub fn router(state: AppState) -> Router {
         .route("/api/password", put(session::change_password))
         .route("/api/tokens", get(tokens::list).post(tokens::create))
         .route("/api/tokens/{id}", delete(tokens::revoke))
+        .route("/api/sources", get(sources::list).post(sources::create))
+        .route("/api/sources/pending", get(sources::pending))
+        .route("/api/sources/pending/approve", post(sources::approve))
+        .route("/api/sources/pending/reject", post(sources::reject))
+        .route(
+            "/api/sources/pending/{id}/thumbnail",
+            get(sources::thumbnail),
+        )
+        .route(
+            "/api/sources/{id}",
+            get(sources::show)
+                .patch(sources::update)
+                .delete(sources::delete),
+        )
+        .route("/api/sources/{id}/check", post(sources::check))
         .route("/api/progress", get(progress::list))
         .route(
             "/api/progress/{id}",

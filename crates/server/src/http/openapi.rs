@@ -5,8 +5,8 @@ use std::sync::OnceLock;
 use utoipa::OpenApi;
 
 use crate::http::handlers::{
-    categories, events, files, health, jobs, library, profiles, progress, session, tokens, upload,
-    videos, youtube,
+    categories, events, files, health, jobs, library, profiles, progress, session, sources, tokens,
+    upload, videos, youtube,
 };
 
 #[derive(OpenApi)]
@@ -60,6 +60,16 @@ use crate::http::handlers::{
         progress::record,
         progress::show,
         progress::list,
+        sources::list,
+        sources::create,
+        sources::show,
+        sources::update,
+        sources::delete,
+        sources::check,
+        sources::pending,
+        sources::approve,
+        sources::reject,
+        sources::thumbnail,
     ),
     components(schemas(
         videos::UpdateVideo,
@@ -72,7 +82,8 @@ use crate::http::handlers::{
         session::Setup,
         session::ChangePassword,
         tokens::NewToken,
-        progress::NewProgress
+        progress::NewProgress,
+        sources::Decision
     )),
     modifiers(&BearerAuth)
 )]
@@ -125,6 +136,10 @@ pub fn document() -> String {
 /// - unique operation ids (`<method>_<path>`).
 mod contract {
     use serde_json::{Map, Value, json};
+    use sofathek_ingest::sources::{
+        MAX_BULK, MAX_DURATION_MINUTES, MAX_INTERVAL_HOURS, MAX_NAME_CHARS, MAX_PER_CHECK,
+        MAX_START_LATEST, MAX_WORDS_CHARS, MIN_INTERVAL_HOURS,
+    };
 
     /// Characters `char::is_whitespace` accepts (what `str::trim` removes).
     const WS: &str = r"\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000";
@@ -287,6 +302,95 @@ mod contract {
                 "cancelled": { "type": "integer" },
             }),
         );
+        let mut job = job;
+        job["properties"]["source"] = json!({ "anyOf": [
+            object(&["id", "name"], json!({ "id": { "type": "string" }, "name": { "type": "string" } })),
+            { "type": "null" },
+        ] });
+        let source = object(
+            &[
+                "id",
+                "url",
+                "name",
+                "category",
+                "intervalHours",
+                "startAfter",
+                "startLatest",
+                "maxPerCheck",
+                "include",
+                "exclude",
+                "maxDurationMinutes",
+                "approval",
+                "audio",
+                "enabled",
+                "createdAt",
+                "updatedAt",
+                "lastCheckAt",
+                "lastSuccessAt",
+                "lastError",
+                "failures",
+                "nextCheckAt",
+                "checking",
+                "counts",
+            ],
+            json!({
+                "id": { "type": "string" },
+                "url": { "type": "string" },
+                "name": { "type": "string" },
+                "category": nullable("string"),
+                "intervalHours": { "type": "integer", "minimum": MIN_INTERVAL_HOURS, "maximum": MAX_INTERVAL_HOURS },
+                "startAfter": nullable("string"),
+                "startLatest": { "type": ["integer", "null"], "minimum": 1, "maximum": MAX_START_LATEST },
+                "maxPerCheck": { "type": "integer", "minimum": 1, "maximum": MAX_PER_CHECK },
+                "include": { "type": "string" },
+                "exclude": { "type": "string" },
+                "maxDurationMinutes": { "type": ["integer", "null"], "minimum": 1, "maximum": MAX_DURATION_MINUTES },
+                "approval": { "enum": ["review", "auto"] },
+                "audio": { "type": "boolean" },
+                "enabled": { "type": "boolean" },
+                "createdAt": { "type": "string" },
+                "updatedAt": { "type": "string" },
+                "lastCheckAt": nullable("string"),
+                "lastSuccessAt": nullable("string"),
+                "lastError": { "anyOf": [
+                    object(&["code", "message"], json!({ "code": { "type": "string" }, "message": { "type": "string" } })),
+                    { "type": "null" },
+                ] },
+                "failures": { "type": "integer", "minimum": 0 },
+                "nextCheckAt": nullable("string"),
+                "checking": { "type": "boolean" },
+                "counts": object(&["queued", "pending", "rejected", "skipped"], json!({
+                    "queued": { "type": "integer", "minimum": 0 },
+                    "pending": { "type": "integer", "minimum": 0 },
+                    "rejected": { "type": "integer", "minimum": 0 },
+                    "skipped": { "type": "integer", "minimum": 0 },
+                })),
+            }),
+        );
+        let entry = object(
+            &[
+                "id",
+                "sourceId",
+                "sourceName",
+                "title",
+                "url",
+                "duration",
+                "publishedAt",
+                "thumbnail",
+                "seenAt",
+            ],
+            json!({
+                "id": { "type": "integer" },
+                "sourceId": { "type": "string" },
+                "sourceName": { "type": "string" },
+                "title": nullable("string"),
+                "url": { "type": "string" },
+                "duration": { "type": ["number", "null"], "minimum": 0 },
+                "publishedAt": nullable("string"),
+                "thumbnail": { "type": ["string", "null"], "pattern": "^/api/sources/pending/[0-9]+/thumbnail$" },
+                "seenAt": { "type": "string" },
+            }),
+        );
         vec![
             ("ErrorBody", error_body()),
             ("Video", video),
@@ -294,6 +398,64 @@ mod contract {
             ("Category", category),
             ("Job", job),
             ("JobCounts", counts),
+            ("Source", source),
+            ("SourceEntry", entry),
+        ]
+    }
+
+    /// The request rules of sources (`sofathek_ingest::sources::apply`): `NewSource` needs a
+    /// URL, `UpdateSource` may not name one; `null` resets a field.
+    fn source_schemas() -> Vec<(&'static str, Value)> {
+        let int = |min: u32, max: u32| json!({ "type": ["integer", "null"], "minimum": min, "maximum": max });
+        let words = json!({
+            "type": ["string", "null"],
+            "maxLength": MAX_WORDS_CHARS,
+            "pattern": format!("^[^{CTRL}]*$"),
+        });
+        let mut properties = json!({
+            "name": { "type": ["string", "null"], "pattern": trimmed_text(MAX_NAME_CHARS, true) },
+            "category": nullable("string"),
+            "intervalHours": int(MIN_INTERVAL_HOURS, MAX_INTERVAL_HOURS),
+            "startAfter": { "type": ["string", "null"], "pattern": "^[0-9]{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])$" },
+            "startLatest": int(1, MAX_START_LATEST),
+            "maxPerCheck": int(1, MAX_PER_CHECK),
+            "include": words.clone(),
+            "exclude": words,
+            "maxDurationMinutes": int(1, MAX_DURATION_MINUTES),
+            "approval": { "enum": ["review", "auto", null] },
+            "audio": { "type": "boolean" },
+            "enabled": { "type": "boolean" },
+        });
+        let one_start_point = json!({
+            "required": ["startAfter", "startLatest"],
+            "properties": { "startAfter": { "type": "string" }, "startLatest": { "type": "integer" } },
+        });
+        let update = json!({
+            "type": "object",
+            "additionalProperties": false,
+            "properties": properties.clone(),
+            "not": one_start_point.clone(),
+        });
+        properties["url"] = url_schema();
+        let new = json!({
+            "type": "object",
+            "additionalProperties": false,
+            "required": ["url"],
+            "properties": properties,
+            "not": one_start_point,
+        });
+        let decision = json!({
+            "type": "object",
+            "additionalProperties": false,
+            "required": ["ids"],
+            "properties": {
+                "ids": { "type": "array", "minItems": 1, "maxItems": MAX_BULK, "items": { "type": "integer", "format": "int64" } },
+            },
+        });
+        vec![
+            ("NewSource", new),
+            ("UpdateSource", update),
+            ("Decision", decision),
         ]
     }
 
@@ -590,6 +752,30 @@ mod contract {
                 "cleanedCount": { "type": "integer", "minimum": 0 },
                 "maxAgeHours": { "type": "number", "minimum": 0 },
             })),
+            ("get", "/api/sources") => object(
+                &["sources"],
+                json!({ "sources": { "type": "array", "items": reference("Source") } }),
+            ),
+            ("post", "/api/sources" | "/api/sources/{id}/check")
+            | ("get" | "patch", "/api/sources/{id}") => reference("Source"),
+            ("delete", "/api/sources/{id}") => {
+                object(&["deleted"], json!({ "deleted": { "type": "string" } }))
+            }
+            ("get", "/api/sources/pending") => object(
+                &["entries"],
+                json!({ "entries": { "type": "array", "items": reference("SourceEntry") } }),
+            ),
+            ("post", "/api/sources/pending/approve") => object(
+                &["approved", "jobs"],
+                json!({
+                    "approved": { "type": "integer", "minimum": 1 },
+                    "jobs": { "type": "array", "items": reference("Job") },
+                }),
+            ),
+            ("post", "/api/sources/pending/reject") => object(
+                &["rejected"],
+                json!({ "rejected": { "type": "integer", "minimum": 1 } }),
+            ),
             ("delete", "/api/youtube/queue") => message(json!({
                 "removedCount": { "type": "integer", "minimum": 0 },
                 "cancelledProcessingCount": { "type": "integer", "minimum": 0 },
@@ -614,6 +800,9 @@ mod contract {
                 &["status", "uptime"],
                 json!({ "status": { "const": "alive" }, "uptime": { "type": "number", "minimum": 0 } }),
             ) } })),
+            "/api/sources/pending/{id}/thumbnail" if status == 200 => Some(
+                json!({ "image/jpeg": { "schema": { "type": "string", "format": "binary" } } }),
+            ),
             "/api/stream/{filename}"
             | "/api/download/{filename}"
             | "/api/thumbnails/{filename}"
@@ -650,6 +839,7 @@ mod contract {
             .into_iter()
             .chain(request_schemas())
             .chain(profile_schemas())
+            .chain(source_schemas())
         {
             schemas.insert(name.to_owned(), schema);
         }
@@ -713,6 +903,7 @@ mod contract {
                         "", "name", "title", "-title", "added", "-added", "duration", "-duration", "size", "-size",
                     ] }),
                     ("/api/videos", "category") => json!({ "type": "string" }),
+                    ("/api/sources/pending", "source") => json!({ "type": "string" }),
                     _ => continue,
                 };
                 param["schema"] = schema;
@@ -733,6 +924,8 @@ mod contract {
             ("post", "/api/youtube/download") => Some("OriginalDownload"),
             ("post", "/api/youtube/queue/cleanup") => Some("QueueCleanup"),
             ("post", "/api/videos/upload") => Some("Upload"),
+            ("post", "/api/sources") => Some("NewSource"),
+            ("patch", "/api/sources/{id}") => Some("UpdateSource"),
             _ => None,
         };
         if let (Some(name), Some(content_type)) = (body_schema, body_type.as_deref()) {

@@ -1,6 +1,7 @@
 //! `GET /api/events`: Server-Sent Events from the event bus — `job` (progress, state changes),
-//! `library.added|updated|removed`, and a heartbeat comment every 15 s. A kid's stream has
-//! no job events and only library events of its allowed categories. A stream ends when its
+//! `source` (a source was checked or changed), `library.added|updated|removed`, and a
+//! heartbeat comment every 15 s. A kid's stream has no job or source events and only library
+//! events of its allowed categories. A stream ends when its
 //! credentials stop giving the access it was opened with (see `access_changed`).
 
 use std::convert::Infallible;
@@ -16,7 +17,7 @@ use tokio_stream::wrappers::BroadcastStream;
 use crate::http::AppState;
 use sofathek_core::auth::Access;
 use sofathek_core::events::Event;
-use sofathek_ingest::view::job_json;
+use sofathek_ingest::view::{job_json, source_json};
 
 /// Time between two heartbeat comments.
 pub const HEARTBEAT: Duration = Duration::from_secs(15);
@@ -33,6 +34,7 @@ pub async fn stream(
 ) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>>> {
     let changed = access_changed(state.clone(), headers, access.clone());
     let limited = access.allowed_categories().is_some();
+    let ingest = state.ingest.clone();
     let events = BroadcastStream::new(state.events.subscribe()).filter_map(move |message| {
         let event = message.ok()?;
         if limited {
@@ -45,6 +47,11 @@ pub async fn stream(
         let data = match &event {
             Event::Job { job } => {
                 serde_json::json!({ "type": event.name(), "job": job_json(job) }).to_string()
+            }
+            Event::Source { source } => {
+                let checking = ingest.is_checking(&source.id);
+                serde_json::json!({ "type": event.name(), "source": source_json(source, checking) })
+                    .to_string()
             }
             library => serde_json::to_string(library).ok()?,
         };

@@ -10,6 +10,7 @@ pub mod meta;
 pub mod profiles;
 pub mod progress;
 pub use sofathek_http::session;
+pub mod sources;
 pub mod tokens;
 pub mod upload;
 pub mod videos;

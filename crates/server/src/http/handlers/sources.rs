@@ -1,0 +1,195 @@
+//! `/api/sources`: channels, playlists and feeds a parent follows — list, add, show, change,
+//! delete, "check now" — and the "to approve" list of their new entries (approve or reject in
+//! bulk, thumbnails). Parent-only (`sofathek_http::auth::need`). The rules live in
+//! `sofathek_ingest::sources`.
+
+use axum::body::Body;
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::jobs::refusal;
+use crate::error::{ApiError, ok, ok_with};
+use crate::http::AppState;
+use crate::http::json::JsonBody;
+use sofathek_ingest::sources::SourceRequest;
+use sofathek_ingest::view::{entry_json, job_json, source_json};
+
+fn view(state: &AppState, source: &sofathek_db::sources::SourceRecord) -> serde_json::Value {
+    source_json(source, state.ingest.is_checking(&source.id))
+}
+
+/// Every source, by name.
+#[utoipa::path(get, path = "/api/sources", tag = "sources",
+    responses((status = 200, description = "`{sources: Source[]}`", body = serde_json::Value)))]
+pub async fn list(State(state): State<AppState>) -> Response {
+    match state.ingest.sources().await {
+        Ok(sources) => ok(json!({
+            "sources": sources.iter().map(|s| view(&state, s)).collect::<Vec<_>>(),
+        }))
+        .into_response(),
+        Err(err) => refusal(err),
+    }
+}
+
+/// Follows a channel, playlist or feed; its first check runs right away, in the background.
+#[utoipa::path(post, path = "/api/sources", tag = "sources", request_body = serde_json::Value,
+    responses((status = 201, description = "the source", body = serde_json::Value),
+              (status = 400, description = "missing or refused URL, invalid settings, unknown category", body = serde_json::Value),
+              (status = 409, description = "the URL is already followed (SOURCE_EXISTS)", body = serde_json::Value)))]
+pub async fn create(
+    State(state): State<AppState>,
+    JsonBody(body): JsonBody<SourceRequest>,
+) -> Response {
+    match state.ingest.add_source(body).await {
+        Ok(source) => ok_with(StatusCode::CREATED, view(&state, &source)),
+        Err(err) => refusal(err),
+    }
+}
+
+/// One source.
+#[utoipa::path(get, path = "/api/sources/{id}", tag = "sources",
+    params(("id" = String, Path, description = "source id")),
+    responses((status = 200, description = "the source", body = serde_json::Value),
+              (status = 404, description = "no such source", body = serde_json::Value)))]
+pub async fn show(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+    match state.ingest.source(&id).await {
+        Ok(source) => ok(view(&state, &source)).into_response(),
+        Err(err) => refusal(err),
+    }
+}
+
+/// Changes a source's settings: absent fields stay, `null` clears or resets a field.
+#[utoipa::path(patch, path = "/api/sources/{id}", tag = "sources", request_body = serde_json::Value,
+    params(("id" = String, Path, description = "source id")),
+    responses((status = 200, description = "the source", body = serde_json::Value),
+              (status = 400, description = "invalid settings, a new URL, unknown category", body = serde_json::Value),
+              (status = 404, description = "no such source", body = serde_json::Value)))]
+pub async fn update(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<SourceRequest>,
+) -> Response {
+    match state.ingest.update_source(&id, body).await {
+        Ok(source) => ok(view(&state, &source)).into_response(),
+        Err(err) => refusal(err),
+    }
+}
+
+/// Stops following a source; its videos and jobs stay.
+#[utoipa::path(delete, path = "/api/sources/{id}", tag = "sources",
+    params(("id" = String, Path, description = "source id")),
+    responses((status = 200, description = "`{deleted: id}`", body = serde_json::Value),
+              (status = 404, description = "no such source", body = serde_json::Value)))]
+pub async fn delete(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+    match state.ingest.delete_source(&id).await {
+        Ok(()) => ok(json!({ "deleted": id })).into_response(),
+        Err(err) => refusal(err),
+    }
+}
+
+/// Checks a source now (also a paused one), in the background: poll the source until
+/// `lastCheckAt` changes, or listen for the `source` event.
+#[utoipa::path(post, path = "/api/sources/{id}/check", tag = "sources",
+    params(("id" = String, Path, description = "source id")),
+    responses((status = 202, description = "the source, `checking: true`", body = serde_json::Value),
+              (status = 404, description = "no such source", body = serde_json::Value)))]
+pub async fn check(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+    match state.ingest.check_source_now(&id).await {
+        Ok(source) => ok_with(StatusCode::ACCEPTED, view(&state, &source)),
+        Err(err) => refusal(err),
+    }
+}
+
+/// Query of the "to approve" list.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct PendingQuery {
+    /// Only the entries of this source.
+    pub source: Option<String>,
+}
+
+/// New entries of `review` sources waiting for a parent, oldest first.
+#[utoipa::path(get, path = "/api/sources/pending", tag = "sources", params(PendingQuery),
+    responses((status = 200, description = "`{entries: Entry[]}`", body = serde_json::Value)))]
+pub async fn pending(State(state): State<AppState>, Query(query): Query<PendingQuery>) -> Response {
+    let source = query.source.as_deref().filter(|s| !s.is_empty());
+    match state.ingest.pending_entries(source).await {
+        Ok(entries) => ok(json!({
+            "entries": entries
+                .iter()
+                .map(|e| entry_json(e, state.ingest.entry_thumbnail(e.id).is_some()))
+                .collect::<Vec<_>>(),
+        }))
+        .into_response(),
+        Err(err) => refusal(err),
+    }
+}
+
+/// Entries to approve or reject.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Decision {
+    /// Ids of pending entries (1 to 500).
+    pub ids: Vec<i64>,
+}
+
+/// Approves pending entries: each becomes a download job. All or nothing.
+#[utoipa::path(post, path = "/api/sources/pending/approve", tag = "sources", request_body = Decision,
+    responses((status = 200, description = "`{approved: n, jobs: Job[]}`", body = serde_json::Value),
+              (status = 400, description = "no ids, or too many", body = serde_json::Value),
+              (status = 404, description = "an id is not a pending entry (ENTRY_NOT_FOUND); nothing changed", body = serde_json::Value),
+              (status = 507, description = "not enough free disk space", body = serde_json::Value)))]
+pub async fn approve(
+    State(state): State<AppState>,
+    JsonBody(body): JsonBody<Decision>,
+) -> Response {
+    match state.ingest.approve(&body.ids).await {
+        Ok(jobs) => ok(json!({
+            "approved": jobs.len(),
+            "jobs": jobs.iter().map(job_json).collect::<Vec<_>>(),
+        }))
+        .into_response(),
+        Err(err) => refusal(err),
+    }
+}
+
+/// Rejects pending entries; they are remembered and never offered again. All or nothing.
+#[utoipa::path(post, path = "/api/sources/pending/reject", tag = "sources", request_body = Decision,
+    responses((status = 200, description = "`{rejected: n}`", body = serde_json::Value),
+              (status = 400, description = "no ids, or too many", body = serde_json::Value),
+              (status = 404, description = "an id is not a pending entry (ENTRY_NOT_FOUND); nothing changed", body = serde_json::Value)))]
+pub async fn reject(State(state): State<AppState>, JsonBody(body): JsonBody<Decision>) -> Response {
+    match state.ingest.reject(&body.ids).await {
+        Ok(rejected) => ok(json!({ "rejected": rejected })).into_response(),
+        Err(err) => refusal(err),
+    }
+}
+
+/// The thumbnail of a pending entry (a small JPEG fetched through the egress guard).
+#[utoipa::path(get, path = "/api/sources/pending/{id}/thumbnail", tag = "sources",
+    params(("id" = i64, Path, description = "entry id")),
+    responses((status = 200, description = "the image", content_type = "image/jpeg", body = Vec<u8>),
+              (status = 404, description = "no such entry, or no picture", body = serde_json::Value)))]
+pub async fn thumbnail(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+    let missing = || ApiError::not_found(format!("No thumbnail for entry '{id}'")).into_response();
+    let Some(path) = id
+        .parse::<i64>()
+        .ok()
+        .and_then(|n| state.ingest.entry_thumbnail(n))
+    else {
+        return missing();
+    };
+    match tokio::fs::read(&path).await {
+        Ok(bytes) => (
+            [
+                (header::CONTENT_TYPE, "image/jpeg"),
+                (header::CACHE_CONTROL, "private, max-age=300"),
+            ],
+            Body::from(bytes),
+        )
+            .into_response(),
+        Err(_) => missing(),
+    }
+}
