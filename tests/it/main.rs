@@ -20,5 +20,6 @@ mod disk_full;
 mod egress;
 mod ingest;
 mod library;
+mod sources;
 mod tidy;
 mod web;

@@ -601,18 +601,22 @@ impl Ingest {
             .inner
             .db
             .write(move |tx| {
-                let mut made = Vec::with_capacity(ids.len());
+                // Every id is checked before anything is written: all or nothing.
+                let mut entries = Vec::with_capacity(ids.len());
                 for id in ids {
-                    let entry = match sources::entry(tx, id) {
-                        Ok(e) if e.state == EntryState::Pending => e,
+                    match sources::entry(tx, id) {
+                        Ok(e) if e.state == EntryState::Pending => entries.push(e),
                         Ok(_) | Err(DbError::NotFound) => return Ok(Err(id)),
                         Err(err) => return Err(err),
-                    };
+                    }
+                }
+                let mut made = Vec::with_capacity(entries.len());
+                for entry in entries {
                     let source = sources::get(tx, &entry.source_id)?;
                     let new = new_job(&source, &entry.url, entry.title.as_deref());
                     let job = jobs::insert(tx, &new)?;
-                    sources::decide(tx, id, EntryState::Queued, Some(&job.id))?;
-                    made.push((id, job));
+                    sources::decide(tx, entry.id, EntryState::Queued, Some(&job.id))?;
+                    made.push((entry.id, job));
                 }
                 Ok(Ok(made))
             })
@@ -637,12 +641,16 @@ impl Ingest {
         self.inner
             .db
             .write(move |tx| {
-                for id in decided {
-                    match sources::decide(tx, id, EntryState::Rejected, None) {
-                        Ok(()) => {}
-                        Err(DbError::NotFound) => return Ok(Err(id)),
+                // Every id is checked before anything is written: all or nothing.
+                for id in &decided {
+                    match sources::entry(tx, *id) {
+                        Ok(e) if e.state == EntryState::Pending => {}
+                        Ok(_) | Err(DbError::NotFound) => return Ok(Err(*id)),
                         Err(err) => return Err(err),
                     }
+                }
+                for id in decided {
+                    sources::decide(tx, id, EntryState::Rejected, None)?;
                 }
                 Ok(Ok(()))
             })
