@@ -476,6 +476,8 @@ async fn reads_need_a_profile_once_a_password_exists() {
         "/api/youtube/queue".into(),
         "/api/tokens".into(),
         "/api/progress".into(),
+        "/api/sources".into(),
+        "/api/sources/pending".into(),
     ] {
         let (status, answer) = send(anonymous_client().get(server.url(&path))).await;
         assert_eq!(status, 401, "{path}: {answer}");
@@ -606,7 +608,13 @@ async fn a_kid_sees_only_allowed_categories_by_every_route() {
         .filter_map(|c| c["slug"].as_str())
         .collect();
     assert_eq!(slugs, ["kids"]);
-    for path in ["/api/jobs", "/api/youtube/queue", "/api/tokens"] {
+    for path in [
+        "/api/jobs",
+        "/api/youtube/queue",
+        "/api/tokens",
+        "/api/sources",
+        "/api/sources/pending",
+    ] {
         let (status, answer) = get(path.into()).await;
         assert_eq!(status, 403, "{path}: {answer}");
     }

@@ -315,10 +315,12 @@ mod tests {
             "finishedAt",
             "updatedAt",
             "videoId",
+            "source",
         ] {
             assert!(keys.contains(&key), "{key} missing");
         }
-        assert_eq!(keys.len(), 20);
+        assert_eq!(keys.len(), 21);
+        assert_eq!(value["source"], Value::Null, "added by hand");
         assert_eq!(value["progress"], json!(42.3));
         assert_eq!(value["stage"], json!("fetching"));
         assert_eq!(value["error"], Value::Null);
