@@ -20,6 +20,7 @@ mod disk_full;
 mod egress;
 mod ingest;
 mod library;
+mod routes;
 mod sources;
 mod tidy;
 mod web;

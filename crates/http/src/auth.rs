@@ -59,36 +59,87 @@ fn is_safe(method: &Method) -> bool {
     matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
 }
 
+/// One API route and who may call it: what a read (GET, HEAD) needs and what a change (any
+/// other method) needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RoutePolicy {
+    /// The route template, as the router and the OpenAPI document write it.
+    pub route: &'static str,
+    pub read: Need,
+    pub write: Need,
+}
+
+const fn rule(route: &'static str, read: Need, write: Need) -> RoutePolicy {
+    RoutePolicy { route, read, write }
+}
+
+use Need::{Nothing, Parent, ParentRead, Profile, SignIn};
+
+/// Every API route, once. The router (`sofathek_server::http::router`), this table and the
+/// OpenAPI document name the same routes and methods: `tests/it/routes.rs` fails when a route
+/// is added to only one of them. A route missing here would still be protected (see
+/// [`need`]: any profile may read it, only a parent change it), but the test says so first.
+pub const API_ROUTES: &[RoutePolicy] = &[
+    rule("/api/health", Nothing, Parent),
+    rule("/api/health/live", Nothing, Parent),
+    rule("/api/openapi.json", Nothing, Parent),
+    rule("/api/videos", Need::Viewer, Parent),
+    rule("/api/videos/{id}", Need::Viewer, Parent),
+    rule("/api/videos/upload", Need::Viewer, Parent),
+    rule("/api/stream/{filename}", Need::Viewer, Parent),
+    rule("/api/download/{filename}", Need::Viewer, Parent),
+    rule("/api/thumbnails/{filename}", Need::Viewer, Parent),
+    rule("/api/categories", Need::Viewer, Parent),
+    rule("/api/categories/{slug}", Need::Viewer, Parent),
+    rule("/api/events", Need::Viewer, Parent),
+    rule("/api/jobs", ParentRead, Parent),
+    rule("/api/jobs/{id}", ParentRead, Parent),
+    rule("/api/jobs/{id}/retry", ParentRead, Parent),
+    rule("/api/library/scan", ParentRead, Parent),
+    rule("/api/youtube/download", ParentRead, Parent),
+    rule("/api/youtube/download/{id}", ParentRead, Parent),
+    rule("/api/youtube/download/{id}/status", ParentRead, Parent),
+    rule("/api/youtube/queue", ParentRead, Parent),
+    rule("/api/youtube/queue/cleanup", ParentRead, Parent),
+    rule("/api/youtube/health", Nothing, Parent),
+    rule("/api/profiles", Nothing, Parent),
+    rule("/api/profiles/{id}", Need::Viewer, Parent),
+    // Signing in is public but same-origin; signing out (DELETE) needs nothing (see `need`).
+    rule("/api/session", Nothing, SignIn),
+    rule("/api/setup", Need::Viewer, SignIn),
+    rule("/api/password", Need::Viewer, Parent),
+    rule("/api/tokens", ParentRead, Parent),
+    rule("/api/tokens/{id}", ParentRead, Parent),
+    rule("/api/progress", Profile, Profile),
+    rule("/api/progress/{id}", Profile, Profile),
+    rule("/api/sources", ParentRead, Parent),
+    rule("/api/sources/{id}", ParentRead, Parent),
+    rule("/api/sources/{id}/check", ParentRead, Parent),
+    rule("/api/sources/pending", ParentRead, Parent),
+    rule("/api/sources/pending/approve", ParentRead, Parent),
+    rule("/api/sources/pending/reject", ParentRead, Parent),
+    rule("/api/sources/pending/{id}/thumbnail", ParentRead, Parent),
+];
+
 /// The policy: what `method` on the route `route` (the matched template, or the raw path when
-/// no route matched) requires.
+/// no route matched) requires. API routes are looked up in [`API_ROUTES`]; anything else is
+/// deny-by-default: an unknown API read needs a profile, any change a parent.
 pub fn need(method: &Method, route: &str) -> Need {
     let safe = is_safe(method);
+    if route == "/api/session" && *method == Method::DELETE {
+        return Nothing;
+    }
+    if let Some(rule) = API_ROUTES.iter().find(|r| r.route == route) {
+        return if safe { rule.read } else { rule.write };
+    }
     match route {
-        static_route if safe && is_static(static_route) => Need::Nothing,
-        "/api/profiles" if safe => Need::Nothing,
-        "/api/session" if *method == Method::POST => Need::SignIn,
-        "/api/session" => Need::Nothing,
-        "/api/setup" | "/signin" | "/setup" if !safe => Need::SignIn,
-        "/signout" if !safe => Need::Nothing,
-        "/api/progress" | "/api/progress/{id}" => Need::Profile,
-        "/api/jobs"
-        | "/api/jobs/{id}"
-        | "/api/youtube/queue"
-        | "/api/youtube/download/{id}/status"
-        | "/api/tokens"
-        | "/api/library/scan"
-        | "/api/sources"
-        | "/api/sources/{id}"
-        | "/api/sources/pending"
-        | "/api/sources/pending/{id}/thumbnail"
-            if safe =>
-        {
-            Need::ParentRead
-        }
+        "/health" | "/health/" | "/metrics" | "/assets/{file}" | "/__livereload" if safe => Nothing,
+        "/signin" | "/setup" if !safe => SignIn,
+        "/signout" if !safe => Nothing,
         // Pages decide for themselves (they redirect to the profile picker or sign-in).
-        page if safe && !page.starts_with("/api/") => Need::Nothing,
+        page if safe && !page.starts_with("/api/") => Nothing,
         _ if safe => Need::Viewer,
-        _ => Need::Parent,
+        _ => Parent,
     }
 }
 
@@ -463,7 +514,7 @@ pub async fn authorize(State(state): State<AppState>, request: Request, next: Ne
     response
 }
 
-/// Routes that never depend on who asks.
+/// Routes whose answer never depends on who asks: their reads skip reading credentials.
 fn is_static(route: &str) -> bool {
     matches!(
         route,

@@ -5,8 +5,8 @@ use std::sync::OnceLock;
 use utoipa::OpenApi;
 
 use crate::http::handlers::{
-    categories, events, files, health, jobs, library, profiles, progress, session, sources, tokens,
-    upload, videos, youtube,
+    categories, events, files, health, jobs, library, meta, profiles, progress, session, sources,
+    tokens, upload, videos, youtube,
 };
 
 #[derive(OpenApi)]
@@ -16,6 +16,7 @@ use crate::http::handlers::{
         description = "A self-hosted family video library."
     ),
     paths(
+        meta::openapi,
         health::report,
         health::live,
         videos::list,
@@ -800,6 +801,9 @@ mod contract {
                 &["status", "uptime"],
                 json!({ "status": { "const": "alive" }, "uptime": { "type": "number", "minimum": 0 } }),
             ) } })),
+            "/api/openapi.json" => Some(json!({ "application/json": { "schema": {
+                "type": "object", "required": ["openapi", "paths"],
+            } } })),
             "/api/sources/pending/{id}/thumbnail" if status == 200 => Some(
                 json!({ "image/jpeg": { "schema": { "type": "string", "format": "binary" } } }),
             ),

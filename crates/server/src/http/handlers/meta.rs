@@ -8,6 +8,8 @@ use crate::error::ApiError;
 use crate::http::AppState;
 
 /// The OpenAPI document generated from the handlers.
+#[utoipa::path(get, path = "/api/openapi.json", tag = "meta",
+    responses((status = 200, description = "this document (OpenAPI 3.1)", body = serde_json::Value)))]
 pub async fn openapi() -> Response {
     (
         [(header::CONTENT_TYPE, "application/json")],
