@@ -3,7 +3,7 @@
 //! them under the names the integration tests, examples and fuzz targets use. The command
 //! line lives in the binary so that a rebuild after an edit below compiles one crate less.
 
-pub use sofathek_core::{auth, config, egress, events, library, metrics, urlpolicy};
+pub use sofathek_core::{auth, config, egress, events, library, memo, metrics, urlpolicy};
 pub use sofathek_db as db;
 pub use sofathek_ingest as ingest;
 pub use sofathek_ingest::import;

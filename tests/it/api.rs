@@ -813,9 +813,8 @@ async fn files_kept_open_are_never_served_stale() {
                     .starts_with(&*path.to_string_lossy())
             })
     };
-    let deadline = std::time::Instant::now()
-        + sofathek::db::memo::MAX_AGE * 2
-        + std::time::Duration::from_secs(2);
+    let deadline =
+        std::time::Instant::now() + sofathek::memo::MAX_AGE * 2 + std::time::Duration::from_secs(2);
     while held() {
         assert!(
             std::time::Instant::now() < deadline,

@@ -1285,7 +1285,7 @@ async fn admin_set_password_and_create_token_work_on_the_command_line() {
     assert_eq!(status, 201, "{answer}");
 }
 
-/// The server remembers who is asking for up to `sofathek::db::memo::MAX_AGE`; a change made by
+/// The server remembers who is asking for up to `sofathek::memo::MAX_AGE`; a change made by
 /// another process (the CLI) while it runs must be seen within that time.
 #[tokio::test]
 async fn a_password_set_on_the_command_line_applies_to_the_running_server() {
@@ -1306,7 +1306,7 @@ async fn a_password_set_on_the_command_line_applies_to_the_running_server() {
         "set while serving\n",
     );
     assert!(out.status.success(), "{out:?}");
-    let allowed = sofathek::db::memo::MAX_AGE + Duration::from_secs(2);
+    let allowed = sofathek::memo::MAX_AGE + Duration::from_secs(2);
     let deadline = Instant::now() + allowed;
     loop {
         let status = anonymous().await.expect("list").status().as_u16();

@@ -6,13 +6,11 @@
 
 pub mod categories;
 pub mod jobs;
-pub mod memo;
 pub mod profiles;
 pub mod progress;
 pub mod sources;
 pub mod videos;
 
-use std::borrow::Borrow;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -105,7 +103,8 @@ struct Inner {
     writer: std::sync::Mutex<Connection>,
     readers: Vec<std::sync::Mutex<Connection>>,
     next_reader: AtomicUsize,
-    /// Write transactions committed through this handle: see [`memo`].
+    /// Write transactions committed through this handle: an answer remembered at an older
+    /// count may be stale (`sofathek_core::memo`).
     generation: AtomicU64,
 }
 
@@ -261,33 +260,6 @@ impl Db {
     /// count may be stale.
     pub fn generation(&self) -> u64 {
         self.inner.generation.load(Ordering::Acquire)
-    }
-
-    /// A point lookup answered from `memo` while its answer is current (see [`memo`]), else
-    /// `f(connection, key)` run like [`Db::read_point`] and remembered. Errors (including
-    /// `NotFound`) are not remembered.
-    pub async fn read_memo<Q, V, F>(
-        &self,
-        memo: &memo::Memo<Q::Owned, V>,
-        key: &Q,
-        f: F,
-    ) -> DbResult<V>
-    where
-        Q: ToOwned + std::hash::Hash + Eq + ?Sized,
-        Q::Owned: Clone + Eq + std::hash::Hash + Send + 'static,
-        V: Clone + Send + 'static,
-        F: FnOnce(&Connection, &Q) -> DbResult<V> + Send + 'static,
-    {
-        // Read the count before the query: a write committing meanwhile makes the answer stale.
-        let generation = self.generation();
-        if let Some(value) = memo.get(key, generation) {
-            return Ok(value);
-        }
-        let owned = key.to_owned();
-        let asked = owned.clone();
-        let value = self.read_point(move |conn| f(conn, asked.borrow())).await?;
-        memo.put(owned, generation, value.clone());
-        Ok(value)
     }
 
     /// Runs `f` inside one write transaction on the blocking pool; an error rolls it back.

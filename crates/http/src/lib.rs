@@ -6,6 +6,7 @@
 
 pub mod auth;
 pub mod error;
+pub mod file_cache;
 pub mod health;
 pub mod json;
 pub mod range;

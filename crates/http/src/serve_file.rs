@@ -158,7 +158,7 @@ pub async fn serve_file(
     path: &Path,
     options: ServeOptions<'_>,
 ) -> Result<Response, ServeError> {
-    let opened = match OpenedFile::open_cached(path) {
+    let opened = match OpenedFile::open_no_wait(path) {
         Some(opened) => opened,
         None => {
             let owned_path = path.to_path_buf();
@@ -198,12 +198,12 @@ impl OpenedFile {
     }
 
     /// Opens `path` without waiting for the disk, on the async worker
-    /// ([`sofathek_core::library::open_cached_at`]; the metadata of an open file is in memory). `None`
+    /// ([`sofathek_core::library::open_no_wait_at`]; the metadata of an open file is in memory). `None`
     /// when that is not possible: then [`OpenedFile::open`] on the blocking pool gives the
     /// authoritative answer. This saves a thread hand-off per request.
     #[cfg(target_os = "linux")]
-    fn open_cached(path: &Path) -> Option<OpenedFile> {
-        let file = sofathek_core::library::open_cached_at(
+    fn open_no_wait(path: &Path) -> Option<OpenedFile> {
+        let file = sofathek_core::library::open_no_wait_at(
             rustix::fs::CWD,
             path,
             rustix::fs::ResolveFlags::empty(),
@@ -212,12 +212,12 @@ impl OpenedFile {
     }
 
     #[cfg(not(target_os = "linux"))]
-    fn open_cached(_path: &Path) -> Option<OpenedFile> {
+    fn open_no_wait(_path: &Path) -> Option<OpenedFile> {
         None
     }
 
     /// A file the caller opened itself (without blocking, for example with
-    /// [`sofathek_core::library::open_cached`]); `path` names it in error messages. Anything but a
+    /// [`sofathek_core::library::open_no_wait`]); `path` names it in error messages. Anything but a
     /// regular file is [`ServeError::NotAFile`]. The metadata comes from the open handle, so
     /// this does not wait for the disk.
     pub fn from_open(file: std::fs::File, path: PathBuf) -> Result<OpenedFile, ServeError> {
@@ -1198,13 +1198,13 @@ mod tests {
     fn cached_open_falls_back_on_anything_unusual() {
         let fx = fixture(10);
         let dir = fx.path.parent().expect("parent");
-        assert!(OpenedFile::open_cached(dir).is_none(), "a directory");
+        assert!(OpenedFile::open_no_wait(dir).is_none(), "a directory");
         assert!(
-            OpenedFile::open_cached(&dir.join("missing")).is_none(),
+            OpenedFile::open_no_wait(&dir.join("missing")).is_none(),
             "a missing file"
         );
         // Some where the kernel allows RESOLVE_CACHED, None elsewhere; never a wrong file
-        if let Some(opened) = OpenedFile::open_cached(&fx.path) {
+        if let Some(opened) = OpenedFile::open_no_wait(&fx.path) {
             assert_eq!(opened.size(), 10);
         }
     }

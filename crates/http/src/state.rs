@@ -8,8 +8,8 @@ use sofathek_core::library::Layout;
 use sofathek_core::metrics::Metrics;
 use sofathek_db::Db;
 
+use crate::file_cache::FileCache;
 use crate::health::ToolCache;
-use crate::serve_file;
 
 /// Everything a handler may use, passed explicitly.
 ///
@@ -31,17 +31,9 @@ pub struct Shared {
     pub ingest: sofathek_ingest::Ingest,
     /// Sign-in throttle and password hashing.
     pub auth: Arc<sofathek_core::auth::Auth>,
-    /// Library file name → category of the video that owns it, for the file routes (see
-    /// [`sofathek_db::memo`] for when an answer is reused).
-    pub file_owners: sofathek_db::memo::Memo<String, Option<String>>,
-    /// Library files opened by recent requests, kept open for the next ones (like nginx's
-    /// `open_file_cache`): a range request then costs an `fstat` instead of an open, a stat and
-    /// a close. An entry is used only while current (see [`sofathek_db::memo`]) and while the
-    /// file still has a name ([`OpenedFile::reuse`](serve_file::OpenedFile::reuse)), so a
-    /// deleted or replaced file is never served; the server closes expired ones every second.
-    pub open_files: sofathek_db::memo::Memo<String, serve_file::OpenedFile>,
-    /// The library directory, open, for [`sofathek_core::library::open_cached`] (Linux only).
-    pub library_dir: Option<std::os::fd::OwnedFd>,
+    /// The file routes' hot path: library files kept open between requests (like nginx's
+    /// `open_file_cache`) and the owners of file names (see [`crate::file_cache`]).
+    pub files: FileCache,
     pub started: Instant,
     /// The unreadable database moved aside at start-up, if any (shown in health).
     pub db_set_aside: Option<sofathek_db::SetAside>,
@@ -57,10 +49,7 @@ impl AppState {
         if let Some(path) = &config.admin_password_file {
             sofathek_core::auth::apply_password_file(&db, path)?;
         }
-        #[cfg(target_os = "linux")]
-        let library_dir = Some(sofathek_core::library::open_dir(&layout)?);
-        #[cfg(not(target_os = "linux"))]
-        let library_dir = None;
+        let files = FileCache::new(&layout)?;
         let config = Arc::new(config);
         let metrics = Arc::new(Metrics::new());
         let events = sofathek_core::events::Events::new();
@@ -80,9 +69,7 @@ impl AppState {
             events,
             ingest,
             auth: sofathek_core::auth::Auth::new(),
-            file_owners: sofathek_db::memo::Memo::new(FILE_OWNERS_CAPACITY),
-            open_files: sofathek_db::memo::Memo::new(OPEN_FILES_CAPACITY),
-            library_dir,
+            files,
             started: Instant::now(),
             db_set_aside,
         })))
@@ -96,9 +83,3 @@ impl std::ops::Deref for AppState {
         &self.0
     }
 }
-
-/// Largest number of library files kept open between requests (file descriptors).
-const OPEN_FILES_CAPACITY: usize = 64;
-
-/// Largest number of library file names whose owner is remembered.
-const FILE_OWNERS_CAPACITY: usize = 4096;

@@ -12,7 +12,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use sofathek_db::memo::Memo;
+use crate::memo::Memo;
 use sofathek_db::profiles::{self, Profile, ProfileKind};
 use sofathek_db::{Db, DbError};
 

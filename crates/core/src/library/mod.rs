@@ -174,7 +174,7 @@ pub fn resolve(layout: &Layout, name: &str) -> Resolved {
     }
 }
 
-/// Opens the library directory for [`open_cached`]: a handle that names the directory itself,
+/// Opens the library directory for [`open_no_wait`]: a handle that names the directory itself,
 /// not a path (`O_PATH`), kept for the life of the server.
 #[cfg(target_os = "linux")]
 pub fn open_dir(layout: &Layout) -> io::Result<std::os::fd::OwnedFd> {
@@ -185,7 +185,7 @@ pub fn open_dir(layout: &Layout) -> io::Result<std::os::fd::OwnedFd> {
 
 /// Opens the library file `name` (checked by [`check_name`]) relative to the library directory
 /// `dir`, only if that needs neither the disk nor a decision about symlinks: `RESOLVE_BENEATH`
-/// and `RESOLVE_NO_SYMLINKS` on top of [`open_cached_at`]. A file opened this way is a plain
+/// and `RESOLVE_NO_SYMLINKS` on top of [`open_no_wait_at`]. A file opened this way is a plain
 /// directory entry of the library, exactly what [`resolve`] accepts without canonicalising.
 /// `None` for anything else (a symlink, not cached, missing, an old kernel): then [`resolve`]
 /// and a path open give the authoritative answer.
@@ -193,10 +193,10 @@ pub fn open_dir(layout: &Layout) -> io::Result<std::os::fd::OwnedFd> {
 /// This is the streaming hot path: one system call instead of a `lstat` of the full path
 /// followed by an `open` that walks the path again.
 #[cfg(target_os = "linux")]
-pub fn open_cached(dir: std::os::fd::BorrowedFd<'_>, name: &str) -> Option<std::fs::File> {
+pub fn open_no_wait(dir: std::os::fd::BorrowedFd<'_>, name: &str) -> Option<std::fs::File> {
     use rustix::fs::ResolveFlags;
     let resolve = ResolveFlags::BENEATH | ResolveFlags::NO_SYMLINKS;
-    open_cached_at(dir, Path::new(name), resolve)
+    open_no_wait_at(dir, Path::new(name), resolve)
 }
 
 /// Opens `path` (relative to `dir`) read-only without waiting for the disk: `openat2` with
@@ -205,7 +205,7 @@ pub fn open_cached(dir: std::os::fd::BorrowedFd<'_>, name: &str) -> Option<std::
 /// `ENOSYS`/`EINVAL`/`EPERM` (a kernel before 5.12, a seccomp filter) it is not tried again.
 /// `O_NONBLOCK` keeps a FIFO from blocking the open (it has no effect on regular files).
 #[cfg(target_os = "linux")]
-pub fn open_cached_at(
+pub fn open_no_wait_at(
     dir: std::os::fd::BorrowedFd<'_>,
     path: &Path,
     resolve: rustix::fs::ResolveFlags,

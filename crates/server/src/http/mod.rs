@@ -114,8 +114,7 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/api/progress/{id}",
             get(progress::show).put(progress::record),
-        )
-        .layer(middleware::map_response(json_rejections));
+        );
 
     // Layers are grouped with ServiceBuilder: axum boxes a route once per `Router::layer` call
     // and clones every box on every request, so one call per group keeps that to a few
@@ -278,14 +277,14 @@ pub async fn serve(
     result
 }
 
-/// Closes the files [`Shared::open_files`] holds once they may no longer be used, so that a
+/// Closes the files [`Shared::files`] holds once they may no longer be used, so that a
 /// deleted video's disk space is freed within a second or two even if nobody asks for a file.
 async fn close_expired_files(state: AppState) {
-    let mut every = tokio::time::interval(sofathek_db::memo::MAX_AGE);
+    let mut every = tokio::time::interval(sofathek_core::memo::MAX_AGE);
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         every.tick().await;
-        state.open_files.purge(state.db.generation());
+        state.files.purge(state.db.generation());
     }
 }
 

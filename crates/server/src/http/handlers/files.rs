@@ -5,18 +5,18 @@
 //! A file of a video the viewer may not see (a kid outside its categories) is "not found".
 
 use axum::extract::{Path, Request, State};
-use axum::http::{HeaderMap, Method, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 
 use crate::error::ApiError;
 use crate::http::AppState;
-use crate::http::serve_file::{OpenedFile, ServeError, ServeOptions, serve_file, serve_opened};
+use crate::http::serve_file::{OpenedFile, ServeError, ServeOptions, serve_opened};
 use sofathek_core::auth::Access;
 use sofathek_core::library::{
-    self, DOWNLOAD_EXTRA_EXTENSIONS, NameError, Resolved, THUMBNAIL_EXTENSIONS, VIDEO_EXTENSIONS,
+    self, DOWNLOAD_EXTRA_EXTENSIONS, NameError, THUMBNAIL_EXTENSIONS, VIDEO_EXTENSIONS,
 };
 use sofathek_db::DbError;
-use sofathek_db::videos;
+use sofathek_http::file_cache::OpenError;
 
 /// The route a file is requested through: decides allowed names and error messages.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -52,80 +52,34 @@ fn name_error(err: NameError) -> ApiError {
     })
 }
 
-/// A library file ready to be served: already open (the fast path) or a checked path.
-enum Located {
-    Opened(OpenedFile),
-    Path(std::path::PathBuf),
-}
-
+/// The library file `name`, open, if `access` may see the video that owns it.
 async fn locate(
     state: &AppState,
     access: &Access,
     route: Route,
     name: &str,
-) -> Result<Located, ApiError> {
+) -> Result<OpenedFile, ApiError> {
     library::check_name(name, route.allowed()).map_err(name_error)?;
-    let located = match open_cached(state, name) {
-        Some(opened) => Located::Opened(opened),
-        None => match library::resolve(&state.layout, name) {
-            Resolved::Path(path) => Located::Path(path),
-            Resolved::Outside => {
-                return Err(ApiError::forbidden("Invalid path").with_code("INVALID_PATH"));
-            }
-            Resolved::NotFound => return Err(route.not_found(name)),
-        },
+    // Read before the lookups: a write committing meanwhile makes their answers stale.
+    let generation = state.db.generation();
+    let opened = match state.files.open(generation, name).await {
+        Err(OpenError::Outside) => {
+            return Err(ApiError::forbidden("Invalid path").with_code("INVALID_PATH"));
+        }
+        Err(OpenError::Serve(ServeError::NotFound)) => return Err(route.not_found(name)),
+        // Any other failure is told only to whom may see the file (else: not found).
+        other => other,
     };
-    match state
-        .db
-        .read_memo(&state.file_owners, name, |conn, name: &str| {
-            let (owner, _) = videos::find_file(conn, name)?;
-            videos::category_of(conn, &owner)
-        })
-        .await
-    {
-        Ok(category) if access.can_see(category.as_deref()) => Ok(located),
+    match state.files.owner(&state.db, generation, name).await {
+        Ok(category) if access.can_see(category.as_deref()) => match opened {
+            Ok(opened) => Ok(opened),
+            Err(OpenError::Serve(err)) => Err(serve_error(route, name, err)),
+            Err(OpenError::Outside) => {
+                Err(ApiError::forbidden("Invalid path").with_code("INVALID_PATH"))
+            }
+        },
         Ok(_) | Err(DbError::NotFound) => Err(route.not_found(name)),
         Err(err) => Err(err.into()),
-    }
-}
-
-/// The library file opened without blocking: still open from a recent request (see
-/// [`AppState::open_files`]), or opened by [`library::open_cached`] if it can and it is a
-/// regular file. `None` sends the request the path route, which owns every error answer.
-#[cfg(target_os = "linux")]
-fn open_cached(state: &AppState, name: &str) -> Option<OpenedFile> {
-    use std::os::fd::AsFd;
-    let generation = state.db.generation();
-    if let Some(opened) = state
-        .open_files
-        .get(name, generation)
-        .and_then(|open| open.reuse())
-    {
-        return Some(opened);
-    }
-    let file = library::open_cached(state.library_dir.as_ref()?.as_fd(), name)?;
-    let opened = OpenedFile::from_open(file, state.layout.library.join(name)).ok()?;
-    state
-        .open_files
-        .put(name.to_owned(), generation, opened.clone());
-    Some(opened)
-}
-
-#[cfg(not(target_os = "linux"))]
-fn open_cached(_state: &AppState, _name: &str) -> Option<OpenedFile> {
-    None
-}
-
-/// Answers with the located file.
-async fn serve(
-    located: Located,
-    method: &Method,
-    headers: &HeaderMap,
-    options: ServeOptions<'_>,
-) -> Result<Response, ServeError> {
-    match located {
-        Located::Opened(opened) => serve_opened(method, headers, opened, options),
-        Located::Path(path) => serve_file(method, headers, &path, options).await,
     }
 }
 
@@ -174,8 +128,7 @@ pub async fn stream(
     let located = locate(&state, &access, Route::Stream, &name).await?;
     let options = ServeOptions::new(library::mime_type(&name))
         .count_bytes(state.metrics.bytes_streamed.clone());
-    serve(located, request.method(), request.headers(), options)
-        .await
+    serve_opened(request.method(), request.headers(), located, options)
         .map_err(|e| serve_error(Route::Stream, &name, e))
 }
 
@@ -197,8 +150,7 @@ pub async fn download(
     let options = ServeOptions::new(library::mime_type(&name))
         .attachment(&name)
         .count_bytes(state.metrics.bytes_streamed.clone());
-    serve(located, request.method(), request.headers(), options)
-        .await
+    serve_opened(request.method(), request.headers(), located, options)
         .map_err(|e| serve_error(Route::Download, &name, e))
 }
 
@@ -225,7 +177,6 @@ pub async fn thumbnail(
         .cache_control(&cache)
         .max_size(state.config.thumbnail_max_size)
         .count_bytes(state.metrics.bytes_streamed.clone());
-    serve(located, request.method(), request.headers(), options)
-        .await
+    serve_opened(request.method(), request.headers(), located, options)
         .map_err(|e| serve_error(Route::Thumbnail, &name, e))
 }

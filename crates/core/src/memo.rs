@@ -5,7 +5,7 @@
 //! page-cache check): measured, ~15 µs of the ~58 µs of CPU a 64 KiB range request took. A
 //! [`Memo`] keeps recent answers and returns one only while it is certainly current:
 //!
-//! - **in-process writes**: [`Db`](super::Db) counts committed write transactions; an answer read
+//! - **in-process writes**: [`Db`](sofathek_db::Db) counts committed write transactions; an answer read
 //!   before the latest commit is never used again (every write invalidates every memo, which is
 //!   simple and cheap because writes are rare next to reads);
 //! - **writes by another process** (`sofathek admin …` or `sofathek import` while the server
@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 pub const MAX_AGE: Duration = Duration::from_secs(1);
 
 struct Entry<V> {
-    /// [`Db::generation`](super::Db::generation) when the answer was read.
+    /// [`Db::generation`](sofathek_db::Db::generation) when the answer was read.
     generation: u64,
     read_at: Instant,
     value: V,
