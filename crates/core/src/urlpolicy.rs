@@ -4,6 +4,7 @@
 //! resolves to a private address is refused too. yt-dlp resolves the name again and follows
 //! redirects, so this is a guard against mistakes and casual abuse, not a network sandbox.
 
+use sofathek_codes::Code;
 use std::fmt;
 use std::future::Future;
 use std::io;
@@ -78,18 +79,18 @@ pub enum UrlPolicyError {
 
 impl UrlPolicyError {
     /// A stable code string for API responses and logs.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> Code {
         match self {
-            UrlPolicyError::Empty => "URL_EMPTY",
-            UrlPolicyError::TooLong { .. } => "URL_TOO_LONG",
-            UrlPolicyError::ControlCharacter => "URL_CONTROL_CHARACTER",
-            UrlPolicyError::LooksLikeOption => "URL_LOOKS_LIKE_OPTION",
-            UrlPolicyError::Malformed { .. } => "URL_MALFORMED",
-            UrlPolicyError::UnsupportedScheme { .. } => "URL_UNSUPPORTED_SCHEME",
-            UrlPolicyError::MissingHost => "URL_MISSING_HOST",
-            UrlPolicyError::LocalHost { .. } => "URL_LOCAL_HOST",
-            UrlPolicyError::ForbiddenAddress { .. } => "URL_FORBIDDEN_ADDRESS",
-            UrlPolicyError::UnresolvableHost { .. } => "URL_UNRESOLVABLE_HOST",
+            UrlPolicyError::Empty => Code::UrlEmpty,
+            UrlPolicyError::TooLong { .. } => Code::UrlTooLong,
+            UrlPolicyError::ControlCharacter => Code::UrlControlCharacter,
+            UrlPolicyError::LooksLikeOption => Code::UrlLooksLikeOption,
+            UrlPolicyError::Malformed { .. } => Code::UrlMalformed,
+            UrlPolicyError::UnsupportedScheme { .. } => Code::UrlUnsupportedScheme,
+            UrlPolicyError::MissingHost => Code::UrlMissingHost,
+            UrlPolicyError::LocalHost { .. } => Code::UrlLocalHost,
+            UrlPolicyError::ForbiddenAddress { .. } => Code::UrlForbiddenAddress,
+            UrlPolicyError::UnresolvableHost { .. } => Code::UrlUnresolvableHost,
         }
     }
 
@@ -594,7 +595,7 @@ mod tests {
         check_with_resolver(raw, allow_private, fixed(addrs))
             .await
             .map(|_| ())
-            .map_err(|e| e.code())
+            .map_err(|e| e.code().as_str())
     }
 
     #[tokio::test]
@@ -630,7 +631,7 @@ mod tests {
             let got = check_with_resolver(raw, allow, no_dns)
                 .await
                 .map(|_| ())
-                .map_err(|e| e.code());
+                .map_err(|e| e.code().as_str());
             assert_eq!(got, expected, "{raw}");
         }
     }
@@ -685,10 +686,16 @@ mod tests {
             ..Default::default()
         };
         let err = check("--exec=id", &open).await;
-        assert_eq!(err.map_err(|e| e.code()), Err("URL_LOOKS_LIKE_OPTION"));
+        assert_eq!(
+            err.map_err(|e| e.code().as_str()),
+            Err("URL_LOOKS_LIKE_OPTION")
+        );
         let closed = crate::egress::Rules::default();
         let err = check("http://[::1]:9/x", &closed).await;
-        assert_eq!(err.map_err(|e| e.code()), Err("URL_FORBIDDEN_ADDRESS"));
+        assert_eq!(
+            err.map_err(|e| e.code().as_str()),
+            Err("URL_FORBIDDEN_ADDRESS")
+        );
         // A host:port on the allow-list passes; the same host on another port does not.
         let listed = crate::egress::Rules {
             allowed: crate::egress::parse_allow_list("[::1]:9").expect("list"),
@@ -696,6 +703,9 @@ mod tests {
         };
         assert!(check("http://[::1]:9/x", &listed).await.is_ok());
         let err = check("http://[::1]:10/x", &listed).await;
-        assert_eq!(err.map_err(|e| e.code()), Err("URL_FORBIDDEN_ADDRESS"));
+        assert_eq!(
+            err.map_err(|e| e.code().as_str()),
+            Err("URL_FORBIDDEN_ADDRESS")
+        );
     }
 }

@@ -7,6 +7,7 @@
 //! once a password exists and changeable only by a parent, so a new mutating route is
 //! protected without anyone remembering to protect it.
 
+use sofathek_codes::Code;
 use std::time::Duration;
 
 use axum::body::Body;
@@ -271,7 +272,7 @@ pub struct Refusal {
     /// 401 (no valid credentials) or 403 (not allowed).
     pub unauthorized: bool,
     pub message: &'static str,
-    pub code: &'static str,
+    pub code: Code,
 }
 
 impl IntoResponse for Refusal {
@@ -292,7 +293,7 @@ impl IntoResponse for Refusal {
     }
 }
 
-const fn unauthorized(message: &'static str, code: &'static str) -> Refusal {
+const fn unauthorized(message: &'static str, code: Code) -> Refusal {
     Refusal {
         unauthorized: true,
         message,
@@ -300,7 +301,7 @@ const fn unauthorized(message: &'static str, code: &'static str) -> Refusal {
     }
 }
 
-const fn forbidden(message: &'static str, code: &'static str) -> Refusal {
+const fn forbidden(message: &'static str, code: Code) -> Refusal {
     Refusal {
         unauthorized: false,
         message,
@@ -314,31 +315,31 @@ pub fn check(need: Need, access: &Access) -> Result<(), Refusal> {
         if access.rejected_credentials && access.via == Via::Nothing {
             unauthorized(
                 "Invalid, expired or revoked credentials: sign in again or use a valid API token",
-                "INVALID_CREDENTIALS",
+                Code::InvalidCredentials,
             )
         } else {
             match need {
-                Need::Profile => unauthorized("Pick a profile first", "PROFILE_REQUIRED"),
+                Need::Profile => unauthorized("Pick a profile first", Code::ProfileRequired),
                 Need::Viewer => unauthorized(
                     "Authentication required: pick a profile or send an API token",
-                    "AUTH_REQUIRED",
+                    Code::AuthRequired,
                 ),
                 _ => unauthorized(
                     "Authentication required: sign in as a parent or send an API token",
-                    "AUTH_REQUIRED",
+                    Code::AuthRequired,
                 ),
             }
         }
     };
     match (need, &access.viewer) {
         (Need::Nothing | Need::SignIn, _) => Ok(()),
-        (Need::Parent, _) if !access.setup => Err(forbidden(SETUP_MESSAGE, "SETUP_REQUIRED")),
+        (Need::Parent, _) if !access.setup => Err(forbidden(SETUP_MESSAGE, Code::SetupRequired)),
         (Need::Viewer | Need::ParentRead, _) if !access.setup => Ok(()),
         (_, Viewer::Anonymous) => Err(anonymous()),
         (Need::Viewer | Need::Profile, _) => Ok(()),
         (Need::ParentRead | Need::Parent, Viewer::Parent { .. }) => Ok(()),
         (Need::ParentRead | Need::Parent, Viewer::Kid(_)) => {
-            Err(forbidden("Only a parent can do this", "PARENT_REQUIRED"))
+            Err(forbidden("Only a parent can do this", Code::ParentRequired))
         }
     }
 }
@@ -428,7 +429,7 @@ async fn form_csrf(request: Request) -> Result<(Request, Option<String>), Respon
     let (parts, body) = request.into_parts();
     let bytes = axum::body::to_bytes(body, FORM_LIMIT).await.map_err(|_| {
         ApiError::new(axum::http::StatusCode::PAYLOAD_TOO_LARGE, "Form too large")
-            .with_code("BODY_REJECTED")
+            .with_code(Code::BodyRejected)
             .into_response()
     })?;
     let csrf = url::form_urlencoded::parse(&bytes)
@@ -439,7 +440,7 @@ async fn form_csrf(request: Request) -> Result<(Request, Option<String>), Respon
 
 fn csrf_failed() -> Response {
     ApiError::forbidden("Missing or invalid CSRF token: reload the page and try again")
-        .with_code("CSRF_FAILED")
+        .with_code(Code::CsrfFailed)
         .into_response()
 }
 
@@ -473,7 +474,7 @@ pub async fn authorize(State(state): State<AppState>, request: Request, next: Ne
             &state.config.allowed_origins,
         ) {
             return ApiError::forbidden("Cross-site request refused")
-                .with_code("CROSS_SITE")
+                .with_code(Code::CrossSite)
                 .into_response();
         }
         if access.via == Via::Cookie && need != Need::SignIn {
@@ -627,7 +628,7 @@ mod tests {
                 session: None,
                 rejected_credentials: false,
             };
-            let got = check(need_, &access).err().map(|r| r.code);
+            let got = check(need_, &access).err().map(|r| r.code.as_str());
             assert_eq!(got, expected, "{need_:?} {viewer:?} setup={setup}");
         };
         let anonymous = Viewer::Anonymous;

@@ -9,6 +9,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde_json::json;
+use sofathek_codes::Code;
 use sofathek_ingest::IngestError;
 
 /// An error with the HTTP status, the client-facing message and an optional stable code.
@@ -16,7 +17,7 @@ use sofathek_ingest::IngestError;
 pub struct ApiError {
     pub status: StatusCode,
     pub message: String,
-    pub code: Option<&'static str>,
+    pub code: Option<Code>,
     /// Logged, never sent.
     pub detail: Option<String>,
 }
@@ -31,25 +32,25 @@ impl ApiError {
         }
     }
 
-    pub fn with_code(mut self, code: &'static str) -> Self {
+    pub fn with_code(mut self, code: Code) -> Self {
         self.code = Some(code);
         self
     }
 
     pub fn bad_request(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, message).with_code("BAD_REQUEST")
+        Self::new(StatusCode::BAD_REQUEST, message).with_code(Code::BadRequest)
     }
 
     pub fn not_found(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::NOT_FOUND, message).with_code("NOT_FOUND")
+        Self::new(StatusCode::NOT_FOUND, message).with_code(Code::NotFound)
     }
 
     pub fn forbidden(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::FORBIDDEN, message).with_code("FORBIDDEN")
+        Self::new(StatusCode::FORBIDDEN, message).with_code(Code::Forbidden)
     }
 
     pub fn conflict(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::CONFLICT, message).with_code("CONFLICT")
+        Self::new(StatusCode::CONFLICT, message).with_code(Code::Conflict)
     }
 
     /// An unexpected failure: the client sees a generic message, the log sees `cause`.
@@ -57,7 +58,7 @@ impl ApiError {
         ApiError {
             status: StatusCode::INTERNAL_SERVER_ERROR,
             message: "Something went wrong!".into(),
-            code: Some("INTERNAL"),
+            code: Some(Code::Internal),
             detail: Some(cause.to_string()),
         }
     }
@@ -166,12 +167,12 @@ mod tests {
     fn a_missing_row_is_a_404_and_other_storage_failures_a_500_without_cause() {
         let missing = ApiError::from(sofathek_db::DbError::NotFound);
         assert_eq!(
-            (missing.status.as_u16(), missing.code),
+            (missing.status.as_u16(), missing.code.map(Code::as_str)),
             (404, Some("NOT_FOUND"))
         );
         let broken = ApiError::from(sofathek_db::DbError::Task("worker panicked".into()));
         assert_eq!(
-            (broken.status.as_u16(), broken.code),
+            (broken.status.as_u16(), broken.code.map(Code::as_str)),
             (500, Some("INTERNAL"))
         );
         assert_eq!(broken.message, "Something went wrong!");
@@ -187,7 +188,7 @@ mod tests {
             let text = err.to_string();
             let api = ApiError::from(err);
             assert_eq!(
-                (api.status.as_u16(), api.code),
+                (api.status.as_u16(), api.code.map(Code::as_str)),
                 (status, Some(code)),
                 "{text}"
             );

@@ -5,6 +5,7 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, Request};
 use axum::http::StatusCode;
 use serde::de::DeserializeOwned;
+use sofathek_codes::Code;
 
 use crate::error::ApiError;
 
@@ -24,12 +25,12 @@ where
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "Expected a JSON body with Content-Type: application/json",
             )
-            .with_code("UNSUPPORTED_MEDIA_TYPE"));
+            .with_code(Code::UnsupportedMediaType));
         }
         let bytes = axum::body::Bytes::from_request(req, state)
             .await
             .map_err(|err| {
-                ApiError::new(err.status(), err.body_text()).with_code("BODY_REJECTED")
+                ApiError::new(err.status(), err.body_text()).with_code(Code::BodyRejected)
             })?;
         // Every body of this API is an object; serde would also fill a struct from an array
         // (`[null, null]`), so the shape is checked before the fields (which are read straight
@@ -38,7 +39,7 @@ where
         if first.is_some_and(|b| *b != b'{') {
             return Err(
                 ApiError::bad_request("Invalid JSON body: expected an object")
-                    .with_code("INVALID_JSON"),
+                    .with_code(Code::InvalidJson),
             );
         }
         match axum::Json::<T>::from_bytes(&bytes) {
@@ -46,13 +47,13 @@ where
             Err(rejection) => Err(match rejection {
                 JsonRejection::JsonSyntaxError(err) => {
                     ApiError::bad_request(format!("Malformed JSON body: {}", err.body_text()))
-                        .with_code("INVALID_JSON")
+                        .with_code(Code::InvalidJson)
                 }
                 JsonRejection::JsonDataError(err) => {
                     ApiError::bad_request(format!("Invalid JSON body: {}", err.body_text()))
-                        .with_code("INVALID_JSON")
+                        .with_code(Code::InvalidJson)
                 }
-                other => ApiError::bad_request(other.body_text()).with_code("INVALID_JSON"),
+                other => ApiError::bad_request(other.body_text()).with_code(Code::InvalidJson),
             }),
         }
     }

@@ -15,6 +15,7 @@
 //! that carry headers or follow from validators, 416 (with `Content-Range: bytes */size`) and
 //! 412.
 
+use sofathek_codes::Code;
 use std::borrow::Cow;
 use std::future::Future;
 use std::io;
@@ -148,7 +149,7 @@ impl std::error::Error for ServeError {
 /// requires), and answers 200 or 206 with `Accept-Ranges`, `Content-Length`, `Content-Type`,
 /// `ETag` and `Last-Modified`; HEAD gets the same headers without a body. An unsatisfiable range
 /// is answered here with 416, `Content-Range: bytes */<size>` and the JSON body
-/// `{"status":"error","message":"Range not satisfiable","code":"RANGE_NOT_SATISFIABLE"}`, since
+/// `{"status":"error","message":"Range not satisfiable","code":Code::RangeNotSatisfiable}`, since
 /// the handler would need the size to build it; a failed `If-Match`/`If-Unmodified-Since` is
 /// answered with a 412 JSON error the same way. Everything else that is not a success is a
 /// [`ServeError`].
@@ -288,7 +289,7 @@ pub fn serve_opened(
         Precondition::Failed => {
             return Ok(
                 ApiError::new(StatusCode::PRECONDITION_FAILED, "Precondition failed")
-                    .with_code("PRECONDITION_FAILED")
+                    .with_code(Code::PreconditionFailed)
                     .into_response(),
             );
         }
@@ -473,7 +474,7 @@ fn not_modified(validators: &Validators, options: &ServeOptions) -> Response {
 
 fn range_not_satisfiable(size: u64) -> Response {
     let mut response = ApiError::new(StatusCode::RANGE_NOT_SATISFIABLE, "Range not satisfiable")
-        .with_code("RANGE_NOT_SATISFIABLE")
+        .with_code(Code::RangeNotSatisfiable)
         .into_response();
     let headers = response.headers_mut();
     headers.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));

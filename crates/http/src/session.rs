@@ -4,6 +4,7 @@
 //! The sign-in steps are functions the web pages call too ([`sign_in`], [`setup`],
 //! [`sign_out`]), so a form without JavaScript follows exactly the API's rules.
 
+use sofathek_codes::Code;
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
@@ -67,7 +68,7 @@ pub fn profile_json(profile: &Profile, full: bool) -> Value {
 
 fn password_error(err: PasswordError) -> ApiError {
     match err {
-        PasswordError::Rejected(why) => ApiError::bad_request(why).with_code("WEAK_PASSWORD"),
+        PasswordError::Rejected(why) => ApiError::bad_request(why).with_code(Code::WeakPassword),
         other => ApiError::internal(other),
     }
 }
@@ -80,7 +81,7 @@ fn too_many(retry_after: Duration) -> ApiError {
             retry_after.as_secs()
         ),
     )
-    .with_code("TOO_MANY_ATTEMPTS")
+    .with_code(Code::TooManyAttempts)
 }
 
 /// Adds `Retry-After` to a 429.
@@ -168,7 +169,7 @@ pub async fn sign_in(
 ) -> Result<SignedIn, Refused> {
     if !access.setup {
         return Err(ApiError::forbidden(crate::auth::SETUP_MESSAGE)
-            .with_code("SETUP_REQUIRED")
+            .with_code(Code::SetupRequired)
             .into());
     }
     let profile = match state.db.read(move |c| profiles::get(c, profile_id)).await {
@@ -193,7 +194,7 @@ pub async fn sign_in(
             StatusCode::UNAUTHORIZED,
             "The parent profile needs the parent password",
         )
-        .with_code("PASSWORD_REQUIRED")
+        .with_code(Code::PasswordRequired)
         .into());
     };
     let stored = state
@@ -210,7 +211,7 @@ pub async fn sign_in(
     tracing::warn!(%client, "failed parent sign-in");
     tokio::time::sleep(delay).await;
     Err(ApiError::new(StatusCode::UNAUTHORIZED, "Wrong password")
-        .with_code("WRONG_PASSWORD")
+        .with_code(Code::WrongPassword)
         .into())
 }
 
@@ -224,7 +225,7 @@ pub async fn setup(
         return Err(ApiError::conflict(
             "A parent password is set already: sign in as a parent to change it",
         )
-        .with_code("ALREADY_SET_UP"));
+        .with_code(Code::AlreadySetUp));
     }
     let hash = state.auth.hash(password).await.map_err(password_error)?;
     let stored = state
@@ -244,7 +245,7 @@ pub async fn setup(
         return Err(ApiError::conflict(
             "A parent password is set already: sign in as a parent to change it",
         )
-        .with_code("ALREADY_SET_UP"));
+        .with_code(Code::AlreadySetUp));
     };
     tracing::info!("parent password set in the first-run setup");
     let previous = access.session.as_ref().map(|s| s.token_hash.clone());
@@ -429,7 +430,7 @@ async fn change(
         let delay = state.auth.throttle.failed(client, Instant::now());
         tokio::time::sleep(delay).await;
         return Err(ApiError::new(StatusCode::UNAUTHORIZED, "Wrong password")
-            .with_code("WRONG_PASSWORD")
+            .with_code(Code::WrongPassword)
             .into());
     }
     state.auth.throttle.succeeded(client);

@@ -2,6 +2,7 @@
 //! [`Failure`] for a job run that did not complete, with the user-facing texts stored on the job.
 //! The HTTP status of a refusal is decided by the server (`sofathek_server::error`), not here.
 
+use sofathek_codes::Code;
 use std::fmt;
 
 use sofathek_core::urlpolicy::UrlPolicyError;
@@ -65,29 +66,29 @@ pub enum IngestError {
 
 impl IngestError {
     /// A stable code string.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> Code {
         match self {
-            IngestError::UrlRequired => "URL_REQUIRED",
+            IngestError::UrlRequired => Code::UrlRequired,
             IngestError::InvalidUrl(err) => err.code(),
             IngestError::Blocked(_) => sofathek_ytdlp::policy::VIOLATION_CODE,
-            IngestError::LowDisk { .. } => "INSUFFICIENT_STORAGE",
-            IngestError::RateLimited { .. } => "RATE_LIMITED",
-            IngestError::UnknownCategory(_) => "UNKNOWN_CATEGORY",
-            IngestError::InvalidTitle => "INVALID_TITLE",
-            IngestError::NotFound => "NOT_FOUND",
-            IngestError::WrongState(_) => "CONFLICT",
-            IngestError::SourceGone => "SOURCE_MISSING",
-            IngestError::TooLarge { .. } => "PAYLOAD_TOO_LARGE",
-            IngestError::NotMedia => "UNSUPPORTED_MEDIA_TYPE",
-            IngestError::MissingFile => "MISSING_FILE",
-            IngestError::BadUpload(_) => "BAD_UPLOAD",
-            IngestError::ToolMissing(_) => "TOOL_MISSING",
-            IngestError::InvalidSource(_) => "INVALID_SOURCE",
-            IngestError::SourceExists(_) => "SOURCE_EXISTS",
-            IngestError::SourceNotFound => "SOURCE_NOT_FOUND",
-            IngestError::EntryNotFound(_) => "ENTRY_NOT_FOUND",
-            IngestError::Db(_) => "DATABASE",
-            IngestError::Io(_) => "IO",
+            IngestError::LowDisk { .. } => Code::InsufficientStorage,
+            IngestError::RateLimited { .. } => Code::RateLimited,
+            IngestError::UnknownCategory(_) => Code::UnknownCategory,
+            IngestError::InvalidTitle => Code::InvalidTitle,
+            IngestError::NotFound => Code::NotFound,
+            IngestError::WrongState(_) => Code::Conflict,
+            IngestError::SourceGone => Code::SourceMissing,
+            IngestError::TooLarge { .. } => Code::PayloadTooLarge,
+            IngestError::NotMedia => Code::UnsupportedMediaType,
+            IngestError::MissingFile => Code::MissingFile,
+            IngestError::BadUpload(_) => Code::BadUpload,
+            IngestError::ToolMissing(_) => Code::ToolMissing,
+            IngestError::InvalidSource(_) => Code::InvalidSource,
+            IngestError::SourceExists(_) => Code::SourceExists,
+            IngestError::SourceNotFound => Code::SourceNotFound,
+            IngestError::EntryNotFound(_) => Code::EntryNotFound,
+            IngestError::Db(_) => Code::Database,
+            IngestError::Io(_) => Code::Io,
         }
     }
 
@@ -198,7 +199,7 @@ pub enum Failure {
 }
 
 impl Failure {
-    fn new(code: &str, message: &str, suggestion: &str, detail: impl fmt::Display) -> Failure {
+    fn new(code: Code, message: &str, suggestion: &str, detail: impl fmt::Display) -> Failure {
         Failure::Failed {
             error: JobError {
                 code: code.into(),
@@ -227,7 +228,7 @@ impl Failure {
     /// The disk filled up.
     pub fn disk_full(detail: impl fmt::Display) -> Failure {
         Failure::new(
-            "DISK_FULL",
+            Code::DiskFull,
             "The server ran out of disk space.",
             "Free some space (or delete videos), then retry.",
             detail,
@@ -237,7 +238,7 @@ impl Failure {
     /// The input is not something ffmpeg can turn into a video.
     pub fn not_media(detail: impl fmt::Display) -> Failure {
         Failure::new(
-            "NOT_MEDIA",
+            Code::NotMedia,
             "The file is not a video that can be played.",
             "Check the file and try a different one.",
             detail,
@@ -247,7 +248,7 @@ impl Failure {
     /// ffmpeg could not convert the video.
     pub fn conversion(detail: impl fmt::Display) -> Failure {
         Failure::new(
-            "CONVERSION_FAILED",
+            Code::ConversionFailed,
             "Could not make this video playable in the browser.",
             "The file may be damaged; try a different file.",
             detail,
@@ -257,7 +258,7 @@ impl Failure {
     /// An uploaded file is gone (its job was re-run after it was removed).
     pub fn source_missing(detail: impl fmt::Display) -> Failure {
         Failure::new(
-            "SOURCE_MISSING",
+            Code::SourceMissing,
             "The uploaded file is no longer available.",
             "Upload the file again.",
             detail,
@@ -267,7 +268,7 @@ impl Failure {
     /// Anything unexpected on the server's side.
     pub fn internal(detail: impl fmt::Display) -> Failure {
         Failure::new(
-            "INTERNAL",
+            Code::Internal,
             "Something went wrong while adding the video.",
             "Please try again.",
             detail,
@@ -280,13 +281,13 @@ impl Failure {
         match err {
             ProcessError::Cancelled { .. } => Failure::Cancelled,
             ProcessError::NotFound { .. } | ProcessError::PermissionDenied { .. } => Failure::new(
-                "TOOL_MISSING",
+                Code::ToolMissing,
                 "A tool the server needs is not available.",
                 "Ask the administrator to check the health page.",
                 err,
             ),
             ProcessError::Timeout { .. } => Failure::new(
-                "TIMEOUT",
+                Code::Timeout,
                 "Processing this video took too long.",
                 "Try again later or try a shorter video.",
                 err,

@@ -4,6 +4,7 @@
 //!
 //! Import is idempotent: a video whose id or files the catalogue already has is skipped.
 
+use sofathek_codes::Code;
 use std::collections::{BTreeSet, HashSet};
 use std::path::{Path, PathBuf};
 
@@ -227,7 +228,7 @@ pub async fn import_queue(ingest: &Ingest, path: &Path) -> anyhow::Result<QueueR
             "pending" | "processing" => (
                 JobState::Cancelled,
                 Some(JobError {
-                    code: "NOT_FINISHED".into(),
+                    code: Code::NotFinished.into(),
                     message:
                         "This download had not finished when the library moved to this SOFATHEK."
                             .into(),

@@ -1,6 +1,7 @@
 //! One run of one job: source (download or received upload) → probe → keep/remux/transcode →
 //! thumbnail (+ MP3, subtitles) → publish, then the job's final state and clean-up.
 
+use sofathek_codes::Code;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
@@ -146,13 +147,18 @@ pub async fn run(
 fn keeps_source(outcome: Option<&Outcome>) -> bool {
     match outcome {
         None => true,
-        Some(Outcome::Failed(error)) => RETRYABLE.contains(&error.code.as_str()),
+        Some(Outcome::Failed(error)) => RETRYABLE.iter().any(|code| *code == error.code),
         Some(Outcome::Completed { .. } | Outcome::Cancelled) => false,
     }
 }
 
 /// Failure codes after which a retry can succeed.
-const RETRYABLE: &[&str] = &["DISK_FULL", "TIMEOUT", "TOOL_MISSING", "INTERNAL"];
+const RETRYABLE: &[Code] = &[
+    Code::DiskFull,
+    Code::Timeout,
+    Code::ToolMissing,
+    Code::Internal,
+];
 
 /// Publishes the stored job (and the new video) on the event bus.
 async fn announce(inner: &Inner, id: &str) {
@@ -691,13 +697,13 @@ pub(crate) fn guard_verdict<T>(
     }
     let error = if refusals.iter().any(|r| r.contains("private address")) {
         jobs::JobError {
-            code: "PRIVATE_ADDRESS".into(),
+            code: Code::PrivateAddress.into(),
             message: "The video site tried to reach a private address (the home network or this server), which downloads may not do.".into(),
             suggestion: "Check the link. To download from a site on your own network, add its host:port to SOFATHEK_ALLOWED_PRIVATE_HOSTS.".into(),
         }
     } else {
         jobs::JobError {
-            code: "EGRESS_LIMIT".into(),
+            code: Code::EgressLimit.into(),
             message:
                 "The download went over SOFATHEK's limits (too much data or too many connections)."
                     .into(),

@@ -23,6 +23,7 @@
 //!   ffmpeg (re-encoded to a small JPEG in `cache/sources/`), so the browser never loads an image
 //!   from another site.
 
+use sofathek_codes::Code;
 use std::collections::{HashSet, VecDeque};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -768,7 +769,7 @@ pub(crate) async fn schedule(inner: Arc<Inner>) {
 }
 
 /// A failed check: its stored error.
-fn check_error(code: &str, message: impl Into<String>) -> CheckError {
+fn check_error(code: impl Into<String>, message: impl Into<String>) -> CheckError {
     CheckError {
         code: code.into(),
         message: message.into(),
@@ -910,7 +911,7 @@ async fn list_and_take(inner: &Arc<Inner>, source: &SourceRecord) -> Result<Took
         .db
         .read(move |c| sources::seen(c, &lookup))
         .await
-        .map_err(|e| check_error("DATABASE", e.to_string()))?;
+        .map_err(|e| check_error(Code::Database, e.to_string()))?;
     let decision = decide(&listing, &seen, &source.settings, source.checks == 0);
     if decision.later > 0 {
         tracing::info!(source = %source.id, later = decision.later, "more new entries than a check takes: the next check takes them");
@@ -958,10 +959,12 @@ async fn list_and_take(inner: &Arc<Inner>, source: &SourceRecord) -> Result<Took
 /// Runs yt-dlp's flat listing through the egress guard.
 async fn list(inner: &Arc<Inner>, source: &SourceRecord, url: &Url) -> Result<Listing, CheckError> {
     let label = format!("source-{}", source.id);
-    let ticket = inner
-        .egress
-        .ticket(&label, LIST_ALLOWANCE)
-        .map_err(|e| check_error("EGRESS", format!("the egress guard is not available: {e}")))?;
+    let ticket = inner.egress.ticket(&label, LIST_ALLOWANCE).map_err(|e| {
+        check_error(
+            Code::Egress,
+            format!("the egress guard is not available: {e}"),
+        )
+    })?;
     let options = url_source::download_options(&inner.config);
     let args = url_source::through(args::listing_args(&options, url, LIST_WINDOW), ticket.url());
     let spec = Spec::new(Tool::yt_dlp(&inner.config.ytdlp), LIST_TIMEOUT)
@@ -975,15 +978,15 @@ async fn list(inner: &Arc<Inner>, source: &SourceRecord, url: &Url) -> Result<Li
         })
     });
     let output = super::pipeline::guard_verdict(&ticket, run).map_err(|failure| match failure {
-        Failure::Cancelled => check_error("CANCELLED", "the server is stopping"),
+        Failure::Cancelled => check_error(Code::Cancelled, "the server is stopping"),
         Failure::Failed { error, detail } => {
             tracing::info!(source = %source.id, %detail, "listing failed");
             check_error(&error.code, error.message)
         }
     })?;
     parse_listing(&String::from_utf8_lossy(&output.stdout)).map_err(|e| match e {
-        ListingError::NotAList => check_error("SOURCE_NOT_A_LIST", e.to_string()),
-        ListingError::NotJson(_) => check_error("SOURCE_LIST_FAILED", e.to_string()),
+        ListingError::NotAList => check_error(Code::SourceNotAList, e.to_string()),
+        ListingError::NotJson(_) => check_error(Code::SourceListFailed, e.to_string()),
     })
 }
 

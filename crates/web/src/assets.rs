@@ -7,6 +7,7 @@
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use sofathek_codes::Code;
 
 use super::site::Site;
 use sofathek_http::error::ApiError;
@@ -127,7 +128,7 @@ pub(crate) async fn serve(
         }
         Err(ServeError::MalformedRange) => {
             return ApiError::bad_request("Invalid range header format")
-                .with_code("INVALID_RANGE")
+                .with_code(Code::InvalidRange)
                 .into_response();
         }
         Err(err) => return ApiError::internal(err).into_response(),

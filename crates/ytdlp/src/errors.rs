@@ -1,11 +1,12 @@
 //! Classifies yt-dlp's error output into the original's user-facing codes, messages and
 //! suggestions (original §3.7), plus `FILE_TOO_LARGE` for the `--max-filesize` abort.
 
+use sofathek_codes::Code;
 /// A classified yt-dlp failure: a stable code and the original's user-facing texts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct YtDlpFailure {
     /// Stable error code (`AGE_RESTRICTED`, ..., `DOWNLOAD_FAILED`).
-    pub code: &'static str,
+    pub code: Code,
     /// What went wrong, for the user.
     pub message: &'static str,
     /// What the user can do about it.
@@ -39,7 +40,7 @@ const RULES: &[Rule] = &[
     },
     Rule {
         failure: YtDlpFailure {
-            code: "AGE_RESTRICTED",
+            code: Code::AgeRestricted,
             message: "This video is age-restricted and cannot be downloaded.",
             suggestion: "Try a different video or access it directly on YouTube.",
         },
@@ -47,7 +48,7 @@ const RULES: &[Rule] = &[
     },
     Rule {
         failure: YtDlpFailure {
-            code: "REGION_BLOCKED",
+            code: Code::RegionBlocked,
             message: "This video is not available in your region.",
             suggestion: "Try a different video that is available in your country.",
         },
@@ -59,7 +60,7 @@ const RULES: &[Rule] = &[
     },
     Rule {
         failure: YtDlpFailure {
-            code: "LOGIN_REQUIRED",
+            code: Code::LoginRequired,
             message: "This video requires you to be signed in to YouTube.",
             suggestion: "Try a different video or make sure you are signed in.",
         },
@@ -67,7 +68,7 @@ const RULES: &[Rule] = &[
     },
     Rule {
         failure: YtDlpFailure {
-            code: "RATE_LIMITED",
+            code: Code::RateLimited,
             message: "The video service is temporarily rate-limiting requests.",
             suggestion: "Please wait a moment and try again.",
         },
@@ -75,7 +76,7 @@ const RULES: &[Rule] = &[
     },
     Rule {
         failure: YtDlpFailure {
-            code: "NETWORK_ERROR",
+            code: Code::NetworkError,
             message: "Could not connect to the video service.",
             suggestion: "Please check your internet connection and try again.",
         },
@@ -89,7 +90,7 @@ const RULES: &[Rule] = &[
     },
     Rule {
         failure: YtDlpFailure {
-            code: "VIDEO_UNAVAILABLE",
+            code: Code::VideoUnavailable,
             message: "This video is not available. It may have been deleted or made private.",
             suggestion: "Please check the video URL and try a different video.",
         },
@@ -105,14 +106,14 @@ const RULES: &[Rule] = &[
 /// pipeline's own check of the bytes downloaded (needed for HLS/DASH, where yt-dlp checks
 /// each fragment only).
 pub const FILE_TOO_LARGE: YtDlpFailure = YtDlpFailure {
-    code: "FILE_TOO_LARGE",
+    code: Code::FileTooLarge,
     message: "This video is larger than the maximum allowed download size.",
     suggestion: "Try a shorter video or ask to raise the download size limit.",
 };
 
 /// The outcome when no rule matches (also for empty output).
 pub const DOWNLOAD_FAILED: YtDlpFailure = YtDlpFailure {
-    code: "DOWNLOAD_FAILED",
+    code: Code::DownloadFailed,
     message: "Could not download this video.",
     suggestion: "Please check the URL and try again.",
 };

@@ -1,6 +1,7 @@
 //! The family content policy (original §3.8): blocked tags, categories and terms, read from
 //! `.sofathek/settings.json` and evaluated against a video's metadata before it is queued.
 
+use sofathek_codes::Code;
 use std::fmt;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -11,7 +12,7 @@ use serde::{Deserialize, Serialize};
 pub const DEFAULT_MESSAGE: &str = "This video was blocked by the configured content policy.";
 
 /// The API error code of a policy refusal (HTTP 422).
-pub const VIOLATION_CODE: &str = "VIDEO_BLOCKED_BY_POLICY";
+pub const VIOLATION_CODE: Code = Code::VideoBlockedByPolicy;
 
 /// The `contentPolicy` section of the settings file; the default blocks nothing.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -90,7 +91,7 @@ pub struct PolicyViolation {
 
 impl PolicyViolation {
     /// The API error code ([`VIOLATION_CODE`]).
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> Code {
         VIOLATION_CODE
     }
 }

@@ -26,6 +26,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::error::ApiError;
+use sofathek_codes::Code;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// Time allowed to produce a response head (streaming bodies are not limited by it).
@@ -312,9 +313,9 @@ async fn json_rejections(response: Response) -> Response {
         message
     };
     let code = if status == StatusCode::BAD_REQUEST {
-        "BAD_REQUEST"
+        Code::BadRequest
     } else {
-        "REJECTED"
+        Code::Rejected
     };
     let mut json = ApiError::new(status, message)
         .with_code(code)

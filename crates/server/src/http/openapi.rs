@@ -191,7 +191,8 @@ mod contract {
             "properties": {
                 "status": { "const": "error" },
                 "message": { "type": "string" },
-                "code": { "type": "string" },
+                // Every code the server can send (`sofathek_codes::Code`).
+                "code": { "enum": sofathek_codes::Code::ALL.iter().map(|c| c.as_str()).collect::<Vec<_>>() },
             },
         })
     }

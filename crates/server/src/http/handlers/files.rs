@@ -7,6 +7,7 @@
 use axum::extract::{Path, Request, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use sofathek_codes::Code;
 
 use crate::error::ApiError;
 use crate::http::AppState;
@@ -46,9 +47,9 @@ impl Route {
 
 fn name_error(err: NameError) -> ApiError {
     ApiError::bad_request(err.message()).with_code(match err {
-        NameError::Empty => "FILENAME_REQUIRED",
-        NameError::Invalid => "INVALID_FILENAME",
-        NameError::BadExtension => "INVALID_FILE_TYPE",
+        NameError::Empty => Code::FilenameRequired,
+        NameError::Invalid => Code::InvalidFilename,
+        NameError::BadExtension => Code::InvalidFileType,
     })
 }
 
@@ -64,7 +65,7 @@ async fn locate(
     let generation = state.db.generation();
     let opened = match state.files.open(generation, name).await {
         Err(OpenError::Outside) => {
-            return Err(ApiError::forbidden("Invalid path").with_code("INVALID_PATH"));
+            return Err(ApiError::forbidden("Invalid path").with_code(Code::InvalidPath));
         }
         Err(OpenError::Serve(ServeError::NotFound)) => return Err(route.not_found(name)),
         // Any other failure is told only to whom may see the file (else: not found).
@@ -75,7 +76,7 @@ async fn locate(
             Ok(opened) => Ok(opened),
             Err(OpenError::Serve(err)) => Err(serve_error(route, name, err)),
             Err(OpenError::Outside) => {
-                Err(ApiError::forbidden("Invalid path").with_code("INVALID_PATH"))
+                Err(ApiError::forbidden("Invalid path").with_code(Code::InvalidPath))
             }
         },
         Ok(_) | Err(DbError::NotFound) => Err(route.not_found(name)),
@@ -98,9 +99,9 @@ fn serve_error(route: Route, name: &str, err: ServeError) -> ApiError {
             StatusCode::PAYLOAD_TOO_LARGE,
             format!("Thumbnail too large: {size} bytes (max: {max})"),
         )
-        .with_code("THUMBNAIL_TOO_LARGE"),
+        .with_code(Code::ThumbnailTooLarge),
         ServeError::MalformedRange => {
-            ApiError::bad_request("Invalid range header format").with_code("INVALID_RANGE")
+            ApiError::bad_request("Invalid range header format").with_code(Code::InvalidRange)
         }
         ServeError::Io(err) if route == Route::Thumbnail => {
             ApiError::internal(format!("Unable to access thumbnail: {err}"))

@@ -3,6 +3,7 @@
 use axum::extract::{OriginalUri, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use sofathek_codes::Code;
 
 use crate::error::ApiError;
 use crate::http::AppState;
@@ -38,5 +39,5 @@ pub async fn method_not_allowed(OriginalUri(uri): OriginalUri) -> ApiError {
         StatusCode::METHOD_NOT_ALLOWED,
         format!("Method not allowed for {}", uri.path()),
     )
-    .with_code("METHOD_NOT_ALLOWED")
+    .with_code(Code::MethodNotAllowed)
 }

@@ -6,6 +6,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use sofathek_codes::Code;
 
 use super::session::profile_json;
 use crate::error::{ApiError, ok, ok_with};
@@ -84,7 +85,7 @@ fn profile_error(id: Option<i64>, err: DbError, name: Option<&str>) -> ApiError 
             id.map(|i| i.to_string()).unwrap_or_default()
         )),
         DbError::Conflict(msg) if msg.starts_with("Unknown category") => {
-            ApiError::bad_request(msg).with_code("UNKNOWN_CATEGORY")
+            ApiError::bad_request(msg).with_code(Code::UnknownCategory)
         }
         DbError::Conflict(msg) if msg.contains("UNIQUE") => ApiError::conflict(format!(
             "A profile named '{}' exists already",

@@ -5,6 +5,7 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use sofathek_codes::Code;
 
 use super::videos::video_json;
 use crate::error::{ApiError, ok};
@@ -33,7 +34,7 @@ pub struct NewProgress {
 fn profile_id(access: &Access) -> Result<i64, ApiError> {
     access.profile().map(|p| p.id).ok_or_else(|| {
         ApiError::bad_request("Watch progress is kept per profile: API tokens have none")
-            .with_code("PROFILE_REQUIRED")
+            .with_code(Code::ProfileRequired)
     })
 }
 

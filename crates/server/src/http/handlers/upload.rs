@@ -4,6 +4,7 @@ use axum::extract::State;
 use axum::extract::multipart::{Multipart, MultipartError, MultipartRejection};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use sofathek_codes::Code;
 
 use crate::error::{ApiError, ok_with};
 use crate::http::AppState;
@@ -46,7 +47,7 @@ pub async fn create(
                     rejection.body_text()
                 ),
             )
-            .with_code("BAD_UPLOAD")
+            .with_code(Code::BadUpload)
             .into_response();
         }
     };

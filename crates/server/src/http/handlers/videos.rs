@@ -4,6 +4,7 @@ use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use serde::Deserialize;
 use serde_json::{Value, json};
+use sofathek_codes::Code;
 
 use crate::error::{ApiError, ok};
 use crate::http::AppState;
@@ -260,7 +261,7 @@ pub async fn update(
         }
         Err(DbError::NotFound) => Err(not_found(&id)),
         Err(DbError::Conflict(msg)) => {
-            Err(ApiError::bad_request(msg).with_code("UNKNOWN_CATEGORY"))
+            Err(ApiError::bad_request(msg).with_code(Code::UnknownCategory))
         }
         Err(err) => Err(err.into()),
     }

@@ -1,6 +1,7 @@
 //! `/api/youtube/*`: the original download queue API (original §1.6), mapped onto URL jobs with
 //! the original's shapes, messages and status codes.
 
+use sofathek_codes::Code;
 use std::time::Duration;
 
 use axum::body::Bytes;
@@ -30,12 +31,10 @@ fn json_object(body: &Bytes) -> Result<serde_json::Map<String, Value>, ApiError>
         Ok(Value::Object(map)) => Ok(map),
         Ok(_) => Err(
             ApiError::bad_request("Invalid JSON body: expected an object")
-                .with_code("INVALID_JSON"),
+                .with_code(Code::InvalidJson),
         ),
-        Err(err) => {
-            Err(ApiError::bad_request(format!("Malformed JSON body: {err}"))
-                .with_code("INVALID_JSON"))
-        }
+        Err(err) => Err(ApiError::bad_request(format!("Malformed JSON body: {err}"))
+            .with_code(Code::InvalidJson)),
     }
 }
 
@@ -62,7 +61,7 @@ pub async fn download(
         Some(_) => {
             return match state.ingest.check_rate(client) {
                 Ok(()) => ApiError::bad_request("Invalid video URL format")
-                    .with_code("URL_MALFORMED")
+                    .with_code(Code::UrlMalformed)
                     .into_response(),
                 Err(err) => refusal(err),
             };
@@ -174,7 +173,7 @@ pub async fn cancel(
         Err(IngestError::WrongState(_)) => Err(ApiError::bad_request(format!(
             "Could not cancel download with ID '{id}': error"
         ))
-        .with_code("CANCEL_FAILED")),
+        .with_code(Code::CancelFailed)),
         Err(err) => Err(err.into()),
     }
 }
@@ -212,7 +211,8 @@ pub async fn cleanup(State(state): State<AppState>, body: Bytes) -> Result<Respo
 }
 
 fn invalid_max_age() -> ApiError {
-    ApiError::bad_request("maxAgeHours must be a non-negative number").with_code("INVALID_MAX_AGE")
+    ApiError::bad_request("maxAgeHours must be a non-negative number")
+        .with_code(Code::InvalidMaxAge)
 }
 
 /// Cancels running downloads (killing their processes) and empties the queue; library files
