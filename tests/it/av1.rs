@@ -19,16 +19,16 @@ use crate::media_server;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{Path as UrlPath, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use common::TestServer;
 use media_server::{codecs, ffprobe, require_ytdlp};
 use serde_json::{Value, json};
-use sofathek::http::AppState;
 use sofathek::ytdlp::args::FORMAT_PREFERENCE;
 
 /// Longest wait for a job to end.
@@ -53,159 +53,66 @@ const AOM: &[&str] = &[
     "1",
 ];
 
-/// An in-process server on 127.0.0.1:0 with a temporary data directory.
-struct Srv {
-    base: String,
-    state: AppState,
-    _dir: tempfile::TempDir,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
+/// A server that transcodes with libx264's fastest preset.
+async fn start() -> TestServer {
+    require_ytdlp();
+    TestServer::start_configured(|config, _| config.x264_preset = "ultrafast".to_owned()).await
 }
 
-impl Drop for Srv {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-    }
-}
-
-impl Srv {
-    async fn start() -> Srv {
-        require_ytdlp();
-        let dir = tempfile::tempdir().expect("tempdir");
-        let data = dir.path().join("data");
-        let config = common::test_config(&data, &["--x264-preset", "ultrafast"]);
-        config.prepare_data_dir().expect("data dir");
-        let state = AppState::open(config).expect("state");
-        common::provision(&state.db);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let base = format!("http://{}", listener.local_addr().expect("addr"));
-        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(sofathek::http::serve(listener, state.clone(), async move {
-            let _ = rx.await;
-        }));
-        Srv {
-            base,
-            state,
-            _dir: dir,
-            stop: Some(tx),
-        }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-
-    fn library(&self) -> PathBuf {
-        self.state.layout.library.to_path_buf()
-    }
-
-    async fn get(&self, path: &str) -> Value {
-        let resp = common::client()
-            .get(self.url(path))
-            .send()
-            .await
-            .expect("request");
-        assert_eq!(resp.status().as_u16(), 200, "GET {path}");
-        resp.json().await.expect("json")
-    }
-
+/// What the AV1 tests ask of a server beyond [`TestServer`]'s own helpers.
+trait Av1Api {
     /// Uploads a file as the `video` field and returns the job id (asserting 202).
-    async fn upload(&self, path: &Path) -> String {
+    async fn upload_file(&self, path: &Path) -> String;
+    /// Queues a URL download and returns the job id (asserting 202).
+    async fn queue_url(&self, url: &str) -> String;
+    /// Polls a job until it ends; asserts that it completed.
+    async fn wait_completed(&self, id: &str) -> Value;
+    /// Checks a completed job's video with [`TestServer::check_published`] (the library file,
+    /// its codecs, a 480 px WebP thumbnail), that the codecs are ones Chromium plays and that
+    /// the probed duration reached the catalogue.
+    async fn check_playable(&self, job: &Value, container: &str, video: &str, audio: &str);
+}
+
+impl Av1Api for TestServer {
+    async fn upload_file(&self, path: &Path) -> String {
         let name = path
             .file_name()
             .expect("name")
             .to_string_lossy()
             .into_owned();
         let bytes = std::fs::read(path).expect("clip");
-        let form = reqwest::multipart::Form::new().part(
-            "video",
-            reqwest::multipart::Part::bytes(bytes).file_name(name),
-        );
-        let resp = common::client()
-            .post(self.url("/api/videos/upload"))
-            .multipart(form)
-            .send()
-            .await
-            .expect("upload");
-        let status = resp.status().as_u16();
-        let body: Value = resp.json().await.unwrap_or(Value::Null);
+        let (status, body) = self.upload(&name, bytes, &[]).await;
         assert_eq!(status, 202, "{body}");
         body["data"]["id"].as_str().expect("job id").to_owned()
     }
 
-    /// Queues a URL download and returns the job id (asserting 202).
     async fn queue_url(&self, url: &str) -> String {
-        let resp = common::client()
-            .post(self.url("/api/jobs"))
-            .json(&json!({ "url": url }))
-            .send()
-            .await
-            .expect("queue");
-        let status = resp.status().as_u16();
-        let body: Value = resp.json().await.unwrap_or(Value::Null);
+        let (status, body) = self.post_json("/api/jobs", json!({ "url": url })).await;
         assert_eq!(status, 202, "{body}");
         body["data"]["id"].as_str().expect("job id").to_owned()
     }
 
-    /// Polls a job until it ends; asserts that it completed.
     async fn wait_completed(&self, id: &str) -> Value {
-        let began = Instant::now();
-        loop {
-            let job = self.get(&format!("/api/jobs/{id}")).await["data"].clone();
-            match job["state"].as_str() {
-                Some("completed") => return job,
-                Some("failed" | "cancelled") => panic!("job {id} did not complete: {job}"),
-                _ => {}
-            }
-            assert!(
-                began.elapsed() < JOB_TIMEOUT,
-                "job {id} did not end in time: {job}"
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        self.wait_job(id, JOB_TIMEOUT, |job| match job["state"].as_str() {
+            Some("failed" | "cancelled") => panic!("job {id} did not complete: {job}"),
+            state => state == Some("completed"),
+        })
+        .await
     }
 
-    /// Checks a completed job's video: in the library as `<id>.<container>` with the given
-    /// codecs (browser-playable ones), a 480 px WebP thumbnail, probed metadata. Returns the
-    /// library file.
-    async fn check_published(&self, job: &Value, container: &str, video: &str, audio: &str) {
+    async fn check_playable(&self, job: &Value, container: &str, video: &str, audio: &str) {
         assert!(
             PLAYABLE_VIDEO.contains(&video) && PLAYABLE_AUDIO.contains(&audio),
             "{video}/{audio} is not a codec pair Chromium plays"
         );
-        let video_id = job["videoId"].as_str().expect("videoId");
-        let entry = self.get(&format!("/api/videos/{video_id}")).await["data"].clone();
-        let file_name = entry["file"]["name"].as_str().expect("file name");
-        assert_eq!(file_name, format!("{video_id}.{container}"), "{entry}");
-        let path = self.library().join(file_name);
-        assert_eq!(
-            codecs(&path),
-            (Some(video.to_owned()), Some(audio.to_owned())),
-            "{}",
-            path.display()
-        );
-        if container == "mp4" {
-            let file = std::fs::File::open(&path).expect("open");
-            assert!(
-                sofathek::media::probe::mp4_is_faststart(file).expect("mp4"),
-                "{file_name} is not faststart"
-            );
-        }
+        // The thumbnail checked here needs a decoded AV1 frame.
+        let entry = self.check_published(job, container, video, audio).await;
         // The probe reached the library entry: a duration of about two seconds.
         let duration = entry["metadata"]["duration"].as_f64().unwrap_or(0.0);
         assert!(
             (1.5..=3.0).contains(&duration),
             "duration {duration}: {entry}"
         );
-        // The thumbnail needs a decoded AV1 frame.
-        let thumb = self.library().join(format!("{video_id}.webp"));
-        let probe = ffprobe(&thumb);
-        assert_eq!(probe["streams"][0]["codec_name"], "webp", "{probe}");
-        assert_eq!(probe["streams"][0]["width"], 480, "{probe}");
-        assert_eq!(entry["metadata"]["thumbnail"], format!("{video_id}.webp"));
     }
 }
 
@@ -259,9 +166,9 @@ async fn av1_aac_mp4_upload_is_probed_thumbnailed_and_kept() {
     make_clip(&clip, &args);
     let original = std::fs::read(&clip).expect("clip");
 
-    let srv = Srv::start().await;
-    let job = srv.wait_completed(&srv.upload(&clip).await).await;
-    srv.check_published(&job, "mp4", "av1", "aac").await;
+    let srv = start().await;
+    let job = srv.wait_completed(&srv.upload_file(&clip).await).await;
+    srv.check_playable(&job, "mp4", "av1", "aac").await;
     // Kept: the very same bytes.
     let video_id = job["videoId"].as_str().expect("videoId");
     let kept = std::fs::read(srv.library().join(format!("{video_id}.mp4"))).expect("kept");
@@ -280,10 +187,10 @@ async fn av1_444_mkv_upload_is_decoded_and_transcoded_to_h264() {
     make_clip(&clip, &args);
     assert_eq!(pix_fmt(&clip), "yuv444p");
 
-    let srv = Srv::start().await;
-    let job = srv.wait_completed(&srv.upload(&clip).await).await;
+    let srv = start().await;
+    let job = srv.wait_completed(&srv.upload_file(&clip).await).await;
     // 4:4:4 AV1 is not browser-safe: every frame was decoded and re-encoded with libx264.
-    srv.check_published(&job, "mp4", "h264", "aac").await;
+    srv.check_playable(&job, "mp4", "h264", "aac").await;
     let video_id = job["videoId"].as_str().expect("videoId");
     let out = srv.library().join(format!("{video_id}.mp4"));
     assert_eq!(pix_fmt(&out), "yuv420p");
@@ -307,9 +214,9 @@ async fn av1_opus_mkv_upload_is_remuxed_into_webm() {
     args.extend_from_slice(&["-pix_fmt", "yuv420p", "-c:a", "libopus"]);
     make_clip(&clip, &args);
 
-    let srv = Srv::start().await;
-    let job = srv.wait_completed(&srv.upload(&clip).await).await;
-    srv.check_published(&job, "webm", "av1", "opus").await;
+    let srv = start().await;
+    let job = srv.wait_completed(&srv.upload_file(&clip).await).await;
+    srv.check_playable(&job, "webm", "av1", "opus").await;
 }
 
 /// Serves the files of a directory under `/dash/<name>` (whole files, no Range).
@@ -333,13 +240,7 @@ async fn serve_dir(dir: PathBuf) -> String {
     let app = Router::new()
         .route("/dash/{name}", get(file))
         .with_state(Arc::new(dir));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
+    let addr = common::serve_app(app).await;
     format!("http://{addr}/dash")
 }
 
@@ -388,11 +289,11 @@ async fn dash_url_offering_only_av1_video_is_downloaded_merged_and_kept() {
     assert!(mpd.contains("codecs=\"av01."), "{mpd}");
 
     let base = serve_dir(dash.path().to_path_buf()).await;
-    let srv = Srv::start().await;
+    let srv = start().await;
     let job = srv
         .wait_completed(&srv.queue_url(&format!("{base}/manifest.mpd")).await)
         .await;
-    srv.check_published(&job, "mp4", "av1", "aac").await;
+    srv.check_playable(&job, "mp4", "av1", "aac").await;
 }
 
 /// The format yt-dlp selects with the server's format order from an offline format list

@@ -13,9 +13,10 @@ use crate::media_server;
 use crate::reliability;
 
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::routing::get;
+use common::TestServer;
 use serde_json::{Value, json};
 
 /// Size of the test filesystem.
@@ -88,107 +89,34 @@ fn fill(dir: &Path, leave: u64) -> PathBuf {
     filler
 }
 
-struct Srv {
-    base: String,
-    state: sofathek::http::AppState,
-    token: String,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+/// A server on `data` that refuses new work below `min_free` free bytes.
+async fn start(data: &Path, min_free: u64) -> TestServer {
+    TestServer::start_configured_at(data, |config, _| {
+        config.x264_preset = "ultrafast".to_owned();
+        config.min_free_bytes = min_free;
+    })
+    .await
 }
 
-impl Srv {
-    async fn start(data: &Path, min_free: u64) -> Srv {
-        let mut config = common::test_config(data, &["--x264-preset", "ultrafast"]);
-        config.min_free_bytes = min_free;
-        config.prepare_data_dir().expect("data dir");
-        let state = sofathek::http::AppState::open(config).expect("state");
-        let token = reliability::parent_token(&state.db);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let base = format!("http://{}", listener.local_addr().expect("addr"));
-        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let task = tokio::spawn(sofathek::http::serve(listener, state.clone(), async move {
-            let _ = rx.await;
-        }));
-        Srv {
-            base,
-            state,
-            token,
-            stop: Some(tx),
-            task: Some(task),
-        }
-    }
-
-    fn client(&self) -> reqwest::Client {
-        reliability::client(&self.token)
-    }
-
-    async fn upload(&self, name: &str, bytes: Vec<u8>) -> (u16, Value) {
-        let form = reqwest::multipart::Form::new().part(
-            "video",
-            reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned()),
-        );
-        let resp = self
-            .client()
-            .post(format!("{}/api/videos/upload", self.base))
-            .multipart(form)
-            .send()
-            .await
-            .expect("upload request");
-        let status = resp.status().as_u16();
-        (status, resp.json().await.unwrap_or(Value::Null))
-    }
-
-    async fn submit(&self, url: &str) -> (u16, Value) {
-        let resp = self
-            .client()
-            .post(format!("{}/api/jobs", self.base))
-            .json(&json!({ "url": url }))
-            .send()
-            .await
-            .expect("job request");
-        let status = resp.status().as_u16();
-        (status, resp.json().await.unwrap_or(Value::Null))
-    }
-
-    async fn wait_job(&self, id: &str) -> Value {
-        let began = Instant::now();
-        loop {
-            let job: Value = self
-                .client()
-                .get(format!("{}/api/jobs/{id}", self.base))
-                .send()
-                .await
-                .expect("job")
-                .json()
-                .await
-                .expect("job json");
-            if matches!(
-                job["data"]["state"].as_str(),
-                Some("completed" | "failed" | "cancelled")
-            ) {
-                return job["data"].clone();
-            }
-            assert!(
-                began.elapsed() < Duration::from_secs(90),
-                "job {id} did not end: {job}"
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-
+/// What the disk-full test asks of a server beyond [`TestServer`]'s own helpers.
+trait DiskFullApi {
+    async fn submit(&self, url: &str) -> (u16, Value);
+    async fn wait_final(&self, id: &str) -> Value;
     /// The library still answers: the listing, and every listed video streams completely.
+    async fn still_serving(&self, expected_videos: usize);
+}
+
+impl DiskFullApi for TestServer {
+    async fn submit(&self, url: &str) -> (u16, Value) {
+        self.post_json("/api/jobs", json!({ "url": url })).await
+    }
+
+    async fn wait_final(&self, id: &str) -> Value {
+        self.wait_job_final(id, Duration::from_secs(90)).await
+    }
+
     async fn still_serving(&self, expected_videos: usize) {
-        let listing: Value = self
-            .client()
-            .get(format!("{}/api/videos", self.base))
-            .send()
-            .await
-            .expect("listing")
-            .json()
-            .await
-            .expect("listing json");
+        let (_, listing) = self.get_json("/api/videos").await;
         let videos = listing["data"]["videos"]
             .as_array()
             .cloned()
@@ -196,12 +124,7 @@ impl Srv {
         assert_eq!(videos.len(), expected_videos, "{listing}");
         for video in videos {
             let path = video["file"]["path"].as_str().expect("path");
-            let resp = self
-                .client()
-                .get(format!("{}{path}", self.base))
-                .send()
-                .await
-                .expect("stream");
+            let resp = self.get(path).await;
             assert_eq!(resp.status().as_u16(), 200);
             let size = video["file"]["size"].as_u64().expect("size");
             assert_eq!(
@@ -209,23 +132,6 @@ impl Srv {
                 size,
                 "{path} streamed short"
             );
-        }
-    }
-
-    fn staging(&self) -> Vec<String> {
-        std::fs::read_dir(&self.state.layout.staging)
-            .expect("staging")
-            .flatten()
-            .map(|e| e.file_name().to_string_lossy().into_owned())
-            .collect()
-    }
-
-    async fn stop(mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(task) = self.task.take() {
-            let _ = tokio::time::timeout(Duration::from_secs(15), task).await;
         }
     }
 }
@@ -237,13 +143,7 @@ async fn big_file_server(size: usize) -> String {
         "/big.mp4",
         get(move || async move { ([("content-type", "video/mp4")], vec![0x42u8; size]) }),
     );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
+    let addr = common::serve_app(app).await;
     format!("http://{addr}/big.mp4")
 }
 
@@ -265,25 +165,27 @@ async fn a_full_disk_fails_cleanly_and_the_library_keeps_serving() {
     };
     println!("disk_full: {FS_SIZE} tmpfs at {}", mount.path.display());
     let data = mount.path.join("data");
-    let srv = Srv::start(&data, MIN_FREE).await;
+    let srv = start(&data, MIN_FREE).await;
 
     // One video in the library.
-    let (status, body) = srv.upload("first.mp4", video.clone()).await;
+    let (status, body) = srv.upload("first.mp4", video.clone(), &[]).await;
     assert_eq!(status, 202, "{body}");
-    let job = srv.wait_job(body["data"]["id"].as_str().expect("id")).await;
+    let job = srv
+        .wait_final(body["data"]["id"].as_str().expect("id"))
+        .await;
     assert_eq!(job["state"], "completed", "{job}");
     srv.still_serving(1).await;
     let library_before = reliability::read_state(&data).library;
 
     // An upload larger than the free space: 507 while receiving, nothing kept.
     let filler = fill(&mount.path, 3 << 20);
-    let (status, body) = srv.upload("huge.mp4", vec![7u8; 6 << 20]).await;
+    let (status, body) = srv.upload("huge.mp4", vec![7u8; 6 << 20], &[]).await;
     assert_eq!(status, 507, "an upload larger than the free space: {body}");
     assert_eq!(body["code"], "INSUFFICIENT_STORAGE", "{body}");
     assert!(
-        srv.staging().is_empty(),
+        srv.staging_entries().is_empty(),
         "a refused upload left {:?} in staging",
-        srv.staging()
+        srv.staging_entries()
     );
     srv.still_serving(1).await;
 
@@ -292,7 +194,9 @@ async fn a_full_disk_fails_cleanly_and_the_library_keeps_serving() {
     let url = big_file_server(12 << 20).await;
     let (status, body) = srv.submit(&url).await;
     assert_eq!(status, 202, "{body}");
-    let job = srv.wait_job(body["data"]["id"].as_str().expect("id")).await;
+    let job = srv
+        .wait_final(body["data"]["id"].as_str().expect("id"))
+        .await;
     assert_eq!(
         job["state"], "failed",
         "a download larger than the disk: {job}"
@@ -307,9 +211,9 @@ async fn a_full_disk_fails_cleanly_and_the_library_keeps_serving() {
         "the error does not say the disk is full: {job}"
     );
     assert!(
-        srv.staging().is_empty(),
+        srv.staging_entries().is_empty(),
         "the failed download left {:?} in staging",
-        srv.staging()
+        srv.staging_entries()
     );
     assert_eq!(
         reliability::read_state(&data).library,
@@ -321,7 +225,7 @@ async fn a_full_disk_fails_cleanly_and_the_library_keeps_serving() {
     // Below the guard: refused up front.
     let _ = std::fs::remove_file(&filler);
     let filler = fill(&mount.path, MIN_FREE / 2);
-    let (status, body) = srv.upload("small.mp4", video.clone()).await;
+    let (status, body) = srv.upload("small.mp4", video.clone(), &[]).await;
     assert_eq!(status, 507, "{body}");
     let (status, body) = srv.submit(&url).await;
     assert_eq!(status, 507, "{body}");
@@ -329,17 +233,23 @@ async fn a_full_disk_fails_cleanly_and_the_library_keeps_serving() {
         body["message"].as_str().is_some_and(|m| !m.is_empty()),
         "{body}"
     );
-    assert!(srv.staging().is_empty(), "{:?}", srv.staging());
+    assert!(
+        srv.staging_entries().is_empty(),
+        "{:?}",
+        srv.staging_entries()
+    );
     srv.still_serving(1).await;
 
     // Space again: uploads work.
     std::fs::remove_file(&filler).expect("remove filler");
-    let (status, body) = srv.upload("second.mp4", video).await;
+    let (status, body) = srv.upload("second.mp4", video, &[]).await;
     assert_eq!(status, 202, "{body}");
-    let job = srv.wait_job(body["data"]["id"].as_str().expect("id")).await;
+    let job = srv
+        .wait_final(body["data"]["id"].as_str().expect("id"))
+        .await;
     assert_eq!(job["state"], "completed", "{job}");
     srv.still_serving(2).await;
-    srv.stop().await;
+    srv.stop_within(Duration::from_secs(15)).await;
     let problems = reliability::violations(&data);
     assert!(problems.is_empty(), "{}", problems.join("\n"));
     drop(mount);
@@ -348,13 +258,13 @@ async fn a_full_disk_fails_cleanly_and_the_library_keeps_serving() {
 /// Without a mountable filesystem: the guard alone refuses new work with 507 and keeps serving.
 async fn guard_only(dir: &Path) {
     let data = dir.join("data");
-    let srv = Srv::start(&data, u64::MAX / 2).await;
-    let (status, body) = srv.upload("small.mp4", vec![0u8; 1024]).await;
+    let srv = start(&data, u64::MAX / 2).await;
+    let (status, body) = srv.upload("small.mp4", vec![0u8; 1024], &[]).await;
     assert_eq!(status, 507, "{body}");
     assert_eq!(body["code"], "INSUFFICIENT_STORAGE", "{body}");
     let (status, body) = srv.submit("http://127.0.0.1:9/video.mp4").await;
     assert_eq!(status, 507, "{body}");
-    assert!(srv.staging().is_empty());
+    assert!(srv.staging_entries().is_empty());
     srv.still_serving(0).await;
-    srv.stop().await;
+    srv.stop_within(Duration::from_secs(15)).await;
 }

@@ -11,16 +11,16 @@ use crate::media_server;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{Path as UrlPath, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use common::TestServer;
 use media_server::{fixtures, require_ytdlp};
 use serde_json::{Value, json};
-use sofathek::http::AppState;
 
 /// A tiny HTTP server on 127.0.0.1 that counts its requests.
 struct Site {
@@ -107,13 +107,7 @@ impl Site {
             .route("/stream.m3u8", get(site_manifest))
             .route("/page.html", get(site_page))
             .with_state(state);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
+        let addr = common::serve_app(app).await;
         Site { addr, hits }
     }
 
@@ -127,92 +121,38 @@ impl Site {
 }
 
 /// A server allowed only to reach `allowed` among private targets; `hosts` is the hosts seam.
-struct Srv {
-    base: String,
-    state: AppState,
-    _dir: tempfile::TempDir,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-}
-
-impl Drop for Srv {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-    }
-}
-
-async fn start(allowed: SocketAddr, hosts: &str) -> Srv {
+async fn start(allowed: SocketAddr, hosts: &str) -> TestServer {
     require_ytdlp();
-    let dir = tempfile::tempdir().expect("tempdir");
-    let data = dir.path().join("data");
-    let hosts_file = dir.path().join("hosts");
-    std::fs::write(&hosts_file, hosts).expect("hosts");
-    let mut config = common::test_config(&data, &["--x264-preset", "ultrafast"]);
-    config.allow_private_urls = false;
-    config.allowed_private_hosts =
-        sofathek::egress::parse_allow_list(&allowed.to_string()).expect("allow list");
-    config.egress_hosts_file = Some(hosts_file);
-    config.prepare_data_dir().expect("data dir");
-    let state = AppState::open(config).expect("state");
-    common::provision(&state.db);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let base = format!("http://{}", listener.local_addr().expect("addr"));
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(sofathek::http::serve(listener, state.clone(), async move {
-        let _ = rx.await;
-    }));
-    Srv {
-        base,
-        state,
-        _dir: dir,
-        stop: Some(tx),
-    }
+    TestServer::start_configured(|config, data| {
+        let hosts_file = data.with_file_name("hosts");
+        std::fs::write(&hosts_file, hosts).expect("hosts");
+        config.x264_preset = "ultrafast".to_owned();
+        config.allow_private_urls = false;
+        config.allowed_private_hosts =
+            sofathek::egress::parse_allow_list(&allowed.to_string()).expect("allow list");
+        config.egress_hosts_file = Some(hosts_file);
+    })
+    .await
 }
 
-impl Srv {
+/// What the egress tests ask of a server beyond [`TestServer`]'s own helpers.
+trait EgressApi {
     /// Submits `url` and waits for its job to end; returns the job.
+    async fn download(&self, url: &str) -> Value;
+    async fn video_count(&self) -> u64;
+    fn library_files(&self) -> usize;
+}
+
+impl EgressApi for TestServer {
     async fn download(&self, url: &str) -> Value {
-        let resp = common::client()
-            .post(format!("{}/api/jobs", self.base))
-            .json(&json!({ "url": url }))
-            .send()
-            .await
-            .expect("submit");
-        let status = resp.status();
-        let body: Value = resp.json().await.expect("json");
+        let (status, body) = self.post_json("/api/jobs", json!({ "url": url })).await;
         assert_eq!(status, 202, "{url}: {body}");
         let id = body["data"]["id"].as_str().expect("id").to_owned();
-        let began = Instant::now();
-        loop {
-            let job: Value = common::client()
-                .get(format!("{}/api/jobs/{id}", self.base))
-                .send()
-                .await
-                .expect("job")
-                .json()
-                .await
-                .expect("json");
-            let state = job["data"]["state"].as_str().unwrap_or_default().to_owned();
-            if matches!(state.as_str(), "completed" | "failed" | "cancelled") {
-                return job["data"].clone();
-            }
-            assert!(began.elapsed() < Duration::from_secs(90), "{job}");
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
+        self.wait_job_final(&id, Duration::from_secs(90)).await
     }
 
     async fn video_count(&self) -> u64 {
-        let body: Value = common::client()
-            .get(format!("{}/api/videos", self.base))
-            .send()
-            .await
-            .expect("videos")
-            .json()
-            .await
-            .expect("json");
+        let (_, body) = self.get_json("/api/videos").await;
         body["data"]["totalCount"].as_u64().expect("count")
     }
 
@@ -281,7 +221,7 @@ async fn downloads_reach_the_allowed_site_and_nothing_else_on_the_home_network()
 
     // Submitting a private URL outright is refused at once, as before.
     let resp = common::client()
-        .post(format!("{}/api/jobs", srv.base))
+        .post(srv.url("/api/jobs"))
         .json(&json!({ "url": format!("http://{}/files/h264.mp4", home.addr) }))
         .send()
         .await
@@ -289,14 +229,7 @@ async fn downloads_reach_the_allowed_site_and_nothing_else_on_the_home_network()
     assert_eq!(resp.status(), 400);
 
     // Refusals are counted.
-    let metrics = common::client()
-        .get(format!("{}/metrics", srv.base))
-        .send()
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("text");
+    let metrics = srv.get("/metrics").await.text().await.expect("text");
     let refused_total: u64 = metrics
         .lines()
         .find_map(|l| l.strip_prefix("sofathek_egress_refused_total "))

@@ -8,184 +8,72 @@
 use crate::common;
 use crate::media_server;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
-use media_server::{MediaServer, codecs, ffprobe, fixtures, require_ytdlp};
+use common::TestServer;
+use media_server::{MediaServer, codecs, fixtures, require_ytdlp};
 use serde_json::{Value, json};
 use sofathek::config::Config;
-use sofathek::http::AppState;
 
 /// Longest wait for a job to end.
 const JOB_TIMEOUT: Duration = Duration::from_secs(90);
 
-/// An in-process server on 127.0.0.1:0 with a temporary data directory.
-struct Srv {
-    base: String,
-    state: AppState,
-    dir: tempfile::TempDir,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-}
-
-impl Drop for Srv {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-    }
-}
-
 /// Starts a server; `adjust` changes the test configuration (fast x264 preset, private URLs
 /// allowed, no disk guard) before it starts.
-async fn start(adjust: impl FnOnce(&mut Config, &Path)) -> Srv {
+async fn start(adjust: impl FnOnce(&mut Config, &Path)) -> TestServer {
     require_ytdlp();
-    let dir = tempfile::tempdir().expect("tempdir");
-    let data = dir.path().join("data");
-    let mut config = common::test_config(&data, &["--x264-preset", "ultrafast"]);
-    config.prepare_data_dir().expect("data dir");
-    adjust(&mut config, &data);
-    let state = AppState::open(config).expect("state");
-    common::provision(&state.db);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let base = format!("http://{}", listener.local_addr().expect("addr"));
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(sofathek::http::serve(listener, state.clone(), async move {
-        let _ = rx.await;
-    }));
-    Srv {
-        base,
-        state,
-        dir,
-        stop: Some(tx),
-    }
+    TestServer::start_configured(|config, data| {
+        config.x264_preset = "ultrafast".to_owned();
+        adjust(config, data);
+    })
+    .await
 }
 
-async fn default_server() -> Srv {
+async fn default_server() -> TestServer {
     start(|_, _| {}).await
 }
 
-impl Srv {
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-
-    fn library(&self) -> PathBuf {
-        self.state.layout.library.to_path_buf()
-    }
-
-    fn staging_entries(&self) -> Vec<String> {
-        let mut names: Vec<String> = std::fs::read_dir(&self.state.layout.staging)
-            .expect("staging")
-            .filter_map(Result::ok)
-            .map(|e| e.file_name().to_string_lossy().into_owned())
-            .collect();
-        names.sort();
-        names
-    }
-
-    async fn get(&self, path: &str) -> (u16, Value) {
-        let resp = common::client()
-            .get(self.url(path))
-            .send()
-            .await
-            .expect("request");
-        let status = resp.status().as_u16();
-        (status, resp.json().await.unwrap_or(Value::Null))
-    }
-
-    async fn send(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
-        let mut req = common::client().request(method, self.url(path));
-        if let Some(body) = body {
-            req = req.json(&body);
-        }
-        let resp = req.send().await.expect("request");
-        let status = resp.status().as_u16();
-        (status, resp.json().await.unwrap_or(Value::Null))
-    }
-
-    async fn post(&self, path: &str, body: Value) -> (u16, Value) {
-        self.send(reqwest::Method::POST, path, Some(body)).await
-    }
-
-    async fn delete(&self, path: &str) -> (u16, Value) {
-        self.send(reqwest::Method::DELETE, path, None).await
-    }
-
+/// What the ingest tests ask of a server beyond [`TestServer`]'s own helpers.
+trait IngestApi {
+    /// `GET path`: the status and the JSON answer (`Null` when it is not JSON).
+    async fn fetch(&self, path: &str) -> (u16, Value);
     /// Queues a URL job and returns its id (asserting 202).
+    async fn queue_url(&self, url: &str, extra: Value) -> String;
+    /// Polls a job until it is completed, failed or cancelled.
+    async fn wait_final(&self, id: &str) -> Value;
+    async fn wait_for(&self, id: &str, done: impl Fn(&Value) -> bool) -> Value;
+    async fn wait_completed(&self, id: &str) -> Value;
+}
+
+impl IngestApi for TestServer {
+    async fn fetch(&self, path: &str) -> (u16, Value) {
+        self.send_json(reqwest::Method::GET, path, None).await
+    }
+
     async fn queue_url(&self, url: &str, extra: Value) -> String {
         let mut body = json!({ "url": url });
         if let (Some(target), Some(more)) = (body.as_object_mut(), extra.as_object()) {
             target.extend(more.clone());
         }
-        let (status, value) = self.post("/api/jobs", body).await;
+        let (status, value) = self.post_json("/api/jobs", body).await;
         assert_eq!(status, 202, "{value}");
         assert_eq!(value["data"]["state"], "queued", "{value}");
         value["data"]["id"].as_str().expect("job id").to_owned()
     }
 
-    async fn job(&self, id: &str) -> Value {
-        let (status, value) = self.get(&format!("/api/jobs/{id}")).await;
-        assert_eq!(status, 200, "{value}");
-        value["data"].clone()
-    }
-
-    /// Polls a job until it is completed, failed or cancelled.
     async fn wait_final(&self, id: &str) -> Value {
-        self.wait_for(id, |job| {
-            matches!(
-                job["state"].as_str(),
-                Some("completed" | "failed" | "cancelled")
-            )
-        })
-        .await
+        self.wait_job_final(id, JOB_TIMEOUT).await
     }
 
     async fn wait_for(&self, id: &str, done: impl Fn(&Value) -> bool) -> Value {
-        let began = Instant::now();
-        loop {
-            let job = self.job(id).await;
-            if done(&job) {
-                return job;
-            }
-            assert!(
-                began.elapsed() < JOB_TIMEOUT,
-                "job {id} did not get there in time: {job}"
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        self.wait_job(id, JOB_TIMEOUT, done).await
     }
 
     async fn wait_completed(&self, id: &str) -> Value {
         let job = self.wait_final(id).await;
         assert_eq!(job["state"], "completed", "{job}");
         job
-    }
-
-    async fn video(&self, id: &str) -> Value {
-        let (status, value) = self.get(&format!("/api/videos/{id}")).await;
-        assert_eq!(status, 200, "{value}");
-        value["data"].clone()
-    }
-
-    /// Uploads `bytes` as the `video` field with extra text fields.
-    async fn upload(&self, name: &str, bytes: Vec<u8>, fields: &[(&str, &str)]) -> (u16, Value) {
-        let mut form = reqwest::multipart::Form::new().part(
-            "video",
-            reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned()),
-        );
-        for (key, value) in fields {
-            form = form.text(key.to_string(), value.to_string());
-        }
-        let resp = common::client()
-            .post(self.url("/api/videos/upload"))
-            .multipart(form)
-            .send()
-            .await
-            .expect("upload");
-        let status = resp.status().as_u16();
-        (status, resp.json().await.unwrap_or(Value::Null))
     }
 }
 
@@ -226,38 +114,18 @@ fn is_alive(pid: u32) -> bool {
     }
 }
 
-/// Asserts that a completed job's video is in the library as a browser-playable file.
+/// Asserts that a completed job's video is in the library as a browser-playable file, and that
+/// staging is clean.
 async fn check_published(
-    srv: &Srv,
+    srv: &TestServer,
     job: &Value,
     container: &str,
     video_codec: &str,
     audio_codec: &str,
 ) -> Value {
-    let video_id = job["videoId"].as_str().expect("videoId");
-    let video = srv.video(video_id).await;
-    let file_name = video["file"]["name"].as_str().expect("file name");
-    assert_eq!(file_name, format!("{video_id}.{container}"));
-    let path = srv.library().join(file_name);
-    assert_eq!(
-        codecs(&path),
-        (Some(video_codec.to_owned()), Some(audio_codec.to_owned())),
-        "{}",
-        path.display()
-    );
-    if container == "mp4" {
-        let file = std::fs::File::open(&path).expect("open");
-        assert!(
-            sofathek::media::probe::mp4_is_faststart(file).expect("mp4"),
-            "{file_name} is not faststart"
-        );
-    }
-    // The thumbnail: WebP, 480 px wide.
-    let thumb = srv.library().join(format!("{video_id}.webp"));
-    let probe = ffprobe(&thumb);
-    assert_eq!(probe["streams"][0]["codec_name"], "webp", "{probe}");
-    assert_eq!(probe["streams"][0]["width"], 480, "{probe}");
-    assert_eq!(video["metadata"]["thumbnail"], format!("{video_id}.webp"));
+    let video = srv
+        .check_published(job, container, video_codec, audio_codec)
+        .await;
     assert!(
         srv.staging_entries().is_empty(),
         "staging not clean: {:?}",
@@ -389,7 +257,9 @@ async fn url_404_fails_clearly_and_can_be_retried() {
         srv.staging_entries()
     );
 
-    let (status, retried) = srv.post(&format!("/api/jobs/{id}/retry"), json!({})).await;
+    let (status, retried) = srv
+        .post_json(&format!("/api/jobs/{id}/retry"), json!({}))
+        .await;
     assert_eq!(status, 200, "{retried}");
     assert_eq!(
         (
@@ -410,20 +280,22 @@ async fn url_404_fails_clearly_and_can_be_retried() {
         .await;
     srv.wait_completed(&ok_id).await;
     let (status, body) = srv
-        .post(&format!("/api/jobs/{ok_id}/retry"), json!({}))
+        .post_json(&format!("/api/jobs/{ok_id}/retry"), json!({}))
         .await;
     assert_eq!(
         (status, body["code"].as_str()),
         (409, Some("CONFLICT")),
         "{body}"
     );
-    let (status, _) = srv.delete(&format!("/api/jobs/{ok_id}")).await;
+    let (status, _) = srv.delete_json(&format!("/api/jobs/{ok_id}")).await;
     assert_eq!(status, 409);
-    let (status, _) = srv.get("/api/jobs/no-such-job").await;
+    let (status, _) = srv.fetch("/api/jobs/no-such-job").await;
     assert_eq!(status, 404);
-    let (status, _) = srv.post("/api/jobs/no-such-job/retry", json!({})).await;
+    let (status, _) = srv
+        .post_json("/api/jobs/no-such-job/retry", json!({}))
+        .await;
     assert_eq!(status, 404);
-    let (status, list) = srv.get("/api/jobs").await;
+    let (status, list) = srv.fetch("/api/jobs").await;
     assert_eq!(status, 200);
     let jobs = list["data"]["jobs"].as_array().expect("jobs");
     assert_eq!(jobs[0]["id"], ok_id, "newest first");
@@ -450,7 +322,7 @@ async fn cancel_mid_download_kills_the_process_group_and_cleans_staging() {
         "yt-dlp should be running"
     );
     let began = Instant::now();
-    let (status, body) = srv.delete(&format!("/api/jobs/{id}")).await;
+    let (status, body) = srv.delete_json(&format!("/api/jobs/{id}")).await;
     assert_eq!(status, 200, "{body}");
     assert!(
         began.elapsed() < Duration::from_secs(5),
@@ -469,13 +341,15 @@ async fn cancel_mid_download_kills_the_process_group_and_cleans_staging() {
         srv.staging_entries()
     );
     // Cancelling again is a no-op; the job can be retried.
-    let (status, body) = srv.delete(&format!("/api/jobs/{id}")).await;
+    let (status, body) = srv.delete_json(&format!("/api/jobs/{id}")).await;
     assert_eq!(
         (status, body["data"]["state"].as_str()),
         (200, Some("cancelled"))
     );
     media.release();
-    let (status, _) = srv.post(&format!("/api/jobs/{id}/retry"), json!({})).await;
+    let (status, _) = srv
+        .post_json(&format!("/api/jobs/{id}/retry"), json!({}))
+        .await;
     assert_eq!(status, 200);
     srv.wait_completed(&id).await;
 }
@@ -600,7 +474,7 @@ async fn oversize_uploads_get_413_and_leave_nothing() {
         "{:?}",
         srv.staging_entries()
     );
-    let (_, list) = srv.get("/api/jobs").await;
+    let (_, list) = srv.fetch("/api/jobs").await;
     assert_eq!(list["data"]["jobs"], json!([]));
 }
 
@@ -626,20 +500,20 @@ async fn private_addresses_and_option_like_urls_are_refused() {
         ("not a url", "URL_MALFORMED"),
         ("http://example.com/\u{0}x", "URL_CONTROL_CHARACTER"),
     ] {
-        let (status, body) = srv.post("/api/jobs", json!({ "url": url })).await;
+        let (status, body) = srv.post_json("/api/jobs", json!({ "url": url })).await;
         assert_eq!(
             (status, body["code"].as_str()),
             (400, Some(code)),
             "{url}: {body}"
         );
     }
-    let (status, body) = srv.post("/api/jobs", json!({})).await;
+    let (status, body) = srv.post_json("/api/jobs", json!({})).await;
     assert_eq!(
         (status, body["message"].as_str()),
         (400, Some("Video URL is required"))
     );
     let (status, body) = srv
-        .post(
+        .post_json(
             "/api/youtube/download",
             json!({ "url": "http://10.0.0.1/v" }),
         )
@@ -648,7 +522,7 @@ async fn private_addresses_and_option_like_urls_are_refused() {
         (status, body["message"].as_str()),
         (400, Some("Invalid video URL format"))
     );
-    let (_, list) = srv.get("/api/jobs").await;
+    let (_, list) = srv.fetch("/api/jobs").await;
     assert_eq!(list["data"]["jobs"], json!([]));
 }
 
@@ -680,13 +554,13 @@ async fn original_queue_routes_keep_their_behaviour() {
     let media = MediaServer::start().await;
     let srv = default_server().await;
 
-    let (status, body) = srv.post("/api/youtube/download", json!({})).await;
+    let (status, body) = srv.post_json("/api/youtube/download", json!({})).await;
     assert_eq!(
         (status, body["message"].as_str()),
         (400, Some("Video URL is required"))
     );
     let (status, body) = srv
-        .post("/api/youtube/download", json!({ "url": "not-a-url" }))
+        .post_json("/api/youtube/download", json!({ "url": "not-a-url" }))
         .await;
     assert_eq!(
         (status, body["message"].as_str()),
@@ -694,7 +568,7 @@ async fn original_queue_routes_keep_their_behaviour() {
     );
     // URLs with `&` (and IPv6 literals) are fine now.
     let (status, body) = srv
-        .post(
+        .post_json(
             "/api/youtube/download",
             json!({ "url": media.url("/files/h264.mp4?v=1&t=30s&list=x"), "title": "My Title" }),
         )
@@ -716,7 +590,7 @@ async fn original_queue_routes_keep_their_behaviour() {
     }
     let done_id = item["id"].as_str().expect("id").to_owned();
 
-    let (status, queue) = srv.get("/api/youtube/queue").await;
+    let (status, queue) = srv.fetch("/api/youtube/queue").await;
     assert_eq!(status, 200);
     for key in [
         "totalItems",
@@ -735,7 +609,7 @@ async fn original_queue_routes_keep_their_behaviour() {
 
     srv.wait_completed(&done_id).await;
     let (status, st) = srv
-        .get(&format!("/api/youtube/download/{done_id}/status"))
+        .fetch(&format!("/api/youtube/download/{done_id}/status"))
         .await;
     assert_eq!(status, 200, "{st}");
     assert_eq!(
@@ -751,19 +625,19 @@ async fn original_queue_routes_keep_their_behaviour() {
         "{st}"
     );
     assert!(st["data"].get("url").is_none() && st["data"]["result"].get("videoPath").is_none());
-    let (status, body) = srv.get("/api/youtube/download/nope/status").await;
+    let (status, body) = srv.fetch("/api/youtube/download/nope/status").await;
     assert_eq!(
         (status, body["message"].as_str()),
         (404, Some("Download with ID 'nope' not found"))
     );
 
-    let (status, body) = srv.delete("/api/youtube/download/nope").await;
+    let (status, body) = srv.delete_json("/api/youtube/download/nope").await;
     assert_eq!(
         (status, body["message"].as_str()),
         (404, Some("Download with ID 'nope' not found in queue."))
     );
     let (status, body) = srv
-        .delete(&format!("/api/youtube/download/{done_id}"))
+        .delete_json(&format!("/api/youtube/download/{done_id}"))
         .await;
     let expected = format!("Cannot cancel download '{done_id}' - it has already completed.");
     assert_eq!(
@@ -773,7 +647,7 @@ async fn original_queue_routes_keep_their_behaviour() {
 
     // A failed download: 400 on cancel, diagnostics on status.
     let (_, body) = srv
-        .post(
+        .post_json(
             "/api/youtube/download",
             json!({ "url": media.url("/files/missing.mp4") }),
         )
@@ -784,7 +658,7 @@ async fn original_queue_routes_keep_their_behaviour() {
         .to_owned();
     srv.wait_final(&failed_id).await;
     let (status, body) = srv
-        .delete(&format!("/api/youtube/download/{failed_id}"))
+        .delete_json(&format!("/api/youtube/download/{failed_id}"))
         .await;
     let expected = format!("Could not cancel download with ID '{failed_id}': error");
     assert_eq!(
@@ -792,7 +666,7 @@ async fn original_queue_routes_keep_their_behaviour() {
         (400, Some(expected.as_str()))
     );
     let (_, st) = srv
-        .get(&format!("/api/youtube/download/{failed_id}/status"))
+        .fetch(&format!("/api/youtube/download/{failed_id}/status"))
         .await;
     assert_eq!(st["data"]["errorCode"], "VIDEO_UNAVAILABLE");
     assert_eq!(st["data"]["diagnostics"]["lastKnownStep"], "fetching");
@@ -803,7 +677,7 @@ async fn original_queue_routes_keep_their_behaviour() {
 
     // A running download: cancelled, then already cancelled.
     let (_, body) = srv
-        .post(
+        .post_json(
             "/api/youtube/download",
             json!({ "url": media.url("/slow/h264.mp4") }),
         )
@@ -815,7 +689,7 @@ async fn original_queue_routes_keep_their_behaviour() {
     srv.wait_for(&slow_id, |job| job["state"] == "running")
         .await;
     let (status, body) = srv
-        .delete(&format!("/api/youtube/download/{slow_id}"))
+        .delete_json(&format!("/api/youtube/download/{slow_id}"))
         .await;
     assert_eq!(
         (status, body["data"]["message"].as_str()),
@@ -824,7 +698,7 @@ async fn original_queue_routes_keep_their_behaviour() {
     );
     assert_eq!(body["data"]["queueItemId"], slow_id);
     let (status, body) = srv
-        .delete(&format!("/api/youtube/download/{slow_id}"))
+        .delete_json(&format!("/api/youtube/download/{slow_id}"))
         .await;
     assert_eq!(
         (status, body["data"]["message"].as_str()),
@@ -833,14 +707,14 @@ async fn original_queue_routes_keep_their_behaviour() {
 
     // Clean-up: validated, default 24 h keeps recent items, 0 h removes every finished one.
     let (status, body) = srv
-        .post(
+        .post_json(
             "/api/youtube/queue/cleanup",
             json!({ "maxAgeHours": "abc" }),
         )
         .await;
     assert_eq!(status, 400, "{body}");
     let (status, body) = srv
-        .post("/api/youtube/queue/cleanup", json!({ "maxAgeHours": -1 }))
+        .post_json("/api/youtube/queue/cleanup", json!({ "maxAgeHours": -1 }))
         .await;
     assert_eq!(status, 400, "{body}");
     let resp = common::client()
@@ -854,7 +728,7 @@ async fn original_queue_routes_keep_their_behaviour() {
         json!({ "message": "Cleaned up 0 old queue items", "cleanedCount": 0, "maxAgeHours": 24 })
     );
     let (_, body) = srv
-        .post("/api/youtube/queue/cleanup", json!({ "maxAgeHours": 48 }))
+        .post_json("/api/youtube/queue/cleanup", json!({ "maxAgeHours": 48 }))
         .await;
     assert_eq!(
         (
@@ -864,13 +738,13 @@ async fn original_queue_routes_keep_their_behaviour() {
         (Some(0), Some(48))
     );
     let (_, body) = srv
-        .post("/api/youtube/queue/cleanup", json!({ "maxAgeHours": 0 }))
+        .post_json("/api/youtube/queue/cleanup", json!({ "maxAgeHours": 0 }))
         .await;
     assert_eq!(body["data"]["cleanedCount"], 3, "{body}");
 
     // Clearing the queue cancels running downloads (killing them) and keeps library files.
     let (_, body) = srv
-        .post(
+        .post_json(
             "/api/youtube/download",
             json!({ "url": media.url("/slow/h264.mp4") }),
         )
@@ -881,17 +755,17 @@ async fn original_queue_routes_keep_their_behaviour() {
         .to_owned();
     srv.wait_for(&running_id, |job| job["state"] == "running")
         .await;
-    let (status, body) = srv.delete("/api/youtube/queue").await;
+    let (status, body) = srv.delete_json("/api/youtube/queue").await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(
         body["data"],
         json!({ "message": "Cleared 1 queue items", "removedCount": 1, "cancelledProcessingCount": 1 })
     );
     assert!(processes_mentioning(&running_id).is_empty());
-    let (_, videos) = srv.get("/api/videos").await;
+    let (_, videos) = srv.fetch("/api/videos").await;
     assert_eq!(videos["data"]["totalCount"], 1);
 
-    let (status, health) = srv.get("/api/youtube/health").await;
+    let (status, health) = srv.fetch("/api/youtube/health").await;
     assert_eq!(status, 200);
     assert_eq!(
         (
@@ -911,13 +785,15 @@ async fn rate_limit_counts_only_accepted_requests() {
     let media = MediaServer::start().await;
     let srv = start(|config, _| config.rate_limit_max_requests = 2).await;
     for _ in 0..3 {
-        let (status, _) = srv.post("/api/jobs", json!({ "url": "not-a-url" })).await;
+        let (status, _) = srv
+            .post_json("/api/jobs", json!({ "url": "not-a-url" }))
+            .await;
         assert_eq!(status, 400);
     }
     srv.queue_url(&media.url("/files/missing-1.mp4"), json!({}))
         .await;
     let (status, _) = srv
-        .post(
+        .post_json(
             "/api/youtube/download",
             json!({ "url": media.url("/files/missing-2.mp4") }),
         )
@@ -956,7 +832,7 @@ async fn content_policy_blocks_with_422_and_low_disk_gives_507() {
     })
     .await;
     let (status, body) = srv
-        .post(
+        .post_json(
             "/api/jobs",
             json!({ "url": media.url("/files/nofaststart.mp4") }),
         )
@@ -970,7 +846,7 @@ async fn content_policy_blocks_with_422_and_low_disk_gives_507() {
         )
     );
     let (status, body) = srv
-        .post(
+        .post_json(
             "/api/youtube/download",
             json!({ "url": media.url("/files/nofaststart.mp4") }),
         )
@@ -979,19 +855,21 @@ async fn content_policy_blocks_with_422_and_low_disk_gives_507() {
         (status, body["code"].as_str()),
         (422, Some("VIDEO_BLOCKED_BY_POLICY"))
     );
-    let (_, list) = srv.get("/api/jobs").await;
+    let (_, list) = srv.fetch("/api/jobs").await;
     assert_eq!(list["data"]["jobs"], json!([]));
     // Allowed videos pass the pre-flight and keep its metadata.
     let id = srv
         .queue_url(&media.url("/files/h264.mp4"), json!({}))
         .await;
-    let (_, st) = srv.get(&format!("/api/youtube/download/{id}/status")).await;
+    let (_, st) = srv
+        .fetch(&format!("/api/youtube/download/{id}/status"))
+        .await;
     assert_eq!(st["data"]["request"]["metadata"]["title"], "h264", "{st}");
     srv.wait_completed(&id).await;
 
     let full = start(|config, _| config.min_free_bytes = u64::MAX).await;
     let (status, body) = full
-        .post("/api/jobs", json!({ "url": media.url("/files/h264.mp4") }))
+        .post_json("/api/jobs", json!({ "url": media.url("/files/h264.mp4") }))
         .await;
     assert_eq!(
         (status, body["code"].as_str()),

@@ -4,12 +4,20 @@
 //! Every server gets a parent password ([`TEST_PASSWORD`]) and a parent API token
 //! ([`TEST_TOKEN`]) unless started with [`TestServer::start_fresh`]; [`client`] sends that token,
 //! so tests act as a parent. [`anonymous_client`] sends no credentials.
+//!
+//! Every in-process server of the tests starts here: [`TestServer::start_with`] takes extra
+//! flags, [`TestServer::start_configured`] a closure that adjusts the [`Config`] (fields no flag
+//! reaches, files in the data directory), [`TestServer::start_configured_at`] also puts the data
+//! directory elsewhere (a filesystem the test mounted).
 #![allow(dead_code)]
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
+use crate::media_server::{codecs, ffprobe};
 use clap::Parser;
+use serde_json::Value;
 use sofathek::config::{Config, ConfigArgs};
 use sofathek::http::AppState;
 
@@ -79,6 +87,8 @@ pub struct TestServer {
     pub addr: SocketAddr,
     pub state: AppState,
     pub dir: tempfile::TempDir,
+    /// The data directory: `dir/data` unless started with [`TestServer::start_configured_at`].
+    data: PathBuf,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
 }
@@ -119,9 +129,39 @@ impl TestServer {
         Self::launch(dir, extra, true).await
     }
 
+    /// Starts with the test configuration changed by `adjust`, which gets the configuration and
+    /// the data directory (created, still empty) before the server opens it.
+    pub async fn start_configured(adjust: impl FnOnce(&mut Config, &Path)) -> TestServer {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let data = dir.path().join("data");
+        Self::launch_configured(dir, data, &[], true, adjust).await
+    }
+
+    /// [`TestServer::start_configured`] with the data directory at `data` (for example on a
+    /// filesystem the test mounted) instead of inside [`TestServer::dir`].
+    pub async fn start_configured_at(
+        data: &Path,
+        adjust: impl FnOnce(&mut Config, &Path),
+    ) -> TestServer {
+        let dir = tempfile::tempdir().expect("tempdir");
+        Self::launch_configured(dir, data.to_path_buf(), &[], true, adjust).await
+    }
+
     async fn launch(dir: tempfile::TempDir, extra: &[&str], credentials: bool) -> TestServer {
-        let config = test_config(&dir.path().join("data"), extra);
+        let data = dir.path().join("data");
+        Self::launch_configured(dir, data, extra, credentials, |_, _| {}).await
+    }
+
+    async fn launch_configured(
+        dir: tempfile::TempDir,
+        data: PathBuf,
+        extra: &[&str],
+        credentials: bool,
+        adjust: impl FnOnce(&mut Config, &Path),
+    ) -> TestServer {
+        let mut config = test_config(&data, extra);
         config.prepare_data_dir().expect("data dir");
+        adjust(&mut config, &data);
         let state = AppState::open(config).expect("state");
         if credentials {
             provision(&state.db);
@@ -140,6 +180,7 @@ impl TestServer {
             addr,
             state,
             dir,
+            data,
             stop: Some(tx),
             task: Some(task),
         }
@@ -150,20 +191,47 @@ impl TestServer {
     }
 
     pub fn data(&self) -> PathBuf {
-        self.dir.path().join("data")
+        self.data.clone()
     }
 
     pub fn library(&self) -> PathBuf {
         self.state.layout.library.to_path_buf()
     }
 
+    /// The names in the staging directory, sorted (empty once every job has cleaned up).
+    pub fn staging_entries(&self) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(&self.state.layout.staging)
+            .expect("staging")
+            .filter_map(Result::ok)
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
     /// Stops the server and returns the data dir for a restart.
-    pub async fn stop(mut self) -> tempfile::TempDir {
+    pub async fn stop(self) -> tempfile::TempDir {
+        self.shut_down(None).await
+    }
+
+    /// [`TestServer::stop`], waiting at most `limit` for the server to finish.
+    pub async fn stop_within(self, limit: Duration) -> tempfile::TempDir {
+        self.shut_down(Some(limit)).await
+    }
+
+    async fn shut_down(mut self, limit: Option<Duration>) -> tempfile::TempDir {
         if let Some(tx) = self.stop.take() {
             let _ = tx.send(());
         }
         if let Some(task) = self.task.take() {
-            let _ = task.await;
+            match limit {
+                Some(limit) => {
+                    let _ = tokio::time::timeout(limit, task).await;
+                }
+                None => {
+                    let _ = task.await;
+                }
+            }
         }
         let dir = tempfile::tempdir().expect("tempdir");
         std::mem::replace(&mut self.dir, dir)
@@ -177,6 +245,145 @@ impl TestServer {
         let resp = self.get(path).await;
         let status = resp.status().as_u16();
         (status, resp.json().await.expect("json body"))
+    }
+
+    /// Sends `method` to `path` with an optional JSON body; returns the status and the JSON
+    /// answer (`Null` when the answer is not JSON).
+    pub async fn send_json(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let mut req = client().request(method, self.url(path));
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        let resp = req.send().await.expect("request");
+        let status = resp.status().as_u16();
+        (status, resp.json().await.unwrap_or(Value::Null))
+    }
+
+    /// POSTs a JSON body; see [`TestServer::send_json`].
+    pub async fn post_json(&self, path: &str, body: Value) -> (u16, Value) {
+        self.send_json(reqwest::Method::POST, path, Some(body))
+            .await
+    }
+
+    /// DELETEs `path`; see [`TestServer::send_json`].
+    pub async fn delete_json(&self, path: &str) -> (u16, Value) {
+        self.send_json(reqwest::Method::DELETE, path, None).await
+    }
+
+    /// Uploads `bytes` as the `video` field (file name `name`) with extra text fields; returns
+    /// the status and the JSON answer (`Null` when the answer is not JSON).
+    pub async fn upload(
+        &self,
+        name: &str,
+        bytes: Vec<u8>,
+        fields: &[(&str, &str)],
+    ) -> (u16, Value) {
+        let mut form = reqwest::multipart::Form::new().part(
+            "video",
+            reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned()),
+        );
+        for (key, value) in fields {
+            form = form.text(key.to_string(), value.to_string());
+        }
+        let resp = client()
+            .post(self.url("/api/videos/upload"))
+            .multipart(form)
+            .send()
+            .await
+            .expect("upload");
+        let status = resp.status().as_u16();
+        (status, resp.json().await.unwrap_or(Value::Null))
+    }
+
+    /// A job as `GET /api/jobs/{id}` shows it (asserting 200).
+    pub async fn job(&self, id: &str) -> Value {
+        let (status, value) = self
+            .send_json(reqwest::Method::GET, &format!("/api/jobs/{id}"), None)
+            .await;
+        assert_eq!(status, 200, "{value}");
+        value["data"].clone()
+    }
+
+    /// Polls a job every 100 ms until `done` says so; fails after `limit`.
+    pub async fn wait_job(
+        &self,
+        id: &str,
+        limit: Duration,
+        done: impl Fn(&Value) -> bool,
+    ) -> Value {
+        let began = Instant::now();
+        loop {
+            let job = self.job(id).await;
+            if done(&job) {
+                return job;
+            }
+            assert!(
+                began.elapsed() < limit,
+                "job {id} did not get there in time: {job}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Polls a job until it is completed, failed or cancelled; fails after `limit`.
+    pub async fn wait_job_final(&self, id: &str, limit: Duration) -> Value {
+        self.wait_job(id, limit, |job| {
+            matches!(
+                job["state"].as_str(),
+                Some("completed" | "failed" | "cancelled")
+            )
+        })
+        .await
+    }
+
+    /// Checks a completed job's video: in the catalogue and in the library as
+    /// `<id>.<container>` with the given codecs (faststart when MP4), with a 480 px WebP
+    /// thumbnail. Returns the catalogue entry.
+    pub async fn check_published(
+        &self,
+        job: &Value,
+        container: &str,
+        video_codec: &str,
+        audio_codec: &str,
+    ) -> Value {
+        let video_id = job["videoId"].as_str().expect("videoId");
+        let (status, body) = self
+            .send_json(
+                reqwest::Method::GET,
+                &format!("/api/videos/{video_id}"),
+                None,
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+        let entry = body["data"].clone();
+        let file_name = entry["file"]["name"].as_str().expect("file name");
+        assert_eq!(file_name, format!("{video_id}.{container}"), "{entry}");
+        let path = self.library().join(file_name);
+        assert_eq!(
+            codecs(&path),
+            (Some(video_codec.to_owned()), Some(audio_codec.to_owned())),
+            "{}",
+            path.display()
+        );
+        if container == "mp4" {
+            let file = std::fs::File::open(&path).expect("open");
+            assert!(
+                sofathek::media::probe::mp4_is_faststart(file).expect("mp4"),
+                "{file_name} is not faststart"
+            );
+        }
+        // The thumbnail: WebP, 480 px wide (made from a decoded frame).
+        let thumb = self.library().join(format!("{video_id}.webp"));
+        let probe = ffprobe(&thumb);
+        assert_eq!(probe["streams"][0]["codec_name"], "webp", "{probe}");
+        assert_eq!(probe["streams"][0]["width"], 480, "{probe}");
+        assert_eq!(entry["metadata"]["thumbnail"], format!("{video_id}.webp"));
+        entry
     }
 
     /// Imports a folder in the original layout through the library code.
@@ -193,6 +400,19 @@ impl Drop for TestServer {
             let _ = tx.send(());
         }
     }
+}
+
+/// Serves `app` (a stand-in for a web site) on 127.0.0.1:0 for the rest of the test; returns
+/// its address.
+pub async fn serve_app(app: axum::Router) -> SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    addr
 }
 
 /// A client with parent rights (it sends [`TEST_TOKEN`]) that does not follow redirects or
