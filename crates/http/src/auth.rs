@@ -7,7 +7,6 @@
 //! once a password exists and changeable only by a parent, so a new mutating route is
 //! protected without anyone remembering to protect it.
 
-use sofathek_codes::Code;
 use std::time::Duration;
 
 use axum::body::Body;
@@ -19,6 +18,7 @@ use axum::response::{IntoResponse, Response};
 
 use crate::error::ApiError;
 use crate::state::AppState;
+use sofathek_codes::Code;
 use sofathek_core::auth::secret;
 use sofathek_core::auth::{Access, Credential, SessionInfo, Via, Viewer};
 use sofathek_db::profiles;

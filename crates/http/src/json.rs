@@ -5,9 +5,9 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, Request};
 use axum::http::StatusCode;
 use serde::de::DeserializeOwned;
-use sofathek_codes::Code;
 
 use crate::error::ApiError;
+use sofathek_codes::Code;
 
 /// Like `axum::Json`, but every rejection is an [`ApiError`].
 pub struct JsonBody<T>(pub T);

@@ -15,7 +15,6 @@
 //! that carry headers or follow from validators, 416 (with `Content-Range: bytes */size`) and
 //! 412.
 
-use sofathek_codes::Code;
 use std::borrow::Cow;
 use std::future::Future;
 use std::io;
@@ -38,6 +37,7 @@ use crate::range::{
     Conditions, Precondition, RangeError, Validators, evaluate_preconditions, if_range_matches,
     parse_range, unsatisfied_content_range,
 };
+use sofathek_codes::Code;
 
 /// The size of one read: a response holds at most this many bytes of its file in its own
 /// buffer, plus what the connection has queued for the socket (hyper queues at most ~400 KiB).

@@ -4,7 +4,6 @@
 //! The sign-in steps are functions the web pages call too ([`sign_in`], [`setup`],
 //! [`sign_out`]), so a form without JavaScript follows exactly the API's rules.
 
-use sofathek_codes::Code;
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
@@ -19,6 +18,7 @@ use crate::auth::{clear_cookie_header, is_https, session_cookie_header};
 use crate::error::{ApiError, ok, ok_with};
 use crate::json::JsonBody;
 use crate::state::AppState;
+use sofathek_codes::Code;
 use sofathek_core::auth::password::PasswordError;
 use sofathek_core::auth::secret;
 use sofathek_core::auth::{self, Access, KID_SESSION, PARENT_SESSION, PasswordSet, Via, Viewer};

@@ -2,9 +2,9 @@
 //! [`Failure`] for a job run that did not complete, with the user-facing texts stored on the job.
 //! The HTTP status of a refusal is decided by the server (`sofathek_server::error`), not here.
 
-use sofathek_codes::Code;
 use std::fmt;
 
+use sofathek_codes::Code;
 use sofathek_core::urlpolicy::UrlPolicyError;
 use sofathek_db::DbError;
 use sofathek_db::jobs::{JobError, JobState};

@@ -4,13 +4,13 @@
 //!
 //! Import is idempotent: a video whose id or files the catalogue already has is skipped.
 
-use sofathek_codes::Code;
 use std::collections::{BTreeSet, HashSet};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
 use crate::Ingest;
+use sofathek_codes::Code;
 use sofathek_core::library::{self, StagedFile, scan, sidecar};
 use sofathek_db::videos::{self, FileKind, VideoRecord};
 

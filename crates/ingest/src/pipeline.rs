@@ -1,7 +1,6 @@
 //! One run of one job: source (download or received upload) → probe → keep/remux/transcode →
 //! thumbnail (+ MP3, subtitles) → publish, then the job's final state and clean-up.
 
-use sofathek_codes::Code;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
@@ -9,6 +8,7 @@ use std::time::Instant;
 use tokio::sync::{OwnedSemaphorePermit, watch};
 use tokio_util::sync::CancellationToken;
 
+use sofathek_codes::Code;
 use sofathek_core::events::Event;
 use sofathek_db::jobs::{self, JobKind, JobRecord, JobState, Outcome, Stage};
 use sofathek_db::videos::{FileKind, VideoRecord};

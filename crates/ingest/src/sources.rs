@@ -23,7 +23,6 @@
 //!   ffmpeg (re-encoded to a small JPEG in `cache/sources/`), so the browser never loads an image
 //!   from another site.
 
-use sofathek_codes::Code;
 use std::collections::{HashSet, VecDeque};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -35,6 +34,7 @@ use time::format_description::well_known::Rfc3339;
 use tokio::sync::Notify;
 use url::Url;
 
+use sofathek_codes::Code;
 use sofathek_core::events::Event;
 use sofathek_db::jobs::{self, JobKind, JobRecord, NewJob};
 use sofathek_db::sources::{

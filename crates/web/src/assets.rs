@@ -7,9 +7,9 @@
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use sofathek_codes::Code;
 
 use super::site::Site;
+use sofathek_codes::Code;
 use sofathek_http::error::ApiError;
 use sofathek_http::serve_file::{ServeError, ServeOptions, serve_file};
 use sofathek_http::state::AppState;

@@ -7,11 +7,11 @@
 use axum::extract::{Path, Request, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use sofathek_codes::Code;
 
 use crate::error::ApiError;
 use crate::http::AppState;
 use crate::http::serve_file::{OpenedFile, ServeError, ServeOptions, serve_opened};
+use sofathek_codes::Code;
 use sofathek_core::auth::Access;
 use sofathek_core::library::{
     self, DOWNLOAD_EXTRA_EXTENSIONS, NameError, THUMBNAIL_EXTENSIONS, VIDEO_EXTENSIONS,

@@ -3,10 +3,10 @@
 use axum::extract::{OriginalUri, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use sofathek_codes::Code;
 
 use crate::error::ApiError;
 use crate::http::AppState;
+use sofathek_codes::Code;
 
 /// The OpenAPI document generated from the handlers.
 #[utoipa::path(get, path = "/api/openapi.json", tag = "meta",

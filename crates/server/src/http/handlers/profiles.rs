@@ -6,12 +6,12 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use sofathek_codes::Code;
 
 use super::session::profile_json;
 use crate::error::{ApiError, ok, ok_with};
 use crate::http::AppState;
 use crate::http::json::JsonBody;
+use sofathek_codes::Code;
 use sofathek_core::auth::{AVATARS, Access};
 use sofathek_db::DbError;
 use sofathek_db::profiles::{self, ProfileChange, ProfileKind};

@@ -5,12 +5,12 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use sofathek_codes::Code;
 
 use super::videos::video_json;
 use crate::error::{ApiError, ok};
 use crate::http::AppState;
 use crate::http::json::JsonBody;
+use sofathek_codes::Code;
 use sofathek_core::auth::Access;
 use sofathek_db::progress::{self, Progress, Shelf};
 use sofathek_db::{DbError, videos};

@@ -4,12 +4,12 @@ use axum::extract::State;
 use axum::extract::multipart::{Multipart, MultipartError, MultipartRejection};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use sofathek_codes::Code;
 
 use crate::error::{ApiError, ok_with};
 use crate::http::AppState;
 use crate::http::handlers::jobs::refusal;
 use futures_util::TryStreamExt;
+use sofathek_codes::Code;
 use sofathek_db::jobs::JobRecord;
 use sofathek_ingest::IngestError;
 use sofathek_ingest::upload::MULTIPART_OVERHEAD;

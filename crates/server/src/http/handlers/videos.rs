@@ -4,11 +4,11 @@ use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use sofathek_codes::Code;
 
 use crate::error::{ApiError, ok};
 use crate::http::AppState;
 use crate::http::json::JsonBody;
+use sofathek_codes::Code;
 use sofathek_core::auth::Access;
 use sofathek_core::events::Event;
 use sofathek_db::videos::{self, FileKind, ListQuery, Sort, VideoRecord};

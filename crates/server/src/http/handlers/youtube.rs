@@ -1,7 +1,6 @@
 //! `/api/youtube/*`: the original download queue API (original §1.6), mapped onto URL jobs with
 //! the original's shapes, messages and status codes.
 
-use sofathek_codes::Code;
 use std::time::Duration;
 
 use axum::body::Bytes;
@@ -13,6 +12,7 @@ use serde_json::{Value, json};
 use crate::error::{ApiError, ok, ok_with};
 use crate::http::AppState;
 use crate::http::handlers::jobs::{ClientIp, refusal};
+use sofathek_codes::Code;
 use sofathek_db::jobs::{JobKind, JobState, Order};
 use sofathek_ingest::view::{queue_item, queue_listing_item, status_item};
 use sofathek_ingest::{IngestError, UrlRequest};
