@@ -1,11 +1,11 @@
 //! `/api/session`, `/api/setup` and `/api/password`: picking a profile, the parent's sign-in,
-//! signing out, the first-run setup and changing the password.
-//!
-//! The sign-in steps are functions the web pages call too ([`sign_in`], [`setup`],
-//! [`sign_out`]), so a form without JavaScript follows exactly the API's rules.
+//! signing out, the first-run setup and changing the password. The rules are
+//! `sofathek_core::auth::session`'s; this module turns their refusals into statuses and codes
+//! (once, for the API and for the sign-in pages, which call [`sign_in`], [`setup`] and
+//! [`sign_out`]) and sets the cookie.
 
 use std::net::IpAddr;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -20,33 +20,25 @@ use crate::json::JsonBody;
 use crate::state::AppState;
 use sofathek_codes::Code;
 use sofathek_core::auth::password::PasswordError;
-use sofathek_core::auth::secret;
-use sofathek_core::auth::{self, Access, KID_SESSION, PARENT_SESSION, PasswordSet, Via, Viewer};
+use sofathek_core::auth::session::{self, SessionError};
+use sofathek_core::auth::{Access, Via};
 use sofathek_db::DbError;
-use sofathek_db::profiles::{self, Profile, ProfileKind};
+use sofathek_db::profiles::{Profile, ProfileKind};
 
-/// A new session: the cookie to set and what the client may know about it.
-pub struct SignedIn {
-    pub profile: Profile,
-    pub parent: bool,
-    pub cookie: String,
-    pub csrf: String,
-    pub lifetime: Duration,
+pub use sofathek_core::auth::session::SignedIn;
+
+/// The `Set-Cookie` header value of a new session.
+pub fn set_cookie(signed: &SignedIn, headers: &HeaderMap) -> Option<HeaderValue> {
+    session_cookie_header(&signed.cookie, signed.lifetime, is_https(headers))
 }
 
-impl SignedIn {
-    /// The `Set-Cookie` header value.
-    pub fn set_cookie(&self, headers: &HeaderMap) -> Option<HeaderValue> {
-        session_cookie_header(&self.cookie, self.lifetime, is_https(headers))
-    }
-
-    fn json(&self) -> Value {
-        json!({
-            "profile": profile_json(&self.profile, true),
-            "parent": self.parent,
-            "csrfToken": self.csrf,
-        })
-    }
+/// What the client may know about a new session.
+fn signed_json(signed: &SignedIn) -> Value {
+    json!({
+        "profile": profile_json(&signed.profile, true),
+        "parent": signed.parent,
+        "csrfToken": signed.csrf,
+    })
 }
 
 /// The public view of a profile; `full` adds a kid's categories (for parents).
@@ -122,44 +114,40 @@ impl IntoResponse for Refused {
     }
 }
 
-/// Opens a new session for `profile` (a fresh id, never the one presented) and revokes the
-/// session the request came with.
-async fn open_session(
-    state: &AppState,
-    profile: Profile,
-    parent: bool,
-    previous: Option<String>,
-) -> Result<SignedIn, ApiError> {
-    let cookie = secret::new_secret().map_err(ApiError::internal)?;
-    let csrf = secret::new_secret().map_err(ApiError::internal)?;
-    let lifetime = if parent { PARENT_SESSION } else { KID_SESSION };
-    let expires_at = sofathek_db::format_time(time::OffsetDateTime::now_utc() + lifetime);
-    let hash = secret::hash(&cookie);
-    let profile_id = profile.id;
-    let stored_csrf = csrf.clone();
-    state
-        .db
-        .write(move |tx| {
-            if let Some(previous) = previous {
-                profiles::revoke_session(tx, &previous)?;
-            }
-            // Ended sessions older than a month are forgotten.
-            let month_ago = time::OffsetDateTime::now_utc() - Duration::from_secs(30 * 24 * 3600);
-            profiles::prune_sessions(tx, &sofathek_db::format_time(month_ago))?;
-            profiles::create_session(tx, &hash, profile_id, parent, &stored_csrf, &expires_at)
-        })
-        .await?;
-    Ok(SignedIn {
-        profile,
-        parent,
-        cookie,
-        csrf,
-        lifetime,
-    })
+/// The answer to a refused sign-in, setup or password change (with `Retry-After` for 429s).
+fn refused(err: SessionError) -> Refused {
+    let error = match err {
+        SessionError::SetupRequired => {
+            ApiError::forbidden(crate::auth::SETUP_MESSAGE).with_code(Code::SetupRequired)
+        }
+        SessionError::AlreadySetUp => {
+            ApiError::conflict("A parent password is set already: sign in as a parent to change it")
+                .with_code(Code::AlreadySetUp)
+        }
+        SessionError::NoSuchProfile(id) => ApiError::not_found(format!("Profile '{id}' not found")),
+        SessionError::Throttled(wait) => {
+            return Refused {
+                error: too_many(wait),
+                retry_after: Some(wait),
+            };
+        }
+        SessionError::PasswordRequired => ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "The parent profile needs the parent password",
+        )
+        .with_code(Code::PasswordRequired),
+        SessionError::WrongPassword => {
+            ApiError::new(StatusCode::UNAUTHORIZED, "Wrong password").with_code(Code::WrongPassword)
+        }
+        SessionError::Password(err) => password_error(err),
+        SessionError::Random(err) => ApiError::internal(err),
+        SessionError::Db(err) => ApiError::from(err),
+    };
+    error.into()
 }
 
-/// Picks a profile: a kid's without a password, a parent's with it. Failed parent sign-ins
-/// are throttled per client address and in total.
+/// Picks a profile: a kid's without a password, a parent's with it (see
+/// `sofathek_core::auth::session::sign_in`).
 pub async fn sign_in(
     state: &AppState,
     access: &Access,
@@ -167,52 +155,9 @@ pub async fn sign_in(
     profile_id: i64,
     password: Option<String>,
 ) -> Result<SignedIn, Refused> {
-    if !access.setup {
-        return Err(ApiError::forbidden(crate::auth::SETUP_MESSAGE)
-            .with_code(Code::SetupRequired)
-            .into());
-    }
-    let profile = match state.db.read(move |c| profiles::get(c, profile_id)).await {
-        Ok(profile) => profile,
-        Err(DbError::NotFound) => {
-            return Err(ApiError::not_found(format!("Profile '{profile_id}' not found")).into());
-        }
-        Err(err) => return Err(err.into()),
-    };
-    let previous = access.session.as_ref().map(|s| s.token_hash.clone());
-    if profile.kind == ProfileKind::Kid {
-        return Ok(open_session(state, profile, false, previous).await?);
-    }
-    if let Err(wait) = state.auth.throttle.check(client, Instant::now()) {
-        return Err(Refused {
-            error: too_many(wait),
-            retry_after: Some(wait),
-        });
-    }
-    let Some(password) = password.filter(|p| !p.is_empty()) else {
-        return Err(ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "The parent profile needs the parent password",
-        )
-        .with_code(Code::PasswordRequired)
-        .into());
-    };
-    let stored = state
-        .db
-        .read(profiles::password_hash)
-        .await?
-        .unwrap_or_default();
-    if state.auth.verify(password, stored).await {
-        state.auth.throttle.succeeded(client);
-        tracing::info!(profile = profile.id, "parent signed in");
-        return Ok(open_session(state, profile, true, previous).await?);
-    }
-    let delay = state.auth.throttle.failed(client, Instant::now());
-    tracing::warn!(%client, "failed parent sign-in");
-    tokio::time::sleep(delay).await;
-    Err(ApiError::new(StatusCode::UNAUTHORIZED, "Wrong password")
-        .with_code(Code::WrongPassword)
-        .into())
+    session::sign_in(&state.db, &state.auth, access, client, profile_id, password)
+        .await
+        .map_err(refused)
 }
 
 /// The first-run setup: sets the parent password while none exists and signs the parent in.
@@ -221,46 +166,14 @@ pub async fn setup(
     access: &Access,
     password: String,
 ) -> Result<SignedIn, ApiError> {
-    if access.setup {
-        return Err(ApiError::conflict(
-            "A parent password is set already: sign in as a parent to change it",
-        )
-        .with_code(Code::AlreadySetUp));
-    }
-    let hash = state.auth.hash(password).await.map_err(password_error)?;
-    let stored = state
-        .db
-        .write(move |tx| {
-            if profiles::password_hash(tx)?.is_some() {
-                return Ok(None);
-            }
-            auth::store_password_hash(tx, &hash)?;
-            let parent = profiles::list(tx)?
-                .into_iter()
-                .find(|p| p.kind == ProfileKind::Parent);
-            Ok(parent)
-        })
-        .await?;
-    let Some(parent) = stored else {
-        return Err(ApiError::conflict(
-            "A parent password is set already: sign in as a parent to change it",
-        )
-        .with_code(Code::AlreadySetUp));
-    };
-    tracing::info!("parent password set in the first-run setup");
-    let previous = access.session.as_ref().map(|s| s.token_hash.clone());
-    open_session(state, parent, true, previous).await
+    session::setup(&state.db, &state.auth, access, password)
+        .await
+        .map_err(|e| refused(e).error)
 }
 
 /// Revokes the request's session (server-side); true when there was one.
 pub async fn sign_out(state: &AppState, access: &Access) -> Result<bool, ApiError> {
-    let Some(session) = access.session.clone() else {
-        return Ok(false);
-    };
-    Ok(state
-        .db
-        .write(move |tx| profiles::revoke_session(tx, &session.token_hash))
-        .await?)
+    Ok(session::sign_out(&state.db, access).await?)
 }
 
 /// Who is asking: setup state, profile, rights and the CSRF token for this session.
@@ -320,11 +233,15 @@ pub async fn create(
 /// 201 with `{profile, parent, csrfToken}` and the session cookie: how a sign-in and the
 /// first-run setup answer.
 fn created(signed: &SignedIn, headers: &HeaderMap) -> Response {
-    with_cookie(ok_with(StatusCode::CREATED, signed.json()), signed, headers)
+    with_cookie(
+        ok_with(StatusCode::CREATED, signed_json(signed)),
+        signed,
+        headers,
+    )
 }
 
 fn with_cookie(mut response: Response, signed: &SignedIn, headers: &HeaderMap) -> Response {
-    match signed.set_cookie(headers) {
+    match set_cookie(signed, headers) {
         Some(cookie) => {
             response.headers_mut().insert(header::SET_COOKIE, cookie);
             response
@@ -399,7 +316,7 @@ pub async fn change_password(
 ) -> Response {
     match change(&state, &access, client, body).await {
         Ok((revoked, Some(signed))) => {
-            let mut data = signed.json();
+            let mut data = signed_json(&signed);
             data["revokedSessions"] = json!(revoked);
             with_cookie(ok(data).into_response(), &signed, &headers)
         }
@@ -414,52 +331,14 @@ async fn change(
     client: IpAddr,
     body: ChangePassword,
 ) -> Result<(u64, Option<SignedIn>), Refused> {
-    if let Err(wait) = state.auth.throttle.check(client, Instant::now()) {
-        return Err(Refused {
-            error: too_many(wait),
-            retry_after: Some(wait),
-        });
-    }
-    sofathek_core::auth::password::check_new(&body.new_password).map_err(password_error)?;
-    let stored = state
-        .db
-        .read(profiles::password_hash)
-        .await?
-        .unwrap_or_default();
-    if !state.auth.verify(body.current_password, stored).await {
-        let delay = state.auth.throttle.failed(client, Instant::now());
-        tokio::time::sleep(delay).await;
-        return Err(ApiError::new(StatusCode::UNAUTHORIZED, "Wrong password")
-            .with_code(Code::WrongPassword)
-            .into());
-    }
-    state.auth.throttle.succeeded(client);
-    let hash = state
-        .auth
-        .hash(body.new_password)
-        .await
-        .map_err(password_error)?;
-    let set = state
-        .db
-        .write(move |tx| auth::store_password_hash(tx, &hash))
-        .await?;
-    let revoked = match set {
-        PasswordSet::Changed { revoked } => revoked,
-        PasswordSet::First | PasswordSet::Unchanged => 0,
-    };
-    tracing::info!(
-        revoked,
-        "parent password changed; parent sessions signed out"
-    );
-    // A browser session stays signed in with a new session; a token needs none.
-    let signed = match (&access.viewer, access.via) {
-        (
-            Viewer::Parent {
-                profile: Some(profile),
-            },
-            Via::Cookie,
-        ) => Some(open_session(state, profile.clone(), true, None).await?),
-        _ => None,
-    };
-    Ok((revoked, signed))
+    session::change_password(
+        &state.db,
+        &state.auth,
+        access,
+        client,
+        body.current_password,
+        body.new_password,
+    )
+    .await
+    .map_err(refused)
 }

@@ -159,7 +159,7 @@ pub(crate) struct SignInForm {
 
 fn signed_in_redirect(signed: &SignedIn, headers: &HeaderMap, next: &str) -> Response {
     let mut response = redirect(next);
-    if let Some(cookie) = signed.set_cookie(headers) {
+    if let Some(cookie) = session::set_cookie(signed, headers) {
         response.headers_mut().insert(header::SET_COOKIE, cookie);
     }
     response

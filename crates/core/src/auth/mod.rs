@@ -1,11 +1,13 @@
 //! Family profiles and parent rights: who is asking ([`Access`]), the secrets behind sessions
-//! and API tokens, the parent password and the sign-in throttle.
+//! and API tokens, the parent password, the sign-in throttle and the sign-in rules
+//! ([`session`]).
 //!
 //! The HTTP side (reading cookies and tokens, the route policy, CSRF) lives in
 //! `sofathek_server::http::auth`; the queries in `sofathek_db::profiles`.
 
 pub mod password;
 pub mod secret;
+pub mod session;
 pub mod throttle;
 
 use std::path::Path;
@@ -137,7 +139,7 @@ pub struct Auth {
     /// Password hashing is CPU- and memory-heavy: at most this many run at once.
     pub hashing: tokio::sync::Semaphore,
     /// Recently resolved valid credentials (and "no credentials"), so that a request does not
-    /// query the database to learn who is asking; see [`sofathek_db::memo`] for when an answer
+    /// query the database to learn who is asking; see [`crate::memo`] for when an answer
     /// is reused. Rejected credentials are never remembered.
     pub access: Memo<Credential, (Access, Option<sofathek_db::profiles::TokenRow>)>,
 }
