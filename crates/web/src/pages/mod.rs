@@ -1,0 +1,394 @@
+//! The page handlers, one module per page: library (`/`), player (`/watch/{id}`), add
+//! (`/add`) and manage (`/manage`). Each gathers its data through `sofathek_db`, shapes it into
+//! a view model and renders the page's template; everything a page needs without JavaScript is
+//! in the HTML. This module holds what the pages share: the chrome, cards, pagers, parameters
+//! and rendering.
+
+use std::collections::BTreeMap;
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+
+use crate::format::{count_label, date_label, duration_label, language_label, size_label};
+use crate::site::Site;
+use sofathek_core::auth::Access;
+use sofathek_db::categories::{self, Category};
+use sofathek_db::profiles::{self, ProfileKind};
+use sofathek_db::progress::{self, Shelf};
+use sofathek_db::videos::{self, FileKind, ListQuery, Sort, VideoRecord};
+use sofathek_db::{DbError, DbResult};
+use sofathek_http::serve_file::encode_name;
+use sofathek_http::state::AppState;
+
+mod add;
+mod library;
+mod manage;
+mod watch;
+
+pub(crate) use add::add;
+pub(crate) use library::library;
+pub(crate) use manage::manage;
+pub(crate) use watch::watch;
+
+/// Videos per page in the grouped library view.
+const BROWSE_LIMIT: u32 = 96;
+/// Videos per page in a search or category grid.
+const GRID_LIMIT: u32 = 48;
+/// Videos per page on the manage page.
+const MANAGE_LIMIT: u32 = 50;
+/// Related videos under the player.
+const RELATED: usize = 12;
+/// Videos in the "Continue watching" row.
+const CONTINUE: u32 = 12;
+
+/// The sort orders offered on the pages, default first.
+const SORTS: &[(&str, &str)] = &[
+    ("-added", "Newest first"),
+    ("added", "Oldest first"),
+    ("title", "Title A–Z"),
+    ("-title", "Title Z–A"),
+    ("duration", "Shortest first"),
+    ("-duration", "Longest first"),
+    ("-size", "Largest first"),
+    ("name", "File name"),
+];
+
+/// Everything the base template needs.
+#[derive(Serialize)]
+pub(crate) struct Chrome {
+    /// `library`, `watch`, `add`, `manage` or `error`: the active navigation entry and the
+    /// `data-page` the scripts dispatch on.
+    page: &'static str,
+    title: String,
+    live_reload: bool,
+    version: &'static str,
+    viewer: ViewerChrome,
+}
+
+impl Chrome {
+    pub(crate) fn new(
+        site: &Site,
+        page: &'static str,
+        title: impl Into<String>,
+        access: &Access,
+    ) -> Chrome {
+        Chrome {
+            page,
+            title: title.into(),
+            live_reload: site.is_development(),
+            version: env!("CARGO_PKG_VERSION"),
+            viewer: ViewerChrome::of(access),
+        }
+    }
+}
+
+/// Who is watching, for the header: the profile menu, the parent-only links, the CSRF token
+/// the scripts and the sign-out form send, and the first-run notice.
+#[derive(Serialize)]
+struct ViewerChrome {
+    /// A parent password exists.
+    setup: bool,
+    /// Parent rights: the Add and Manage links.
+    parent: bool,
+    name: Option<String>,
+    initial: Option<String>,
+    avatar: Option<String>,
+    csrf: Option<String>,
+}
+
+impl ViewerChrome {
+    fn of(access: &Access) -> ViewerChrome {
+        let profile = access.profile();
+        ViewerChrome {
+            setup: access.setup,
+            // Before the setup the parent pages lead to it, so they are shown.
+            parent: access.is_parent() || !access.setup,
+            name: profile.map(|p| p.name.clone()),
+            initial: profile
+                .and_then(|p| p.name.chars().next())
+                .map(|c| c.to_uppercase().to_string()),
+            avatar: profile.map(|p| p.avatar.clone()),
+            csrf: access.session.as_ref().map(|s| s.csrf.clone()),
+        }
+    }
+}
+
+/// A video as a card in a row or grid.
+#[derive(Serialize)]
+struct Card {
+    id: String,
+    title: String,
+    href: String,
+    thumbnail: Option<String>,
+    duration: Option<String>,
+    channel: Option<String>,
+    /// Percent watched (the "Continue watching" row).
+    progress: Option<u32>,
+}
+
+impl Card {
+    fn new(video: &VideoRecord) -> Card {
+        Card {
+            id: video.id.clone(),
+            title: video.title.clone(),
+            href: watch_href(&video.id),
+            thumbnail: thumbnail_url(video),
+            duration: duration_label(video.duration),
+            channel: video.channel.clone(),
+            progress: None,
+        }
+    }
+}
+
+fn watch_href(id: &str) -> String {
+    format!("/watch/{}", encode_name(id))
+}
+
+fn thumbnail_url(video: &VideoRecord) -> Option<String> {
+    video
+        .file_of(FileKind::Thumbnail)
+        .map(|f| format!("/api/thumbnails/{}", encode_name(&f.name)))
+}
+
+/// A titled row of cards.
+#[derive(Serialize)]
+struct Group {
+    title: String,
+    /// Unique within the page, for `aria-labelledby`.
+    key: String,
+    count: String,
+    see_all: Option<String>,
+    cards: Vec<Card>,
+}
+
+#[derive(Serialize)]
+struct Choice {
+    value: String,
+    label: String,
+    selected: bool,
+}
+
+#[derive(Serialize)]
+struct Link {
+    label: String,
+    href: String,
+    active: bool,
+}
+
+#[derive(Serialize)]
+struct Pager {
+    page: u32,
+    pages: u32,
+    previous: Option<String>,
+    next: Option<String>,
+}
+
+fn render_status(
+    site: &Site,
+    status: StatusCode,
+    template: &'static str,
+    context: impl Serialize,
+) -> Response {
+    let loaded = site.current();
+    let rendered = loaded
+        .templates
+        .get_template(template)
+        .and_then(|t| t.render(&context));
+    match rendered {
+        Ok(html) => {
+            let mut response = (status, Html(html)).into_response();
+            response.headers_mut().insert(
+                axum::http::header::CACHE_CONTROL,
+                axum::http::HeaderValue::from_static("no-cache"),
+            );
+            response
+        }
+        Err(err) => {
+            tracing::error!(template, web_dir = %site.web_dir.display(), "cannot render page: {err:#}");
+            let message = format!(
+                "The page could not be rendered. Check that SOFATHEK_WEB_DIR ({}) holds the web UI's templates; the server log has the details.",
+                site.web_dir.display()
+            );
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                [(
+                    axum::http::header::CONTENT_TYPE,
+                    "text/plain; charset=utf-8",
+                )],
+                message,
+            )
+                .into_response()
+        }
+    }
+}
+
+/// Renders on the blocking pool (templates may be read from disk).
+pub(crate) async fn page(
+    state: &AppState,
+    status: StatusCode,
+    template: &'static str,
+    context: impl Serialize + Send + 'static,
+) -> Response {
+    let site = Site::for_config(&state.config);
+    match tokio::task::spawn_blocking(move || render_status(&site, status, template, context)).await
+    {
+        Ok(response) => response,
+        Err(err) => sofathek_http::error::ApiError::internal(err).into_response(),
+    }
+}
+
+/// The HTML error page (also used for a failed database call).
+async fn error_page(
+    state: &AppState,
+    access: &Access,
+    status: StatusCode,
+    heading: &str,
+    message: &str,
+) -> Response {
+    let site = Site::for_config(&state.config);
+    #[derive(Serialize)]
+    struct Context {
+        chrome: Chrome,
+        heading: String,
+        message: String,
+        status: u16,
+    }
+    let context = Context {
+        chrome: Chrome::new(&site, "error", heading, access),
+        heading: heading.to_owned(),
+        message: message.to_owned(),
+        status: status.as_u16(),
+    };
+    page(state, status, "error.html", context).await
+}
+
+async fn db_failed(state: &AppState, access: &Access, err: DbError) -> Response {
+    tracing::error!("page query failed: {err}");
+    error_page(
+        state,
+        access,
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "Something went wrong",
+        "The library could not be read. Try again in a moment.",
+    )
+    .await
+}
+
+fn parse_sort(raw: Option<&str>) -> (Sort, &'static str) {
+    let wanted = raw.unwrap_or("");
+    let (value, _) = SORTS
+        .iter()
+        .find(|(value, _)| *value == wanted)
+        .unwrap_or(&SORTS[0]);
+    let sort = serde_json::from_value(serde_json::Value::from(*value)).unwrap_or_default();
+    (sort, value)
+}
+
+fn sort_choices(selected: &str) -> Vec<Choice> {
+    SORTS
+        .iter()
+        .map(|(value, label)| Choice {
+            value: (*value).into(),
+            label: (*label).into(),
+            selected: *value == selected,
+        })
+        .collect()
+}
+
+/// The search box of the library and manage pages: trimmed and cut to 200 characters, so
+/// both pages search for the same text.
+fn parse_search(raw: Option<&str>) -> String {
+    raw.map(str::trim).unwrap_or("").chars().take(200).collect()
+}
+
+fn parse_page(raw: Option<&str>) -> u32 {
+    raw.and_then(|p| p.trim().parse::<u32>().ok())
+        .filter(|p| *p >= 1)
+        .unwrap_or(1)
+}
+
+/// Builds `/path?k=v&…` from non-empty pairs.
+fn href(path: &str, pairs: &[(&str, &str)]) -> String {
+    let query: Vec<String> = pairs
+        .iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(k, v)| format!("{k}={}", encode_name(v)))
+        .collect();
+    if query.is_empty() {
+        path.to_owned()
+    } else {
+        format!("{path}?{}", query.join("&"))
+    }
+}
+
+fn pager(page: u32, total: u64, limit: u32, link: impl Fn(u32) -> String) -> Option<Pager> {
+    let pages = u32::try_from(total.div_ceil(u64::from(limit))).unwrap_or(u32::MAX);
+    (pages > 1).then(|| Pager {
+        page,
+        pages,
+        previous: (page > 1).then(|| link(page - 1)),
+        next: (page < pages).then(|| link(page + 1)),
+    })
+}
+
+#[derive(Serialize)]
+pub(crate) struct CategoryOption {
+    slug: String,
+    name: String,
+    builtin: bool,
+    count: String,
+}
+
+pub(crate) fn category_options(all: &[Category]) -> Vec<CategoryOption> {
+    all.iter()
+        .map(|c| CategoryOption {
+            slug: c.slug.clone(),
+            name: c.name.clone(),
+            builtin: c.builtin,
+            count: count_label(c.video_count, "video", "videos"),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hrefs_skip_empty_values() {
+        assert_eq!(href("/", &[("q", ""), ("view", "")]), "/");
+        assert_eq!(
+            href("/", &[("q", "cats & dogs"), ("page", "2")]),
+            "/?q=cats%20%26%20dogs&page=2"
+        );
+    }
+
+    #[test]
+    fn sorts_default_to_newest() {
+        assert_eq!(parse_sort(None), (Sort::AddedDesc, "-added"));
+        assert_eq!(parse_sort(Some("title")), (Sort::Title, "title"));
+        assert_eq!(parse_sort(Some("bogus")), (Sort::AddedDesc, "-added"));
+    }
+
+    #[test]
+    fn pages() {
+        assert!(pager(1, 10, 48, |p| p.to_string()).is_none());
+        let p = pager(2, 100, 48, |p| p.to_string()).expect("pager");
+        assert_eq!(
+            (p.pages, p.previous.as_deref(), p.next.as_deref()),
+            (3, Some("1"), Some("3"))
+        );
+        assert_eq!(parse_page(Some("0")), 1);
+        assert_eq!(parse_page(Some("x")), 1);
+        assert_eq!(parse_page(Some("7")), 7);
+    }
+
+    #[test]
+    fn search_is_trimmed_and_bounded() {
+        assert_eq!(parse_search(None), "");
+        assert_eq!(parse_search(Some("  dino \n")), "dino");
+        assert_eq!(parse_search(Some(&"ä".repeat(300))), "ä".repeat(200));
+    }
+}
