@@ -3,8 +3,9 @@
 
 use serde_json::{Value, json};
 
+use serde::Serialize;
 use sofathek_db::jobs::{JobCounts, JobKind, JobRecord, JobState, Stage};
-use sofathek_db::sources::{EntryRecord, SourceRecord};
+use sofathek_db::sources::{Approval, EntryRecord, SourceRecord};
 
 /// A job as `/api/jobs` and the `job` SSE event show it.
 pub fn job_json(job: &JobRecord) -> Value {
@@ -48,55 +49,149 @@ pub fn source_name(source: &SourceRecord) -> String {
         .unwrap_or_else(|| source.url.clone())
 }
 
-/// A source as `/api/sources` and the `source` SSE event show it; `checking` when a check runs
-/// or was asked for.
-pub fn source_json(source: &SourceRecord, checking: bool) -> Value {
-    let s = &source.settings;
-    json!({
-        "id": source.id,
-        "url": source.url,
-        "name": source_name(source),
-        "category": s.category,
-        "intervalHours": s.interval_secs / 3600,
-        "startAfter": s.start_after,
-        "startLatest": s.start_latest,
-        "maxPerCheck": s.max_per_check,
-        "include": s.include,
-        "exclude": s.exclude,
-        "maxDurationMinutes": s.max_duration_secs.map(|secs| secs / 60),
-        "approval": s.approval.as_str(),
-        "audio": s.audio,
-        "enabled": s.enabled,
-        "createdAt": source.created_at,
-        "updatedAt": source.updated_at,
-        "lastCheckAt": source.last_check_at,
-        "lastSuccessAt": source.last_success_at,
-        "lastError": source.last_error.as_ref().map(|e| json!({"code": e.code, "message": e.message})),
-        "failures": source.failures,
-        "nextCheckAt": s.enabled.then_some(&source.next_check_at),
-        "checking": checking,
-        "counts": {
-            "queued": source.counts.queued,
-            "pending": source.counts.pending,
-            "rejected": source.counts.rejected,
-            "skipped": source.counts.skipped,
-        },
-    })
+/// A source as `/api/sources` and the `source` SSE event show it (the OpenAPI document's
+/// `SourceView` is derived from this type).
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SourceView {
+    pub id: String,
+    pub url: String,
+    /// The parent's name, else the listing's title, else the URL's host.
+    pub name: String,
+    pub category: Option<String>,
+    #[schema(minimum = 1, maximum = 720)]
+    pub interval_hours: u32,
+    /// `YYYY-MM-DD`: only entries published from this day on.
+    pub start_after: Option<String>,
+    /// At the first check, only the latest N entries.
+    #[schema(minimum = 1, maximum = 200)]
+    pub start_latest: Option<u32>,
+    #[schema(minimum = 1, maximum = 50)]
+    pub max_per_check: u32,
+    /// Comma-separated words; a title must contain one ("" = any).
+    pub include: String,
+    /// Comma-separated words; a title may contain none.
+    pub exclude: String,
+    #[schema(minimum = 1, maximum = 1440)]
+    pub max_duration_minutes: Option<u32>,
+    pub approval: ApprovalView,
+    pub audio: bool,
+    pub enabled: bool,
+    pub created_at: String,
+    pub updated_at: String,
+    pub last_check_at: Option<String>,
+    pub last_success_at: Option<String>,
+    pub last_error: Option<CheckErrorView>,
+    /// Consecutive failed checks.
+    pub failures: u32,
+    /// `null` while paused.
+    pub next_check_at: Option<String>,
+    /// A check runs or was asked for.
+    pub checking: bool,
+    pub counts: EntryCountsView,
 }
 
-/// An entry of the "to approve" list; `thumbnail` when a picture was fetched for it.
-pub fn entry_json(entry: &EntryRecord, thumbnail: bool) -> Value {
-    json!({
-        "id": entry.id,
-        "sourceId": entry.source_id,
-        "sourceName": entry.source_name,
-        "title": entry.title,
-        "url": entry.url,
-        "duration": entry.duration,
-        "publishedAt": entry.published_at,
-        "thumbnail": thumbnail.then(|| format!("/api/sources/pending/{}/thumbnail", entry.id)),
-        "seenAt": entry.seen_at,
-    })
+/// `review`: new entries wait for a parent; `auto`: they are downloaded and published.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ApprovalView {
+    Review,
+    Auto,
+}
+
+/// Why a source's last check failed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct CheckErrorView {
+    pub code: String,
+    pub message: String,
+}
+
+/// A source's seen entries per state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct EntryCountsView {
+    pub queued: u64,
+    pub pending: u64,
+    pub rejected: u64,
+    pub skipped: u64,
+}
+
+impl SourceView {
+    /// The view of `source`; `checking` when a check runs or was asked for.
+    pub fn new(source: &SourceRecord, checking: bool) -> SourceView {
+        let s = &source.settings;
+        SourceView {
+            id: source.id.clone(),
+            url: source.url.clone(),
+            name: source_name(source),
+            category: s.category.clone(),
+            interval_hours: s.interval_secs / 3600,
+            start_after: s.start_after.clone(),
+            start_latest: s.start_latest,
+            max_per_check: s.max_per_check,
+            include: s.include.clone(),
+            exclude: s.exclude.clone(),
+            max_duration_minutes: s.max_duration_secs.map(|secs| secs / 60),
+            approval: match s.approval {
+                Approval::Review => ApprovalView::Review,
+                Approval::Auto => ApprovalView::Auto,
+            },
+            audio: s.audio,
+            enabled: s.enabled,
+            created_at: source.created_at.clone(),
+            updated_at: source.updated_at.clone(),
+            last_check_at: source.last_check_at.clone(),
+            last_success_at: source.last_success_at.clone(),
+            last_error: source.last_error.as_ref().map(|e| CheckErrorView {
+                code: e.code.clone(),
+                message: e.message.clone(),
+            }),
+            failures: source.failures,
+            next_check_at: s.enabled.then(|| source.next_check_at.clone()),
+            checking,
+            counts: EntryCountsView {
+                queued: source.counts.queued,
+                pending: source.counts.pending,
+                rejected: source.counts.rejected,
+                skipped: source.counts.skipped,
+            },
+        }
+    }
+}
+
+/// An entry of the "to approve" list (the OpenAPI document's `SourceEntryView`).
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SourceEntryView {
+    pub id: i64,
+    pub source_id: String,
+    pub source_name: String,
+    pub title: Option<String>,
+    pub url: String,
+    /// Seconds.
+    #[schema(minimum = 0)]
+    pub duration: Option<f64>,
+    pub published_at: Option<String>,
+    /// `/api/sources/pending/{id}/thumbnail` when a picture was fetched.
+    #[schema(pattern = "^/api/sources/pending/[0-9]+/thumbnail$")]
+    pub thumbnail: Option<String>,
+    pub seen_at: String,
+}
+
+impl SourceEntryView {
+    /// The view of `entry`; `thumbnail` when a picture was fetched for it.
+    pub fn new(entry: &EntryRecord, thumbnail: bool) -> SourceEntryView {
+        SourceEntryView {
+            id: entry.id,
+            source_id: entry.source_id.clone(),
+            source_name: entry.source_name.clone(),
+            title: entry.title.clone(),
+            url: entry.url.clone(),
+            duration: entry.duration,
+            published_at: entry.published_at.clone(),
+            thumbnail: thumbnail.then(|| format!("/api/sources/pending/{}/thumbnail", entry.id)),
+            seen_at: entry.seen_at.clone(),
+        }
+    }
 }
 
 /// Counts as `/api/jobs` shows them.

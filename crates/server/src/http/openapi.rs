@@ -84,7 +84,12 @@ use crate::http::handlers::{
         session::ChangePassword,
         tokens::NewToken,
         progress::NewProgress,
-        sources::Decision
+        sources::Decision,
+        sofathek_ingest::view::SourceView,
+        sofathek_ingest::view::SourceEntryView,
+        sofathek_ingest::view::ApprovalView,
+        sofathek_ingest::view::CheckErrorView,
+        sofathek_ingest::view::EntryCountsView
     )),
     modifiers(&BearerAuth)
 )]
@@ -309,90 +314,6 @@ mod contract {
             object(&["id", "name"], json!({ "id": { "type": "string" }, "name": { "type": "string" } })),
             { "type": "null" },
         ] });
-        let source = object(
-            &[
-                "id",
-                "url",
-                "name",
-                "category",
-                "intervalHours",
-                "startAfter",
-                "startLatest",
-                "maxPerCheck",
-                "include",
-                "exclude",
-                "maxDurationMinutes",
-                "approval",
-                "audio",
-                "enabled",
-                "createdAt",
-                "updatedAt",
-                "lastCheckAt",
-                "lastSuccessAt",
-                "lastError",
-                "failures",
-                "nextCheckAt",
-                "checking",
-                "counts",
-            ],
-            json!({
-                "id": { "type": "string" },
-                "url": { "type": "string" },
-                "name": { "type": "string" },
-                "category": nullable("string"),
-                "intervalHours": { "type": "integer", "minimum": MIN_INTERVAL_HOURS, "maximum": MAX_INTERVAL_HOURS },
-                "startAfter": nullable("string"),
-                "startLatest": { "type": ["integer", "null"], "minimum": 1, "maximum": MAX_START_LATEST },
-                "maxPerCheck": { "type": "integer", "minimum": 1, "maximum": MAX_PER_CHECK },
-                "include": { "type": "string" },
-                "exclude": { "type": "string" },
-                "maxDurationMinutes": { "type": ["integer", "null"], "minimum": 1, "maximum": MAX_DURATION_MINUTES },
-                "approval": { "enum": ["review", "auto"] },
-                "audio": { "type": "boolean" },
-                "enabled": { "type": "boolean" },
-                "createdAt": { "type": "string" },
-                "updatedAt": { "type": "string" },
-                "lastCheckAt": nullable("string"),
-                "lastSuccessAt": nullable("string"),
-                "lastError": { "anyOf": [
-                    object(&["code", "message"], json!({ "code": { "type": "string" }, "message": { "type": "string" } })),
-                    { "type": "null" },
-                ] },
-                "failures": { "type": "integer", "minimum": 0 },
-                "nextCheckAt": nullable("string"),
-                "checking": { "type": "boolean" },
-                "counts": object(&["queued", "pending", "rejected", "skipped"], json!({
-                    "queued": { "type": "integer", "minimum": 0 },
-                    "pending": { "type": "integer", "minimum": 0 },
-                    "rejected": { "type": "integer", "minimum": 0 },
-                    "skipped": { "type": "integer", "minimum": 0 },
-                })),
-            }),
-        );
-        let entry = object(
-            &[
-                "id",
-                "sourceId",
-                "sourceName",
-                "title",
-                "url",
-                "duration",
-                "publishedAt",
-                "thumbnail",
-                "seenAt",
-            ],
-            json!({
-                "id": { "type": "integer" },
-                "sourceId": { "type": "string" },
-                "sourceName": { "type": "string" },
-                "title": nullable("string"),
-                "url": { "type": "string" },
-                "duration": { "type": ["number", "null"], "minimum": 0 },
-                "publishedAt": nullable("string"),
-                "thumbnail": { "type": ["string", "null"], "pattern": "^/api/sources/pending/[0-9]+/thumbnail$" },
-                "seenAt": { "type": "string" },
-            }),
-        );
         vec![
             ("ErrorBody", error_body()),
             ("Video", video),
@@ -400,8 +321,6 @@ mod contract {
             ("Category", category),
             ("Job", job),
             ("JobCounts", counts),
-            ("Source", source),
-            ("SourceEntry", entry),
         ]
     }
 
@@ -756,16 +675,16 @@ mod contract {
             })),
             ("get", "/api/sources") => object(
                 &["sources"],
-                json!({ "sources": { "type": "array", "items": reference("Source") } }),
+                json!({ "sources": { "type": "array", "items": reference("SourceView") } }),
             ),
             ("post", "/api/sources" | "/api/sources/{id}/check")
-            | ("get" | "patch", "/api/sources/{id}") => reference("Source"),
+            | ("get" | "patch", "/api/sources/{id}") => reference("SourceView"),
             ("delete", "/api/sources/{id}") => {
                 object(&["deleted"], json!({ "deleted": { "type": "string" } }))
             }
             ("get", "/api/sources/pending") => object(
                 &["entries"],
-                json!({ "entries": { "type": "array", "items": reference("SourceEntry") } }),
+                json!({ "entries": { "type": "array", "items": reference("SourceEntryView") } }),
             ),
             ("post", "/api/sources/pending/approve") => object(
                 &["approved", "jobs"],

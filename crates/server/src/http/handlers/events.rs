@@ -17,7 +17,7 @@ use tokio_stream::wrappers::BroadcastStream;
 use crate::http::AppState;
 use sofathek_core::auth::Access;
 use sofathek_core::events::Event;
-use sofathek_ingest::view::{job_json, source_json};
+use sofathek_ingest::view::{SourceView, job_json};
 
 /// Time between two heartbeat comments.
 pub const HEARTBEAT: Duration = Duration::from_secs(15);
@@ -50,7 +50,7 @@ pub async fn stream(
             }
             Event::Source { source } => {
                 let checking = ingest.is_checking(&source.id);
-                serde_json::json!({ "type": event.name(), "source": source_json(source, checking) })
+                serde_json::json!({ "type": event.name(), "source": SourceView::new(source, checking) })
                     .to_string()
             }
             library => serde_json::to_string(library).ok()?,

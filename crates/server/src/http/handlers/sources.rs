@@ -15,10 +15,10 @@ use crate::error::{ApiError, ok, ok_with};
 use crate::http::AppState;
 use crate::http::json::JsonBody;
 use sofathek_ingest::sources::SourceRequest;
-use sofathek_ingest::view::{entry_json, job_json, source_json};
+use sofathek_ingest::view::{SourceEntryView, SourceView, job_json};
 
-fn view(state: &AppState, source: &sofathek_db::sources::SourceRecord) -> serde_json::Value {
-    source_json(source, state.ingest.is_checking(&source.id))
+fn view(state: &AppState, source: &sofathek_db::sources::SourceRecord) -> SourceView {
+    SourceView::new(source, state.ingest.is_checking(&source.id))
 }
 
 /// Every source, by name.
@@ -119,7 +119,7 @@ pub async fn pending(State(state): State<AppState>, Query(query): Query<PendingQ
         Ok(entries) => ok(json!({
             "entries": entries
                 .iter()
-                .map(|e| entry_json(e, state.ingest.entry_thumbnail(e.id).is_some()))
+                .map(|e| SourceEntryView::new(e, state.ingest.entry_thumbnail(e.id).is_some()))
                 .collect::<Vec<_>>(),
         }))
         .into_response(),
