@@ -10,6 +10,7 @@ import { initManage } from "./manage.js";
 import { installNavigation } from "./nav.js";
 import { initPlayer } from "./player.js";
 import { initScan } from "./scan.js";
+import { initSources } from "./sources.js";
 import { installThemePicker } from "./theme.js";
 
 /** Escape: leave the player for where the family came from; elsewhere, the library. */
@@ -39,6 +40,7 @@ switch (document.body.dataset.page) {
   case "manage":
     initManage();
     initScan();
+    initSources();
     initFamily();
     break;
 }

@@ -22,6 +22,7 @@ import { formatBytes, formatEta, formatSpeed } from "./format.js";
  * @property {string} [createdAt]
  * @property {string} [updatedAt]
  * @property {string | null} [videoId]
+ * @property {{id: string, name: string} | null} [source] the followed source it came from
  */
 
 /** @type {Record<string, string>} */
@@ -74,6 +75,7 @@ export function jobView(job) {
   } else if (job.state === "cancelled") {
     details.push("Cancelled by user");
   }
+  if (job.source) details.push(`from ${job.source.name}`);
   const title = job.title || job.url || (job.kind === "upload" ? "Uploaded file" : "Video");
   return {
     id: job.id,
