@@ -221,8 +221,13 @@ pub fn main() -> anyhow::Result<std::process::ExitCode> {
             init_logging(&config);
             legacy.log();
             let state = AppState::open(config)?;
+            let target = sofathek_ingest::import::Target {
+                db: &state.db,
+                layout: &state.layout,
+                config: &state.config,
+            };
             let report = runtime.block_on(sofathek_ingest::import::import_dir(
-                &state.ingest,
+                target,
                 &args.dir,
                 &sofathek_ingest::import::ImportOptions {
                     move_files: args.move_files,

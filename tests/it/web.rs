@@ -87,10 +87,13 @@ impl WebServer {
     async fn import_original_library(&self) {
         let media = tempfile::tempdir().expect("tempdir");
         common::original_library(media.path());
-        let report =
-            sofathek::import::import_dir(&self.state.ingest, media.path(), &Default::default())
-                .await
-                .expect("import");
+        let report = sofathek::import::import_dir(
+            crate::common::import_target(&self.state),
+            media.path(),
+            &Default::default(),
+        )
+        .await
+        .expect("import");
         assert_eq!(report.imported.len(), 3, "{report:?}");
     }
 }

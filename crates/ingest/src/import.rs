@@ -9,7 +9,6 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::Ingest;
 use sofathek_codes::Code;
 use sofathek_core::library::{self, StagedFile, scan, sidecar};
 use sofathek_db::videos::{self, FileKind, VideoRecord};
@@ -60,9 +59,18 @@ pub struct ImportFailure {
 /// Video extensions the original listed (`.ogg` was streamable but not listed).
 const LISTED: &[&str] = &["mp4", "webm", "avi", "mkv", "mov", "wmv", "flv", "m4v"];
 
+/// What an import needs: the catalogue, the data directory and the tools' configuration (no
+/// queue, no workers: an import publishes directly).
+#[derive(Clone, Copy)]
+pub struct Target<'a> {
+    pub db: &'a sofathek_db::Db,
+    pub layout: &'a sofathek_core::library::Layout,
+    pub config: &'a sofathek_core::config::Config,
+}
+
 /// Imports every video of `dir` (top level only; sub-directories are ignored as the original did).
 pub async fn import_dir(
-    ingest: &Ingest,
+    target: Target<'_>,
     dir: &Path,
     options: &ImportOptions,
 ) -> anyhow::Result<ImportReport> {
@@ -71,8 +79,7 @@ pub async fn import_dir(
     }
     if let Some(category) = &options.category {
         let slug = category.clone();
-        if !ingest
-            .inner()
+        if !target
             .db
             .read(move |c| sofathek_db::categories::exists(c, &slug))
             .await?
@@ -87,7 +94,7 @@ pub async fn import_dir(
         .collect();
     // Byte-wise order, like the original's listing.
     names.sort();
-    let known = ingest.inner().db.read(videos::all_file_names).await?;
+    let known = target.db.read(videos::all_file_names).await?;
     let mut report = ImportReport::default();
     let mut used_ids = HashSet::new();
     for name in &names {
@@ -105,17 +112,11 @@ pub async fn import_dir(
             used_ids.insert(id.clone());
         }
         let lookup = id.clone();
-        if known.contains(name)
-            || ingest
-                .inner()
-                .db
-                .read(move |c| videos::exists(c, &lookup))
-                .await?
-        {
+        if known.contains(name) || target.db.read(move |c| videos::exists(c, &lookup)).await? {
             report.skipped.push(name.clone());
             continue;
         }
-        match import_one(ingest, dir, name, stem, &id, &names, &known, options).await {
+        match import_one(target, dir, name, stem, &id, &names, &known, options).await {
             Ok(()) => report.imported.push(name.clone()),
             Err(err) => report.failed.push(ImportFailure {
                 file: name.clone(),
@@ -124,7 +125,7 @@ pub async fn import_dir(
         }
     }
     if let Some(queue) = &options.queue {
-        report.queue = Some(import_queue(ingest, queue).await?);
+        report.queue = Some(import_queue(target, queue).await?);
     }
     Ok(report)
 }
@@ -186,7 +187,7 @@ fn timestamp(value: Option<&str>) -> Option<String> {
 /// failed or cancelled jobs (a completed one linked to its video when that file was imported);
 /// items that had not finished become cancelled jobs a parent can retry. Idempotent: an item
 /// whose id the history has is skipped.
-pub async fn import_queue(ingest: &Ingest, path: &Path) -> anyhow::Result<QueueReport> {
+pub async fn import_queue(target: Target<'_>, path: &Path) -> anyhow::Result<QueueReport> {
     use sofathek_db::jobs::{self, JobError, JobKind, JobState, NewJob, PastJob};
     let bytes = std::fs::read(path)
         .map_err(|e| anyhow::anyhow!("cannot read the download queue {}: {e}", path.display()))?;
@@ -251,8 +252,7 @@ pub async fn import_queue(ingest: &Ingest, path: &Path) -> anyhow::Result<QueueR
             .map(|n| n.to_string_lossy().into_owned());
         let video_id = match video_file {
             Some(name) if state_now == JobState::Completed => {
-                ingest
-                    .inner()
+                target
                     .db
                     .read(move |c| Ok(videos::find_file(c, &name).ok().map(|(id, _)| id)))
                     .await?
@@ -294,8 +294,7 @@ pub async fn import_queue(ingest: &Ingest, path: &Path) -> anyhow::Result<QueueR
             video_id,
         };
         let id = item.id.clone();
-        match ingest
-            .inner()
+        match target
             .db
             .write(move |tx| {
                 if jobs::exists(tx, &past.job.id)? {
@@ -318,7 +317,7 @@ pub async fn import_queue(ingest: &Ingest, path: &Path) -> anyhow::Result<QueueR
 
 #[allow(clippy::too_many_arguments)]
 async fn import_one(
-    ingest: &Ingest,
+    target: Target<'_>,
     dir: &Path,
     name: &str,
     stem: &str,
@@ -369,8 +368,7 @@ async fn import_one(
     }
 
     // Stage copies (or moves) in a private directory, then publish atomically.
-    let staging = ingest
-        .inner()
+    let staging = target
         .layout
         .staging
         .join(format!("import-{}", uuid::Uuid::new_v4()));
@@ -416,7 +414,7 @@ async fn import_one(
                 let output = staging.join(&thumb_name);
                 let cancel = tokio_util::sync::CancellationToken::new();
                 match crate::convert::thumbnail(
-                    &ingest.inner().config,
+                    target.config,
                     &video_path,
                     None,
                     sidecar.duration,
@@ -472,7 +470,7 @@ async fn import_one(
             view_count: 0,
             files: Vec::new(),
         };
-        library::publish(&ingest.inner().db, &ingest.inner().layout, record, staged).await?;
+        library::publish(target.db, target.layout, record, staged).await?;
         anyhow::Ok(())
     }
     .await;

@@ -388,7 +388,7 @@ impl TestServer {
 
     /// Imports a folder in the original layout through the library code.
     pub async fn import(&self, dir: &Path) -> sofathek::import::ImportReport {
-        sofathek::import::import_dir(&self.state.ingest, dir, &Default::default())
+        sofathek::import::import_dir(import_target(&self.state), dir, &Default::default())
             .await
             .expect("import")
     }
@@ -413,6 +413,15 @@ pub async fn serve_app(app: axum::Router) -> SocketAddr {
         let _ = axum::serve(listener, app).await;
     });
     addr
+}
+
+/// What `sofathek::import` needs of a server's state.
+pub fn import_target(state: &AppState) -> sofathek::import::Target<'_> {
+    sofathek::import::Target {
+        db: &state.db,
+        layout: &state.layout,
+        config: &state.config,
+    }
 }
 
 /// A client with parent rights (it sends [`TEST_TOKEN`]) that does not follow redirects or
