@@ -1,6 +1,7 @@
 // The manage page's "Sources" and "To approve" panels: follow a channel, playlist or feed
 // (POST /api/sources), see each source's last and next check, check now, pause, resume or
-// stop following, and approve or reject the new entries that wait for a parent.
+// stop following, and approve or reject the new entries that wait for a parent. Both lists follow
+// the live `source` and `job` events.
 
 import { api } from "./api.js";
 import { confirmThenReport, message, report, say } from "./changes.js";
@@ -177,6 +178,25 @@ export function entryDetails(entry) {
     }
   }
   return parts.join(" · ");
+}
+
+/**
+ * Whether a live `job` event concerns the panels: a job that came from a source and is new or
+ * changed state (approved elsewhere, queued by an automatic source, finished); progress
+ * updates within one state do not.
+ * @param {Map<string, string>} seen job id → the last state seen, updated here
+ * @param {unknown} data the event's data, `{job}`
+ * @returns {boolean}
+ */
+export function sourceJobChanged(seen, data) {
+  const job = data && typeof data === "object" && "job" in data ? data.job : data;
+  if (!job || typeof job !== "object") return false;
+  const fields = /** @type {{id?: unknown, state?: unknown, source?: unknown}} */ (job);
+  if (typeof fields.id !== "string" || !fields.source) return false;
+  const state = String(fields.state);
+  if (seen.get(fields.id) === state) return false;
+  seen.set(fields.id, state);
+  return true;
 }
 
 /**
@@ -520,6 +540,11 @@ export function initSources() {
     pending = window.setTimeout(refreshQuietly, 300);
   };
   onEvent("source", soon);
+  /** @type {Map<string, string>} */
+  const jobStates = new Map();
+  onEvent("job", (data) => {
+    if (sourceJobChanged(jobStates, data)) soon();
+  });
   onEvent("reconnect", soon);
   refreshQuietly();
 }

@@ -1,7 +1,11 @@
+// The pure helpers of the manage page's Sources and To approve panels (assets/sources.js): the
+// add form's request body, the one-line status and settings of a source, an entry's details, which
+// live job events refresh the panels, and the queue's "from <source>".
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { entryDetails, relativeTime, sourceBody, sourceSettings, sourceStatus } from "../assets/sources.js";
+import { jobView } from "../assets/jobs.js";
+import { entryDetails, relativeTime, sourceBody, sourceJobChanged, sourceSettings, sourceStatus } from "../assets/sources.js";
 
 const form = (overrides = {}) => ({
   url: " https://example.com/feed.xml ",
@@ -134,4 +138,23 @@ test("an entry's details", () => {
   };
   assert.equal(entryDetails(entry), "Science Club · 2:05");
   assert.match(entryDetails({ ...entry, duration: null, publishedAt: "2026-11-03T10:00:00Z" }), /^Science Club · published .*2026/);
+});
+
+test("live job events refresh the panels only when a source's job appears or changes state", () => {
+  const seen = new Map();
+  const job = (state, progress = 0, source = { id: "s1", name: "Science Club" }) => ({ job: { id: "j1", state, progress, source } });
+  assert.equal(sourceJobChanged(seen, job("queued")), true, "a new job");
+  assert.equal(sourceJobChanged(seen, job("queued")), false);
+  assert.equal(sourceJobChanged(seen, job("running", 10)), true);
+  assert.equal(sourceJobChanged(seen, job("running", 50)), false, "progress alone");
+  assert.equal(sourceJobChanged(seen, job("completed", 100)), true);
+  assert.equal(sourceJobChanged(seen, { job: { id: "j2", state: "queued", source: null } }), false, "not from a source");
+  assert.equal(sourceJobChanged(seen, null), false);
+  assert.equal(sourceJobChanged(seen, "junk"), false);
+});
+
+test("the queue says which source a job came from", () => {
+  const job = { id: "j1", kind: "url", state: "queued", stage: null, progress: 0, title: "Magnets", url: "https://example.com/1.mp4" };
+  assert.equal(jobView({ ...job, source: { id: "s1", name: "Science Club" } }).details, "Waiting for its turn · from Science Club");
+  assert.equal(jobView({ ...job, source: null }).details, "Waiting for its turn");
 });

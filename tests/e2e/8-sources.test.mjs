@@ -1,11 +1,12 @@
 // Sources: a parent follows a feed on Manage (the local media server's /feed.xml), the first
 // check lists its episodes in "To approve" with their pictures, one is approved and arrives in
 // the library (the queue says which source it came from), the other is rejected and leaves the
-// list; the source can be paused and stopped. Screenshots at phone and desktop size.
+// list; "Check now" follows a check to its end; the source can be paused and stopped.
+// Screenshots at phone and desktop size.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 
-import { api, assertNoErrors, BASE, launch, MEDIA_DIR, openPage, PHONE, screenshot, until } from "./helpers.mjs";
+import { api, assertNoErrors, BASE, DESKTOP, launch, MEDIA_DIR, openPage, PHONE, screenshot, until } from "./helpers.mjs";
 import { FEED_EPISODES, startMediaServer } from "./media-server.mjs";
 
 /** @type {import("playwright-core").Browser} */
@@ -33,7 +34,7 @@ test("a parent follows a feed, approves an episode that reaches the library and 
   assert.ok(await page.isVisible("#approvals-empty"), "nothing to approve yet");
 
   await page.fill("#source-url", `${media.url}/feed.xml`);
-  await page.selectOption("#source-category", "education");
+  await page.selectOption("#source-category", "kids");
   assert.equal(await page.inputValue("#source-approval"), "review", "asking first is the default");
   await page.fill("#source-latest", "2");
   await page.click('#source-create button[type="submit"]');
@@ -55,6 +56,12 @@ test("a parent follows a feed, approves an episode that reaches the library and 
   );
   assert.equal(media.requests.filter((r) => r.startsWith("GET /clip.mp4")).length, 0, "nothing downloaded before approval");
   await screenshot(page, "sources");
+  await page.setViewportSize(PHONE);
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, `no horizontal scrolling on a phone (${overflow} px)`);
+  assert.ok(await page.isVisible(".approval-row img"), "the pictures stay on a phone");
+  await screenshot(page, "sources");
+  await page.setViewportSize(DESKTOP);
 
   // Approve the newest episode with its own button; reject the other by ticking it.
   await page.click(`button[aria-label="Approve ${newest.title}"]`);
@@ -77,7 +84,7 @@ test("a parent follows a feed, approves an episode that reaches the library and 
     { timeout: 120_000, interval: 500, message: "the approved episode's job" },
   );
   assert.equal(done.state, "completed", JSON.stringify(done.error));
-  assert.equal(done.category, "education");
+  assert.equal(done.category, "kids");
   const add = await openPage(browser);
   await add.page.goto(`${BASE}/add`);
   const item = add.page.locator(".job", { hasText: newest.title }).first();
@@ -86,17 +93,28 @@ test("a parent follows a feed, approves an episode that reaches the library and 
   await add.context.close();
 
   const library = await openPage(browser);
-  await library.page.goto(`${BASE}/?category=education`);
+  await library.page.goto(`${BASE}/?category=kids`);
   const titles = await library.page.$$eval(".card-title", (cards) => cards.map((c) => c.textContent?.trim()));
   assert.ok(titles.includes(newest.title), `the library shows it: ${titles}`);
   assert.ok(!titles.includes(older.title), "the rejected one never arrives");
   assertNoErrors(library.errors);
   await library.context.close();
 
-  // Pause, then stop following; the video stays.
+  // Check now: the check runs and the panel says when it ended; nothing new is offered.
   await page.reload();
   await row.waitFor();
   await until(async () => /1 video downloaded/.test((await row.textContent()) || ""), { message: "the count of downloaded videos" });
+  const checkedBefore = (await api("/api/sources")).sources.find((s) => s.name === "E2E Science Club").lastCheckAt;
+  await page.click('button[aria-label="Check E2E Science Club now"]');
+  await page.waitForSelector("#sources-status.ok", { timeout: 60_000 });
+  assert.match(await page.textContent("#sources-status"), /E2E Science Club checked/);
+  const checked = (await api("/api/sources")).sources.find((s) => s.name === "E2E Science Club");
+  assert.notEqual(checked.lastCheckAt, checkedBefore, "a new check ran");
+  assert.equal(checked.lastError, null);
+  assert.match(await row.textContent(), /Checked (just now|\d+ min ago) · next check in/);
+  assert.equal(await approvalTitles(page).then((titles) => titles.length), 0, "a rejected entry is not offered again");
+
+  // Pause, then stop following; the video stays.
   await page.click('button[aria-label="Pause E2E Science Club"]');
   await page.waitForSelector("#sources-status.ok");
   await until(async () => /paused/i.test((await row.textContent()) || ""), { message: "the source shows paused" });
@@ -104,18 +122,19 @@ test("a parent follows a feed, approves an episode that reaches the library and 
   await page.waitForSelector("#confirm-dialog[open]");
   await page.click("#confirm-ok");
   await until(async () => (await page.locator(".source-row").count()) === 0, { message: "the source leaves the list" });
-  const videos = await api("/api/videos?category=education");
+  const videos = await api("/api/videos?category=kids");
   assert.ok(videos.videos.some((v) => v.metadata.title === newest.title), "its video stays");
   assertNoErrors(errors);
 });
 
-test("the sources panels fit a phone", async () => {
+test("the empty sources panels fit a phone", async () => {
   const { page, errors, context } = await openPage(browser, { viewport: PHONE });
   await page.goto(`${BASE}/manage#sources`);
   await page.waitForSelector("#source-create");
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   assert.ok(overflow <= 0, `no horizontal scrolling (${overflow} px)`);
-  await screenshot(page, "sources");
+  assert.ok(await page.isVisible("#sources-empty"));
+  await screenshot(page, "sources-empty");
   assertNoErrors(errors);
   await context.close();
 });
