@@ -545,10 +545,11 @@ async fn a_failing_source_backs_off_without_holding_up_others() {
     assert_eq!(broken["failures"], 1);
     assert!(broken["lastError"]["code"].is_string(), "{broken}");
     assert!(
-        !broken["lastError"]["message"]
+        broken["lastError"]["message"]
             .as_str()
             .unwrap_or_default()
-            .is_empty()
+            .contains("channel, playlist or feed"),
+        "the message speaks of the source, not of a video: {broken}"
     );
 
     // 1 h after the first failure, 2 h after the second: later than a retry at once, never

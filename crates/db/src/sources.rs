@@ -606,9 +606,14 @@ mod tests {
             assert_eq!((s.counts.queued, s.counts.skipped), (1, 1));
             assert_eq!(next_due(tx)?.as_deref(), Some("2026-01-02T01:00:01.000Z"));
 
+            let last = insert_entry(tx, "s1", &entry("c", EntryState::Pending))?;
             delete(tx, "s1")?;
             assert!(seen(tx, "s1")?.is_empty(), "entries go with their source");
             assert!(matches!(delete(tx, "s1"), Err(DbError::NotFound)));
+            // An entry id is never reused, so a stale page cannot approve another entry.
+            let other = "http://127.0.0.1/other.xml";
+            insert(tx, "s3", other, &settings(), "2026-01-01T00:00:00.000Z")?;
+            assert!(insert_entry(tx, "s3", &entry("a", EntryState::Pending))? > last);
             Ok(())
         })
         .expect("queries");

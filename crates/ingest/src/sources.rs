@@ -981,13 +981,24 @@ async fn list(inner: &Arc<Inner>, source: &SourceRecord, url: &Url) -> Result<Li
         Failure::Cancelled => check_error(Code::Cancelled, "the server is stopping"),
         Failure::Failed { error, detail } => {
             tracing::info!(source = %source.id, %detail, "listing failed");
-            check_error(&error.code, error.message)
+            check_error(&error.code, listing_message(&error.code, error.message))
         }
     })?;
     parse_listing(&String::from_utf8_lossy(&output.stdout)).map_err(|e| match e {
         ListingError::NotAList => check_error(Code::SourceNotAList, e.to_string()),
         ListingError::NotJson(_) => check_error(Code::SourceListFailed, e.to_string()),
     })
+}
+
+/// A listing failure in words about the source (yt-dlp's classes speak of "this video").
+fn listing_message(code: &str, message: String) -> String {
+    if code == Code::VideoUnavailable {
+        "This channel, playlist or feed is not available: it was removed, is private, or the address is wrong.".into()
+    } else if code == Code::DownloadFailed {
+        "The channel, playlist or feed could not be listed: the site answered something SOFATHEK could not read.".into()
+    } else {
+        message
+    }
 }
 
 /// Fetches an entry's thumbnail through the egress guard into `cache/sources/<entry>.jpg`:

@@ -37,7 +37,7 @@ CREATE INDEX sources_due ON sources (enabled, next_check_at);
 -- start point, filtered, too long). Entries a check left for later (over the per-check
 -- maximum) are not recorded: the next check sees them as new.
 CREATE TABLE source_entries (
-    id             INTEGER PRIMARY KEY,
+    id             INTEGER PRIMARY KEY AUTOINCREMENT,  -- never reused: a stale page cannot approve another entry
     source_id      TEXT NOT NULL REFERENCES sources(id) ON DELETE CASCADE,
     entry_id       TEXT NOT NULL,
     url            TEXT NOT NULL,
