@@ -90,13 +90,7 @@ impl Feed {
             .route("/thumb/{name}", get(thumb))
             .fallback(|| async { StatusCode::NOT_FOUND })
             .with_state(state.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
+        let addr = common::serve_app(app).await;
         Feed { addr, state }
     }
 
