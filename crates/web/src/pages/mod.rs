@@ -1,8 +1,10 @@
 //! The page handlers, one module per page: library (`/`), player (`/watch/{id}`), add
-//! (`/add`) and manage (`/manage`). Each gathers its data through `sofathek_db`, shapes it into
-//! a view model and renders the page's template; everything a page needs without JavaScript is
-//! in the HTML. This module holds what the pages share: the chrome, cards, pagers, parameters
-//! and rendering.
+//! (`/add`) and manage (`/manage`). Each handler runs three steps: `read` gathers the page's
+//! records through `sofathek_db` (async, the only I/O), the pure `build` shapes them with the
+//! parsed parameters and the viewer's facts ([`Frame`], [`Audience`]) into the page's view model,
+//! and [`page`] renders the template with it; everything a page needs without JavaScript is in
+//! the HTML. This module holds what the pages share: the chrome, cards, pagers, parameters and
+//! rendering.
 
 use std::collections::BTreeMap;
 
@@ -16,8 +18,10 @@ use crate::site::Site;
 use sofathek_core::auth::Access;
 use sofathek_db::categories::{self, Category};
 use sofathek_db::profiles::{self, ProfileKind};
-use sofathek_db::progress::{self, Shelf};
-use sofathek_db::videos::{self, FileKind, ListQuery, Sort, VideoRecord};
+use sofathek_db::progress::{self, Progress, Shelf};
+#[cfg(test)]
+use sofathek_db::videos::FileRecord;
+use sofathek_db::videos::{self, FileKind, ListQuery, ListResult, Sort, VideoRecord};
 use sofathek_db::{DbError, DbResult};
 use sofathek_http::serve_file::encode_name;
 use sofathek_http::state::AppState;
@@ -74,19 +78,65 @@ impl Chrome {
         title: impl Into<String>,
         access: &Access,
     ) -> Chrome {
+        Frame::new(site, access).chrome(page, title)
+    }
+}
+
+/// What the chrome needs of the request (the environment and who is asking), taken before a
+/// page's pure `build` runs, which then gives the chrome its page and title.
+#[derive(Clone)]
+pub(crate) struct Frame {
+    live_reload: bool,
+    viewer: ViewerChrome,
+}
+
+impl Frame {
+    pub(crate) fn new(site: &Site, access: &Access) -> Frame {
+        Frame {
+            live_reload: site.is_development(),
+            viewer: ViewerChrome::of(access),
+        }
+    }
+
+    fn chrome(self, page: &'static str, title: impl Into<String>) -> Chrome {
         Chrome {
             page,
             title: title.into(),
-            live_reload: site.is_development(),
+            live_reload: self.live_reload,
             version: env!("CARGO_PKG_VERSION"),
-            viewer: ViewerChrome::of(access),
+            viewer: self.viewer,
         }
+    }
+}
+
+/// What a page's `build` may know of the viewer's rights.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Audience {
+    /// [`Access::allowed_categories`]: `None` sees every category.
+    allowed: Option<Vec<String>>,
+    /// A parent, or anyone before the first-run setup: someone who can add videos.
+    may_add: bool,
+}
+
+impl Audience {
+    fn of(access: &Access) -> Audience {
+        Audience {
+            allowed: access.allowed_categories(),
+            may_add: access.is_parent() || !access.setup,
+        }
+    }
+
+    /// Whether the videos of category `slug` are visible (as [`Access::can_see`]).
+    fn sees_category(&self, slug: &str) -> bool {
+        self.allowed
+            .as_ref()
+            .is_none_or(|allowed| allowed.iter().any(|a| a == slug))
     }
 }
 
 /// Who is watching, for the header: the profile menu, the parent-only links, the CSRF token
 /// the scripts and the sign-out form send, and the first-run notice.
-#[derive(Serialize)]
+#[derive(Clone, Serialize)]
 struct ViewerChrome {
     /// A parent password exists.
     setup: bool,
@@ -352,6 +402,93 @@ pub(crate) fn category_options(all: &[Category]) -> Vec<CategoryOption> {
         .collect()
 }
 
+/// Hand-made records for the builders' tests.
+#[cfg(test)]
+mod fixtures {
+    use super::*;
+
+    /// A video `id` titled `id`, without files.
+    pub(super) fn video(id: &str) -> VideoRecord {
+        VideoRecord {
+            id: id.into(),
+            title: id.into(),
+            category: None,
+            channel: None,
+            description: None,
+            tags: Vec::new(),
+            duration: None,
+            width: None,
+            height: None,
+            video_codec: None,
+            audio_codec: None,
+            bitrate: None,
+            format: None,
+            file_name: format!("{id}.mp4"),
+            size: 1,
+            modified_at: String::new(),
+            added_at: String::new(),
+            upload_date: None,
+            source_url: None,
+            view_count: 0,
+            files: Vec::new(),
+        }
+    }
+
+    pub(super) fn in_category(id: &str, slug: &str) -> VideoRecord {
+        VideoRecord {
+            category: Some(slug.into()),
+            ..video(id)
+        }
+    }
+
+    pub(super) fn category(slug: &str, name: &str, video_count: u64) -> Category {
+        Category {
+            slug: slug.into(),
+            name: name.into(),
+            builtin: true,
+            video_count,
+        }
+    }
+
+    pub(super) fn file(name: &str, kind: FileKind, language: Option<&str>) -> FileRecord {
+        FileRecord {
+            name: name.into(),
+            kind,
+            language: language.map(Into::into),
+            size: 1,
+        }
+    }
+
+    /// The chrome's facts of a parent in production.
+    pub(super) fn frame() -> Frame {
+        Frame {
+            live_reload: false,
+            viewer: ViewerChrome {
+                setup: true,
+                parent: true,
+                name: None,
+                initial: None,
+                avatar: None,
+                csrf: None,
+            },
+        }
+    }
+
+    pub(super) fn parent() -> Audience {
+        Audience {
+            allowed: None,
+            may_add: true,
+        }
+    }
+
+    pub(super) fn kid(allowed: &[&str]) -> Audience {
+        Audience {
+            allowed: Some(allowed.iter().map(|s| (*s).to_owned()).collect()),
+            may_add: false,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -383,6 +520,61 @@ mod tests {
         assert_eq!(parse_page(Some("0")), 1);
         assert_eq!(parse_page(Some("x")), 1);
         assert_eq!(parse_page(Some("7")), 7);
+    }
+
+    #[test]
+    fn the_audience_sees_what_access_allows() {
+        use sofathek_core::auth::{Via, Viewer};
+        let profile = |kind: ProfileKind, categories: &[&str]| profiles::Profile {
+            id: 7,
+            name: "éva".into(),
+            kind,
+            avatar: "red".into(),
+            created_at: String::new(),
+            categories: categories.iter().map(|c| (*c).into()).collect(),
+        };
+        let with = |viewer: Viewer| Access {
+            viewer,
+            via: Via::Cookie,
+            ..Access::anonymous(true)
+        };
+        let viewers = [
+            Access::anonymous(false),
+            Access::anonymous(true),
+            with(Viewer::Kid(profile(ProfileKind::Kid, &["kids"]))),
+            with(Viewer::Kid(profile(ProfileKind::Kid, &[]))),
+            with(Viewer::Parent { profile: None }),
+            with(Viewer::Parent {
+                profile: Some(profile(ProfileKind::Parent, &[])),
+            }),
+        ];
+        let may_add: Vec<bool> = viewers.iter().map(|a| Audience::of(a).may_add).collect();
+        assert_eq!(may_add, [true, false, false, false, true, true]);
+        for access in &viewers {
+            let audience = Audience::of(access);
+            for slug in ["kids", "music"] {
+                assert_eq!(
+                    audience.sees_category(slug),
+                    access.can_see(Some(slug)),
+                    "{:?} {slug}",
+                    access.viewer
+                );
+            }
+        }
+        let frame = Frame {
+            live_reload: false,
+            viewer: ViewerChrome::of(&viewers[5]),
+        };
+        let chrome = frame.chrome("watch", "T");
+        assert_eq!(
+            (
+                chrome.page,
+                chrome.title.as_str(),
+                chrome.viewer.initial.as_deref()
+            ),
+            ("watch", "T", Some("É"))
+        );
+        assert!(chrome.viewer.parent && chrome.viewer.setup && !chrome.live_reload);
     }
 
     #[test]
