@@ -84,7 +84,6 @@ impl Chrome {
 
 /// What the chrome needs of the request (the environment and who is asking), taken before a
 /// page's pure `build` runs, which then gives the chrome its page and title.
-#[derive(Clone)]
 pub(crate) struct Frame {
     live_reload: bool,
     viewer: ViewerChrome,
@@ -136,7 +135,7 @@ impl Audience {
 
 /// Who is watching, for the header: the profile menu, the parent-only links, the CSRF token
 /// the scripts and the sign-out form send, and the first-run notice.
-#[derive(Clone, Serialize)]
+#[derive(Serialize)]
 struct ViewerChrome {
     /// A parent password exists.
     setup: bool,
@@ -507,6 +506,37 @@ mod tests {
         assert_eq!(parse_sort(None), (Sort::AddedDesc, "-added"));
         assert_eq!(parse_sort(Some("title")), (Sort::Title, "title"));
         assert_eq!(parse_sort(Some("bogus")), (Sort::AddedDesc, "-added"));
+    }
+
+    #[test]
+    fn every_offered_sort_is_one_the_listing_knows() {
+        for (value, _) in SORTS {
+            let (sort, parsed) = parse_sort(Some(value));
+            assert_eq!(parsed, *value);
+            assert_eq!(serde_json::to_value(sort).ok(), Some((*value).into()));
+        }
+        let selected: Vec<_> = sort_choices("title")
+            .into_iter()
+            .filter(|c| c.selected)
+            .map(|c| (c.value, c.label))
+            .collect();
+        assert_eq!(selected, [("title".to_owned(), "Title A–Z".to_owned())]);
+    }
+
+    #[test]
+    fn page_numbers_are_positive() {
+        assert_eq!(parse_page(None), 1);
+        assert_eq!(parse_page(Some(" 3 ")), 3);
+        assert_eq!(parse_page(Some("-2")), 1);
+        assert_eq!(parse_page(Some("99999999999")), 1);
+        // Exactly full pages: no empty last page.
+        let p = pager(1, 96, 48, |p| p.to_string()).expect("pager");
+        assert_eq!(
+            (p.pages, p.previous, p.next.as_deref()),
+            (2, None, Some("2"))
+        );
+        let p = pager(2, 96, 48, |p| p.to_string()).expect("pager");
+        assert_eq!((p.previous.as_deref(), p.next), (Some("1"), None));
     }
 
     #[test]
