@@ -743,6 +743,13 @@ fn url_rows(private_host: Option<&str>) -> Vec<Case> {
             400,
         )
         .json_body(&json!([1])),
+        case(
+            "queue clean-up: a body of only white space",
+            "POST",
+            "/api/youtube/queue/cleanup",
+            400,
+        )
+        .body("application/json", "\n"),
     ]);
     cases
 }

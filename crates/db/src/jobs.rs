@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::{DbError, DbResult};
 
 /// Where a job's video comes from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum JobKind {
     Url,
@@ -68,7 +68,7 @@ impl FromSql for Stage {
 }
 
 /// The life cycle of a job.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum JobState {
     Queued,
@@ -110,7 +110,7 @@ impl JobState {
 }
 
 /// What a running job is doing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Stage {
     Fetching,
@@ -144,7 +144,7 @@ impl Stage {
 }
 
 /// Why a job failed: a stable code, a message and what the user can do about it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct JobError {
     pub code: String,
     pub message: String,
@@ -192,7 +192,7 @@ pub struct JobRecord {
 
 /// The source a job came from: its id and display name (the name the parent gave, else the
 /// listing's title, else its URL).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct JobSource {
     pub id: String,
     pub name: String,
@@ -248,7 +248,7 @@ pub enum Outcome {
 }
 
 /// Jobs per state.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct JobCounts {
     pub queued: u64,
     pub running: u64,

@@ -83,12 +83,35 @@ impl IntoResponse for ApiError {
         } else {
             tracing::debug!(status = self.status.as_u16(), code = ?self.code, "{}", self.message);
         }
-        let mut body = json!({ "status": "error", "message": self.message });
-        if let Some(code) = self.code {
-            body["code"] = json!(code);
-        }
+        let body = ErrorBody {
+            status: "error",
+            message: self.message,
+            code: self.code,
+        };
         (self.status, Json(body)).into_response()
     }
+}
+
+/// The error envelope every 4xx/5xx answer carries (the OpenAPI document's `ErrorBody`).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// Always `error`.
+    #[schema(pattern = "^error$")]
+    pub status: &'static str,
+    /// For people: what went wrong and, where it helps, what to do.
+    pub message: String,
+    /// For programs: a stable code (every one the server can send is listed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(schema_with = code_schema)]
+    pub code: Option<Code>,
+}
+
+/// `ErrorBody.code`: an enum of every `sofathek_codes::Code`.
+fn code_schema() -> utoipa::openapi::schema::Object {
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .enum_values(Some(Code::ALL.iter().map(|c| c.as_str())))
+        .build()
 }
 
 /// A row that is not there is a 404 (handlers that can name the thing say so themselves:

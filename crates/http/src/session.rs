@@ -10,8 +10,8 @@ use std::time::Duration;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use crate::auth::ClientIp;
 use crate::auth::{clear_cookie_header, is_https, session_cookie_header};
@@ -32,30 +32,96 @@ pub fn set_cookie(signed: &SignedIn, headers: &HeaderMap) -> Option<HeaderValue>
     session_cookie_header(&signed.cookie, signed.lifetime, is_https(headers))
 }
 
-/// What the client may know about a new session.
-fn signed_json(signed: &SignedIn) -> Value {
-    json!({
-        "profile": profile_json(&signed.profile, true),
-        "parent": signed.parent,
-        "csrfToken": signed.csrf,
-    })
+/// A profile as the API shows it (the OpenAPI document's `ProfileView`): `createdAt` and a
+/// kid's `categories` only for parents.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ProfileView {
+    pub id: i64,
+    pub name: String,
+    pub kind: ProfileKind,
+    pub avatar: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<String>,
+    /// A kid's allowed category slugs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub categories: Option<Vec<String>>,
 }
 
-/// The public view of a profile; `full` adds a kid's categories (for parents).
-pub fn profile_json(profile: &Profile, full: bool) -> Value {
-    let mut value = json!({
-        "id": profile.id,
-        "name": profile.name,
-        "kind": profile.kind,
-        "avatar": profile.avatar,
-    });
-    if full {
-        value["createdAt"] = json!(profile.created_at);
-        if profile.kind == ProfileKind::Kid {
-            value["categories"] = json!(profile.categories);
+impl ProfileView {
+    /// The view of `profile`; `full` adds what only parents see.
+    pub fn new(profile: &Profile, full: bool) -> ProfileView {
+        ProfileView {
+            id: profile.id,
+            name: profile.name.clone(),
+            kind: profile.kind,
+            avatar: profile.avatar.clone(),
+            created_at: full.then(|| profile.created_at.clone()),
+            categories: (full && profile.kind == ProfileKind::Kid)
+                .then(|| profile.categories.clone()),
         }
     }
-    value
+}
+
+/// A new session (sign-in, first-run setup), and after a password change the parent's new one.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SignedInView {
+    pub profile: ProfileView,
+    pub parent: bool,
+    /// Sent back in `X-CSRF-Token` by the browser on every change.
+    pub csrf_token: String,
+}
+
+impl SignedInView {
+    fn new(signed: &SignedIn) -> SignedInView {
+        SignedInView {
+            profile: ProfileView::new(&signed.profile, true),
+            parent: signed.parent,
+            csrf_token: signed.csrf.clone(),
+        }
+    }
+}
+
+/// `GET /api/session`: who is asking.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionView {
+    /// A parent password exists.
+    pub setup: bool,
+    pub signed_in: bool,
+    pub parent: bool,
+    /// How the request is authenticated: `none`, `session` (cookie) or `token`.
+    #[schema(pattern = "^(none|session|token)$")]
+    pub via: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub profile: Option<ProfileView>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub csrf_token: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<String>,
+}
+
+/// `DELETE /api/session`.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SignedOutView {
+    /// A session was revoked (false without one).
+    pub signed_out: bool,
+}
+
+/// `PUT /api/password`: how many sessions were signed out, and (from a browser) the new one.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PasswordChangedView {
+    pub revoked_sessions: u64,
+    /// A browser's new session (the request came with a session cookie).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub profile: Option<ProfileView>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parent: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub csrf_token: Option<String>,
 }
 
 fn password_error(err: PasswordError) -> ApiError {
@@ -178,27 +244,22 @@ pub async fn sign_out(state: &AppState, access: &Access) -> Result<bool, ApiErro
 
 /// Who is asking: setup state, profile, rights and the CSRF token for this session.
 #[utoipa::path(get, path = "/api/session", tag = "profiles",
-    responses((status = 200, description = "`{setup, signedIn, parent, via, profile?, csrfToken?, expiresAt?}`", body = serde_json::Value)))]
+    responses((status = 200, description = "who is asking", body = SessionView)))]
 pub async fn show(access: Access) -> axum::Json<Value> {
     let via = match access.via {
         Via::Nothing => "none",
         Via::Cookie => "session",
         Via::Token => "token",
     };
-    let mut data = json!({
-        "setup": access.setup,
-        "signedIn": access.via != Via::Nothing,
-        "parent": access.is_parent(),
-        "via": via,
-    });
-    if let Some(profile) = access.profile() {
-        data["profile"] = profile_json(profile, true);
-    }
-    if let Some(session) = &access.session {
-        data["csrfToken"] = json!(session.csrf);
-        data["expiresAt"] = json!(session.expires_at);
-    }
-    ok(data)
+    ok(SessionView {
+        setup: access.setup,
+        signed_in: access.via != Via::Nothing,
+        parent: access.is_parent(),
+        via,
+        profile: access.profile().map(|p| ProfileView::new(p, true)),
+        csrf_token: access.session.as_ref().map(|s| s.csrf.clone()),
+        expires_at: access.session.as_ref().map(|s| s.expires_at.clone()),
+    })
 }
 
 /// A profile choice.
@@ -212,7 +273,7 @@ pub struct NewSession {
 
 /// Picks a profile (a kid's without password, a parent's with it): sets a new session cookie.
 #[utoipa::path(post, path = "/api/session", tag = "profiles", request_body = NewSession,
-    responses((status = 201, description = "`{profile, parent, csrfToken}` and the session cookie", body = serde_json::Value),
+    responses((status = 201, description = "the new session (and its cookie)", body = SignedInView),
               (status = 401, description = "wrong or missing password", body = serde_json::Value),
               (status = 403, description = "no parent password yet, or a cross-site request", body = serde_json::Value),
               (status = 404, description = "no such profile", body = serde_json::Value),
@@ -234,7 +295,7 @@ pub async fn create(
 /// first-run setup answer.
 fn created(signed: &SignedIn, headers: &HeaderMap) -> Response {
     with_cookie(
-        ok_with(StatusCode::CREATED, signed_json(signed)),
+        ok_with(StatusCode::CREATED, SignedInView::new(signed)),
         signed,
         headers,
     )
@@ -252,12 +313,15 @@ fn with_cookie(mut response: Response, signed: &SignedIn, headers: &HeaderMap) -
 
 /// Signs out: the session is revoked on the server and the cookie removed.
 #[utoipa::path(delete, path = "/api/session", tag = "profiles",
-    responses((status = 200, description = "`{signedOut}`", body = serde_json::Value),
+    responses((status = 200, description = "whether a session was revoked", body = SignedOutView),
               (status = 403, description = "missing CSRF token", body = serde_json::Value)))]
 pub async fn remove(State(state): State<AppState>, access: Access, headers: HeaderMap) -> Response {
     match sign_out(&state, &access).await {
         Ok(revoked) => {
-            let mut response = ok(json!({ "signedOut": revoked })).into_response();
+            let mut response = ok(SignedOutView {
+                signed_out: revoked,
+            })
+            .into_response();
             response
                 .headers_mut()
                 .insert(header::SET_COOKIE, clear_cookie_header(is_https(&headers)));
@@ -277,7 +341,7 @@ pub struct Setup {
 
 /// First-run setup: sets the parent password (only while none exists) and signs the parent in.
 #[utoipa::path(post, path = "/api/setup", tag = "profiles", request_body = Setup,
-    responses((status = 201, description = "`{profile, parent, csrfToken}` and the session cookie", body = serde_json::Value),
+    responses((status = 201, description = "the new session (and its cookie)", body = SignedInView),
               (status = 400, description = "password too short or otherwise refused", body = serde_json::Value),
               (status = 409, description = "a password is set already", body = serde_json::Value)))]
 pub async fn first_run(
@@ -303,7 +367,7 @@ pub struct ChangePassword {
 
 /// Changes the parent password: every parent session is signed out; a browser gets a new one.
 #[utoipa::path(put, path = "/api/password", tag = "profiles", request_body = ChangePassword,
-    responses((status = 200, description = "`{revokedSessions, profile?, csrfToken?}`", body = serde_json::Value),
+    responses((status = 200, description = "the sessions signed out, and a browser's new session", body = PasswordChangedView),
               (status = 400, description = "the new password is refused", body = serde_json::Value),
               (status = 401, description = "wrong current password", body = serde_json::Value),
               (status = 429, description = "too many failed attempts (Retry-After)", body = serde_json::Value)))]
@@ -316,11 +380,22 @@ pub async fn change_password(
 ) -> Response {
     match change(&state, &access, client, body).await {
         Ok((revoked, Some(signed))) => {
-            let mut data = signed_json(&signed);
-            data["revokedSessions"] = json!(revoked);
+            let session = SignedInView::new(&signed);
+            let data = PasswordChangedView {
+                revoked_sessions: revoked,
+                profile: Some(session.profile),
+                parent: Some(session.parent),
+                csrf_token: Some(session.csrf_token),
+            };
             with_cookie(ok(data).into_response(), &signed, &headers)
         }
-        Ok((revoked, None)) => ok(json!({ "revokedSessions": revoked })).into_response(),
+        Ok((revoked, None)) => ok(PasswordChangedView {
+            revoked_sessions: revoked,
+            profile: None,
+            parent: None,
+            csrf_token: None,
+        })
+        .into_response(),
         Err(refused) => refused.into_response(),
     }
 }

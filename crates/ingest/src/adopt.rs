@@ -43,7 +43,7 @@ use super::{Ingest, Inner, convert};
 const DEBOUNCE: Duration = Duration::from_millis(750);
 
 /// What started a scan.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Trigger {
     Startup,
@@ -54,7 +54,7 @@ pub enum Trigger {
 }
 
 /// A video a scan catalogued in place.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Adopted {
     pub file: String,
@@ -63,7 +63,7 @@ pub struct Adopted {
 }
 
 /// A file a scan queued for conversion.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Queued {
     pub file: String,
@@ -71,14 +71,14 @@ pub struct Queued {
 }
 
 /// A file a scan left alone, and why.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Skipped {
     pub file: String,
     pub reason: String,
 }
 
 /// What one scan found and did.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ScanReport {
     pub trigger: Trigger,

@@ -1,37 +1,83 @@
 //! JSON representations of jobs — the job API's shape and the original download queue's item
 //! shape (original §1.6), both built from a [`JobRecord`] — and of sources and their entries.
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use serde::Serialize;
-use sofathek_db::jobs::{JobCounts, JobKind, JobRecord, JobState, Stage};
+use sofathek_db::jobs::{JobCounts, JobError, JobKind, JobRecord, JobSource, JobState, Stage};
 use sofathek_db::sources::{Approval, EntryRecord, SourceRecord};
 
-/// A job as `/api/jobs` and the `job` SSE event show it.
-pub fn job_json(job: &JobRecord) -> Value {
-    json!({
-        "id": job.id,
-        "kind": job.kind.as_str(),
-        "state": job.state.as_str(),
-        "stage": job.stage.map(Stage::as_str),
-        "progress": round1(job.progress),
-        "bytes": job.bytes,
-        "totalBytes": job.total_bytes,
-        "speed": job.speed.map(|s| s.round()),
-        "eta": job.eta,
-        "error": job.error,
-        "attempts": job.attempts,
-        "url": job.url,
-        "title": display_title(job),
-        "category": job.category,
-        "audio": job.audio,
-        "createdAt": job.created_at,
-        "startedAt": job.started_at,
-        "finishedAt": job.finished_at,
-        "updatedAt": job.updated_at,
-        "videoId": if job.state == JobState::Completed { job.video_id.clone() } else { None },
-        "source": job.source,
-    })
+/// A job as `/api/jobs` and the `job` SSE event show it (the OpenAPI document's `JobView`).
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct JobView {
+    pub id: String,
+    pub kind: JobKind,
+    pub state: JobState,
+    /// What a running job does now (`null` before it starts).
+    pub stage: Option<Stage>,
+    /// Overall progress in percent, one decimal.
+    #[schema(minimum = 0, maximum = 100)]
+    pub progress: f64,
+    pub bytes: Option<u64>,
+    pub total_bytes: Option<u64>,
+    /// Bytes per second.
+    pub speed: Option<f64>,
+    /// Seconds left.
+    pub eta: Option<u64>,
+    pub error: Option<JobError>,
+    pub attempts: u32,
+    pub url: Option<String>,
+    /// The title the user asked for, else the video's, else (uploads) the file name.
+    pub title: Option<String>,
+    pub category: Option<String>,
+    /// An MP3 copy of the sound track is made.
+    pub audio: bool,
+    pub created_at: String,
+    pub started_at: Option<String>,
+    pub finished_at: Option<String>,
+    pub updated_at: String,
+    /// The published video (completed jobs only).
+    pub video_id: Option<String>,
+    /// The followed channel, playlist or feed the job came from.
+    pub source: Option<JobSource>,
+}
+
+impl JobView {
+    pub fn new(job: &JobRecord) -> JobView {
+        JobView {
+            id: job.id.clone(),
+            kind: job.kind,
+            state: job.state,
+            stage: job.stage,
+            progress: round1(job.progress),
+            bytes: job.bytes,
+            total_bytes: job.total_bytes,
+            speed: job.speed.map(f64::round),
+            eta: job.eta,
+            error: job.error.clone(),
+            attempts: job.attempts,
+            url: job.url.clone(),
+            title: display_title(job),
+            category: job.category.clone(),
+            audio: job.audio,
+            created_at: job.created_at.clone(),
+            started_at: job.started_at.clone(),
+            finished_at: job.finished_at.clone(),
+            updated_at: job.updated_at.clone(),
+            video_id: (job.state == JobState::Completed)
+                .then(|| job.video_id.clone())
+                .flatten(),
+            source: job.source.clone(),
+        }
+    }
+}
+
+/// `GET /api/jobs`: the jobs and how many there are per state.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct JobList {
+    pub jobs: Vec<JobView>,
+    pub counts: JobCounts,
 }
 
 /// The name a source is shown with: the parent's, else the listing's title, else the URL's host.
@@ -194,17 +240,6 @@ impl SourceEntryView {
     }
 }
 
-/// Counts as `/api/jobs` shows them.
-pub fn counts_json(counts: &JobCounts) -> Value {
-    json!({
-        "queued": counts.queued,
-        "running": counts.running,
-        "completed": counts.completed,
-        "failed": counts.failed,
-        "cancelled": counts.cancelled,
-    })
-}
-
 /// The title to show: the user's, else the video's, else (uploads) the file name.
 pub fn display_title(job: &JobRecord) -> Option<String> {
     job.title
@@ -270,87 +305,162 @@ fn error_text(job: &JobRecord) -> Option<String> {
 /// A queue item as the original stored it (`GET /api/youtube/download/:id/status` data, without
 /// the diagnostics): `id, request{url, title?, requestedAt, requestId, metadata?}, status,
 /// progress, currentStep, error?, errorCode?, queuedAt, startedAt?, completedAt?, result?`.
-pub fn queue_item(job: &JobRecord) -> Value {
-    let mut request = json!({
-        "url": job.url,
-        "requestedAt": job.created_at,
-        "requestId": job.request_id,
-    });
-    if let Some(title) = &job.title {
-        request["title"] = json!(title);
-    }
-    if let Some(metadata) = &job.metadata {
-        request["metadata"] = metadata.clone();
-    }
-    let mut item = json!({
-        "id": job.id,
-        "request": request,
-        "status": original_status(job.state),
-        "progress": job.progress.clamp(0.0, 100.0).round() as u64,
-        "currentStep": current_step(job),
-        "queuedAt": job.created_at,
-    });
-    if let Some(error) = error_text(job) {
-        item["error"] = json!(error);
-    }
-    if let Some(e) = &job.error {
-        item["errorCode"] = json!(e.code);
-    }
-    if let Some(started) = &job.started_at {
-        item["startedAt"] = json!(started);
-    }
-    if job.state.is_final() {
-        if let Some(finished) = &job.finished_at {
-            item["completedAt"] = json!(finished);
-        }
-        item["result"] = json!({
-            "id": if job.state == JobState::Completed { job.video_id.clone() } else { None },
-            "status": match job.state {
-                JobState::Completed => "success",
-                JobState::Cancelled => "cancelled",
-                _ => "error",
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct QueueItem {
+    pub id: String,
+    pub request: QueueRequest,
+    /// `pending`, `processing`, `completed`, `failed` or `cancelled`.
+    #[schema(pattern = "^(pending|processing|completed|failed|cancelled)$")]
+    pub status: &'static str,
+    /// Percent, rounded.
+    #[schema(minimum = 0, maximum = 100)]
+    pub progress: u64,
+    pub current_step: String,
+    /// The message and what to do about it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_code: Option<String>,
+    pub queued_at: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub completed_at: Option<String>,
+    /// Once the download ended.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub result: Option<QueueResult>,
+}
+
+/// What was asked for.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct QueueRequest {
+    pub url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    pub requested_at: String,
+    pub request_id: String,
+    /// What is known about the video (as yt-dlp reports it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<Value>,
+}
+
+/// How a download ended.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct QueueResult {
+    /// The video's id (completed downloads).
+    pub id: Option<String>,
+    /// `success`, `cancelled` or `error`.
+    #[schema(pattern = "^(success|cancelled|error)$")]
+    pub status: &'static str,
+    pub metadata: Option<Value>,
+    pub error: Option<String>,
+    pub completed_at: Option<String>,
+    pub started_at: Option<String>,
+}
+
+impl QueueItem {
+    pub fn new(job: &JobRecord) -> QueueItem {
+        let finished = job.state.is_final();
+        QueueItem {
+            id: job.id.clone(),
+            request: QueueRequest {
+                url: job.url.clone(),
+                title: job.title.clone(),
+                requested_at: job.created_at.clone(),
+                request_id: job.request_id.clone(),
+                metadata: job.metadata.clone(),
             },
-            "metadata": job.metadata,
-            "error": error_text(job),
-            "completedAt": job.finished_at,
-            "startedAt": job.started_at,
-        });
+            status: original_status(job.state),
+            progress: job.progress.clamp(0.0, 100.0).round() as u64,
+            current_step: current_step(job),
+            error: error_text(job),
+            error_code: job.error.as_ref().map(|e| e.code.clone()),
+            queued_at: job.created_at.clone(),
+            started_at: job.started_at.clone(),
+            completed_at: job.finished_at.clone().filter(|_| finished),
+            result: finished.then(|| QueueResult {
+                id: (job.state == JobState::Completed)
+                    .then(|| job.video_id.clone())
+                    .flatten(),
+                status: match job.state {
+                    JobState::Completed => "success",
+                    JobState::Cancelled => "cancelled",
+                    _ => "error",
+                },
+                metadata: job.metadata.clone(),
+                error: error_text(job),
+                completed_at: job.finished_at.clone(),
+                started_at: job.started_at.clone(),
+            }),
+        }
     }
-    item
 }
 
-/// A queue item as `GET /api/youtube/queue` lists it: [`queue_item`] plus top-level `url` and
+/// A queue item as `GET /api/youtube/queue` lists it: [`QueueItem`] plus top-level `url` and
 /// `title` (the request's title, else the video's, else the URL).
-pub fn queue_listing_item(job: &JobRecord) -> Value {
-    let mut item = queue_item(job);
-    item["url"] = json!(job.url);
-    let title = job
-        .title
-        .clone()
-        .or_else(|| metadata_title(job))
-        .or_else(|| job.url.clone());
-    item["title"] = json!(title);
-    item
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct QueueListingItem {
+    #[serde(flatten)]
+    pub item: QueueItem,
+    pub url: Option<String>,
+    pub title: Option<String>,
 }
 
-/// The status route's data: [`queue_item`] plus, for failed jobs, `diagnostics`.
-pub fn status_item(job: &JobRecord) -> Value {
-    let mut item = queue_item(job);
-    if job.state == JobState::Failed {
-        item["diagnostics"] = json!({
-            "error": error_text(job),
-            "failedAt": job.finished_at,
-            "requestUrl": job.url,
-            "lastKnownStep": job.stage.map(Stage::as_str).unwrap_or("queued"),
-        });
+impl QueueListingItem {
+    pub fn new(job: &JobRecord) -> QueueListingItem {
+        QueueListingItem {
+            item: QueueItem::new(job),
+            url: job.url.clone(),
+            title: job
+                .title
+                .clone()
+                .or_else(|| metadata_title(job))
+                .or_else(|| job.url.clone()),
+        }
     }
-    item
+}
+
+/// The status route's data: [`QueueItem`] plus, for failed jobs, `diagnostics`.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct StatusItem {
+    #[serde(flatten)]
+    pub item: QueueItem,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub diagnostics: Option<Diagnostics>,
+}
+
+/// Where a failed download stopped.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Diagnostics {
+    pub error: Option<String>,
+    pub failed_at: Option<String>,
+    pub request_url: Option<String>,
+    /// The stage it failed in (`queued` before any).
+    pub last_known_step: &'static str,
+}
+
+impl StatusItem {
+    pub fn new(job: &JobRecord) -> StatusItem {
+        StatusItem {
+            item: QueueItem::new(job),
+            diagnostics: (job.state == JobState::Failed).then(|| Diagnostics {
+                error: error_text(job),
+                failed_at: job.finished_at.clone(),
+                request_url: job.url.clone(),
+                last_known_step: job.stage.map(Stage::as_str).unwrap_or("queued"),
+            }),
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sofathek_db::jobs::JobError;
+    use serde_json::json;
 
     fn job(state: JobState) -> JobRecord {
         JobRecord {
@@ -384,7 +494,7 @@ mod tests {
 
     #[test]
     fn job_shape() {
-        let value = job_json(&job(JobState::Running));
+        let value = serde_json::to_value(JobView::new(&job(JobState::Running))).unwrap_or_default();
         let keys: Vec<&str> = value
             .as_object()
             .map(|o| o.keys().map(String::as_str).collect())
@@ -430,7 +540,7 @@ mod tests {
             suggestion: "Try another.".into(),
         });
         failed.finished_at = Some("2026-01-01T00:00:03.000Z".into());
-        let status = status_item(&failed);
+        let status = serde_json::to_value(StatusItem::new(&failed)).unwrap_or_default();
         assert_eq!(status["status"], json!("failed"));
         assert_eq!(status["error"], json!("Gone. Try another."));
         assert_eq!(status["errorCode"], json!("VIDEO_UNAVAILABLE"));
@@ -438,7 +548,8 @@ mod tests {
         assert_eq!(status["result"]["status"], json!("error"));
         assert!(status.get("url").is_none());
 
-        let queued = queue_listing_item(&job(JobState::Queued));
+        let queued =
+            serde_json::to_value(QueueListingItem::new(&job(JobState::Queued))).unwrap_or_default();
         assert_eq!(queued["status"], json!("pending"));
         assert_eq!(queued["currentStep"], json!("Queued for processing"));
         assert_eq!(queued["title"], json!("https://example.com/v"));

@@ -85,11 +85,7 @@ use crate::http::handlers::{
         tokens::NewToken,
         progress::NewProgress,
         sources::Decision,
-        sofathek_ingest::view::SourceView,
-        sofathek_ingest::view::SourceEntryView,
-        sofathek_ingest::view::ApprovalView,
-        sofathek_ingest::view::CheckErrorView,
-        sofathek_ingest::view::EntryCountsView
+        sofathek_http::error::ErrorBody,
     )),
     modifiers(&BearerAuth)
 )]
@@ -189,19 +185,6 @@ mod contract {
         })
     }
 
-    fn error_body() -> Value {
-        json!({
-            "type": "object",
-            "required": ["status", "message"],
-            "properties": {
-                "status": { "const": "error" },
-                "message": { "type": "string" },
-                // Every code the server can send (`sofathek_codes::Code`).
-                "code": { "enum": sofathek_codes::Code::ALL.iter().map(|c| c.as_str()).collect::<Vec<_>>() },
-            },
-        })
-    }
-
     fn envelope(data: Value) -> Value {
         json!({
             "type": "object",
@@ -220,108 +203,6 @@ mod contract {
 
     fn nullable(kind: &str) -> Value {
         json!({ "type": [kind, "null"] })
-    }
-
-    /// Schemas of the data the API returns, by component name.
-    fn data_schemas() -> Vec<(&'static str, Value)> {
-        let video = object(
-            &["id", "file", "metadata", "category", "addedAt", "viewCount"],
-            json!({
-                "id": { "type": "string" },
-                "file": object(&["path", "name", "size", "extension", "lastModified"], json!({
-                    "path": { "type": "string", "pattern": "^/api/stream/" },
-                    "name": { "type": "string" },
-                    "size": { "type": "integer", "minimum": 0 },
-                    "extension": { "type": "string" },
-                    "lastModified": { "type": "string" },
-                })),
-                "metadata": object(&["title"], json!({
-                    "title": { "type": "string" },
-                    "transcripts": { "type": "array", "items": object(&["language", "file"], json!({
-                        "language": { "type": "string" }, "file": { "type": "string" },
-                    })) },
-                })),
-                "category": nullable("string"),
-                "addedAt": { "type": "string" },
-                "viewCount": { "type": "integer" },
-            }),
-        );
-        let video_list = object(
-            &["videos", "totalCount", "totalSize", "scannedAt"],
-            json!({
-                "videos": { "type": "array", "items": reference("Video") },
-                "totalCount": { "type": "integer", "minimum": 0 },
-                "totalSize": { "type": "integer", "minimum": 0 },
-                "scannedAt": { "type": "string" },
-                "page": { "type": "integer", "minimum": 1 },
-                "limit": { "type": "integer", "minimum": 1, "maximum": 200 },
-                "totalPages": { "type": "integer", "minimum": 0 },
-            }),
-        );
-        let category = object(
-            &["slug", "name", "builtin", "videoCount"],
-            json!({
-                "slug": { "type": "string" },
-                "name": { "type": "string" },
-                "builtin": { "type": "boolean" },
-                "videoCount": { "type": "integer", "minimum": 0 },
-            }),
-        );
-        let job = object(
-            &[
-                "id",
-                "kind",
-                "state",
-                "progress",
-                "attempts",
-                "audio",
-                "createdAt",
-                "updatedAt",
-            ],
-            json!({
-                "id": { "type": "string" },
-                "kind": { "enum": ["url", "upload", "import"] },
-                "state": { "enum": ["queued", "running", "completed", "failed", "cancelled"] },
-                "stage": { "enum": ["fetching", "probing", "converting", "thumbnailing", "publishing", null] },
-                "progress": { "type": "number", "minimum": 0, "maximum": 100 },
-                "bytes": nullable("integer"),
-                "totalBytes": nullable("integer"),
-                "speed": nullable("number"),
-                "eta": nullable("number"),
-                "error": { "type": ["object", "string", "null"] },
-                "attempts": { "type": "integer", "minimum": 0 },
-                "url": nullable("string"),
-                "title": nullable("string"),
-                "category": nullable("string"),
-                "audio": { "type": "boolean" },
-                "createdAt": { "type": "string" },
-                "startedAt": nullable("string"),
-                "finishedAt": nullable("string"),
-                "updatedAt": { "type": "string" },
-                "videoId": nullable("string"),
-            }),
-        );
-        let counts = object(
-            &["queued", "running", "completed", "failed", "cancelled"],
-            json!({
-                "queued": { "type": "integer" }, "running": { "type": "integer" },
-                "completed": { "type": "integer" }, "failed": { "type": "integer" },
-                "cancelled": { "type": "integer" },
-            }),
-        );
-        let mut job = job;
-        job["properties"]["source"] = json!({ "anyOf": [
-            object(&["id", "name"], json!({ "id": { "type": "string" }, "name": { "type": "string" } })),
-            { "type": "null" },
-        ] });
-        vec![
-            ("ErrorBody", error_body()),
-            ("Video", video),
-            ("VideoList", video_list),
-            ("Category", category),
-            ("Job", job),
-            ("JobCounts", counts),
-        ]
     }
 
     /// The request rules of sources (`sofathek_ingest::sources::apply`): `NewSource` needs a
@@ -604,107 +485,6 @@ mod contract {
         })
     }
 
-    /// The success data of an operation, when it is more than "some JSON".
-    fn success_data(method: &str, path: &str) -> Option<Value> {
-        let message = |extra: Value| {
-            let mut props = Map::new();
-            props.insert("message".into(), json!({ "type": "string" }));
-            if let Value::Object(extra) = extra {
-                props.extend(extra);
-            }
-            let required: Vec<&str> = props.keys().map(String::as_str).collect();
-            object(&required, Value::Object(props.clone()))
-        };
-        Some(match (method, path) {
-            ("get", "/api/videos") => reference("VideoList"),
-            ("get" | "patch", "/api/videos/{id}") => reference("Video"),
-            ("delete", "/api/videos/{id}") => message(json!({
-                "id": { "type": "string" },
-                "removedFiles": { "type": "array", "items": { "type": "string" } },
-            })),
-            ("get", "/api/categories") => object(
-                &["categories"],
-                json!({ "categories": { "type": "array", "items": reference("Category") } }),
-            ),
-            ("post", "/api/categories") => reference("Category"),
-            ("patch", "/api/categories/{slug}") => object(
-                &["slug", "name"],
-                json!({ "slug": { "type": "string" }, "name": { "type": "string" } }),
-            ),
-            ("delete", "/api/categories/{slug}") => {
-                message(json!({ "slug": { "type": "string" } }))
-            }
-            ("get", "/api/jobs") => object(
-                &["jobs", "counts"],
-                json!({ "jobs": { "type": "array", "items": reference("Job") }, "counts": reference("JobCounts") }),
-            ),
-            ("post", "/api/jobs" | "/api/videos/upload" | "/api/jobs/{id}/retry")
-            | ("get" | "delete", "/api/jobs/{id}") => reference("Job"),
-            ("post", "/api/youtube/download") => {
-                message(json!({ "queueItem": { "type": "object" } }))
-            }
-            ("get", "/api/youtube/queue") => object(
-                &[
-                    "totalItems",
-                    "processing",
-                    "completed",
-                    "failed",
-                    "cancelled",
-                    "pending",
-                    "items",
-                ],
-                json!({
-                    "totalItems": { "type": "integer" }, "processing": { "type": "integer" },
-                    "completed": { "type": "integer" }, "failed": { "type": "integer" },
-                    "cancelled": { "type": "integer" }, "pending": { "type": "integer" },
-                    "items": { "type": "array", "items": { "type": "object" } },
-                }),
-            ),
-            ("get", "/api/youtube/download/{id}/status") => object(
-                &["id", "status"],
-                json!({
-                    "id": { "type": "string" }, "status": { "type": "string" },
-                }),
-            ),
-            ("delete", "/api/youtube/download/{id}") => {
-                message(json!({ "queueItemId": { "type": "string" } }))
-            }
-            ("post", "/api/youtube/queue/cleanup") => message(json!({
-                "cleanedCount": { "type": "integer", "minimum": 0 },
-                "maxAgeHours": { "type": "number", "minimum": 0 },
-            })),
-            ("get", "/api/sources") => object(
-                &["sources"],
-                json!({ "sources": { "type": "array", "items": reference("SourceView") } }),
-            ),
-            ("post", "/api/sources" | "/api/sources/{id}/check")
-            | ("get" | "patch", "/api/sources/{id}") => reference("SourceView"),
-            ("delete", "/api/sources/{id}") => {
-                object(&["deleted"], json!({ "deleted": { "type": "string" } }))
-            }
-            ("get", "/api/sources/pending") => object(
-                &["entries"],
-                json!({ "entries": { "type": "array", "items": reference("SourceEntryView") } }),
-            ),
-            ("post", "/api/sources/pending/approve") => object(
-                &["approved", "jobs"],
-                json!({
-                    "approved": { "type": "integer", "minimum": 1 },
-                    "jobs": { "type": "array", "items": reference("Job") },
-                }),
-            ),
-            ("post", "/api/sources/pending/reject") => object(
-                &["rejected"],
-                json!({ "rejected": { "type": "integer", "minimum": 1 } }),
-            ),
-            ("delete", "/api/youtube/queue") => message(json!({
-                "removedCount": { "type": "integer", "minimum": 0 },
-                "cancelledProcessingCount": { "type": "integer", "minimum": 0 },
-            })),
-            _ => return None,
-        })
-    }
-
     /// Bodies that are not enveloped (health reports, the file routes).
     fn plain_response(path: &str, status: u16) -> Option<Value> {
         let health = object(
@@ -759,9 +539,8 @@ mod contract {
     /// Completes the generated document in place.
     pub fn apply(doc: &mut Value) {
         let mut schemas = Map::new();
-        for (name, schema) in data_schemas()
+        for (name, schema) in request_schemas()
             .into_iter()
-            .chain(request_schemas())
             .chain(profile_schemas())
             .chain(source_schemas())
         {
@@ -871,8 +650,15 @@ mod contract {
                 response["content"] = content;
             } else if code >= 400 {
                 response["content"] = json_content(reference("ErrorBody"));
-            } else if (200..300).contains(&code) && response.get("content").is_some() {
-                let data = success_data(method, path).unwrap_or_else(|| json!({}));
+            } else if (200..300).contains(&code)
+                && response.pointer("/content/application~1json").is_some()
+            {
+                // The data's schema is the annotated body type's (`body = JobView`), wrapped in
+                // the success envelope.
+                let data = response
+                    .pointer("/content/application~1json/schema")
+                    .cloned()
+                    .unwrap_or_else(|| json!({}));
                 response["content"] = json_content(envelope(data));
             }
         }

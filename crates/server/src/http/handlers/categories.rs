@@ -3,13 +3,14 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use crate::error::{ApiError, ok, ok_with};
 use crate::http::AppState;
 use crate::http::json::JsonBody;
 use sofathek_core::auth::Access;
+use sofathek_db::categories::Category;
 use sofathek_db::{DbError, categories};
 
 /// A new category.
@@ -29,25 +30,46 @@ pub struct RenameCategory {
     pub name: String,
 }
 
+/// `GET /api/categories`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct CategoryList {
+    pub categories: Vec<Category>,
+}
+
+/// `PATCH /api/categories/{slug}`: the slug stays, the name changed.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct CategoryRenamed {
+    pub slug: String,
+    pub name: String,
+}
+
+/// `DELETE /api/categories/{slug}`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct CategoryDeleted {
+    /// `Category '<slug>' deleted`.
+    pub message: String,
+    pub slug: String,
+}
+
 fn check_name(name: &str) -> Result<String, ApiError> {
     super::display_name(name, "Category name", super::CATEGORY_NAME_MAX)
 }
 
 /// Lists categories with their video counts (a kid sees only its allowed categories).
 #[utoipa::path(get, path = "/api/categories", tag = "categories",
-    responses((status = 200, description = "all categories", body = serde_json::Value)))]
+    responses((status = 200, description = "all categories (a kid's: its allowed ones)", body = CategoryList)))]
 pub async fn list(
     State(state): State<AppState>,
     access: Access,
 ) -> Result<axum::Json<Value>, ApiError> {
     let mut all = state.db.read(categories::list).await?;
     all.retain(|c| access.can_see(Some(&c.slug)));
-    Ok(ok(json!({ "categories": all })))
+    Ok(ok(CategoryList { categories: all }))
 }
 
 /// Creates a category.
 #[utoipa::path(post, path = "/api/categories", tag = "categories", request_body = NewCategory,
-    responses((status = 201, description = "created", body = serde_json::Value),
+    responses((status = 201, description = "created", body = Category),
               (status = 400, description = "invalid name", body = serde_json::Value),
               (status = 409, description = "exists already", body = serde_json::Value)))]
 pub async fn create(
@@ -86,7 +108,7 @@ pub async fn create(
 /// Renames a category.
 #[utoipa::path(patch, path = "/api/categories/{slug}", tag = "categories", request_body = RenameCategory,
     params(("slug" = String, Path, description = "category slug")),
-    responses((status = 200, description = "renamed", body = serde_json::Value),
+    responses((status = 200, description = "renamed", body = CategoryRenamed),
               (status = 404, description = "no such category", body = serde_json::Value)))]
 pub async fn rename(
     State(state): State<AppState>,
@@ -106,7 +128,7 @@ pub async fn rename(
     {
         Ok(ids) => {
             sofathek_core::library::rewrite_sidecars(&state.db, &state.layout, &ids).await;
-            Ok(ok(json!({ "slug": slug, "name": name })))
+            Ok(ok(CategoryRenamed { slug, name }))
         }
         Err(DbError::NotFound) => Err(ApiError::not_found(format!("Category '{slug}' not found"))),
         Err(err) => Err(err.into()),
@@ -116,7 +138,7 @@ pub async fn rename(
 /// Deletes a user-defined category; its videos become uncategorised.
 #[utoipa::path(delete, path = "/api/categories/{slug}", tag = "categories",
     params(("slug" = String, Path, description = "category slug")),
-    responses((status = 200, description = "deleted", body = serde_json::Value),
+    responses((status = 200, description = "deleted", body = CategoryDeleted),
               (status = 404, description = "no such category", body = serde_json::Value),
               (status = 409, description = "built-in", body = serde_json::Value)))]
 pub async fn remove(
@@ -135,9 +157,10 @@ pub async fn remove(
     {
         Ok(ids) => {
             sofathek_core::library::rewrite_sidecars(&state.db, &state.layout, &ids).await;
-            Ok(ok(
-                json!({ "message": format!("Category '{slug}' deleted"), "slug": slug }),
-            ))
+            Ok(ok(CategoryDeleted {
+                message: format!("Category '{slug}' deleted"),
+                slug,
+            }))
         }
         Err(DbError::NotFound) => Err(ApiError::not_found(format!("Category '{slug}' not found"))),
         Err(DbError::Conflict(msg)) => Err(ApiError::conflict(msg)),

@@ -17,7 +17,7 @@ use tokio_stream::wrappers::BroadcastStream;
 use crate::http::AppState;
 use sofathek_core::auth::Access;
 use sofathek_core::events::Event;
-use sofathek_ingest::view::{SourceView, job_json};
+use sofathek_ingest::view::{JobView, SourceView};
 
 /// Time between two heartbeat comments.
 pub const HEARTBEAT: Duration = Duration::from_secs(15);
@@ -46,7 +46,7 @@ pub async fn stream(
         // `type` repeats the SSE event name (`job`, `library.added`, ...).
         let data = match &event {
             Event::Job { job } => {
-                serde_json::json!({ "type": event.name(), "job": job_json(job) }).to_string()
+                serde_json::json!({ "type": event.name(), "job": JobView::new(job) }).to_string()
             }
             Event::Source { source } => {
                 let checking = ingest.is_checking(&source.id);

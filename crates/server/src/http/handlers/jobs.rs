@@ -4,13 +4,12 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use serde_json::json;
 
 use crate::error::{ApiError, ok, ok_with};
 use crate::http::AppState;
 use crate::http::json::JsonBody;
 use sofathek_db::jobs::Order;
-use sofathek_ingest::view::{counts_json, job_json};
+use sofathek_ingest::view::{JobList, JobView};
 use sofathek_ingest::{IngestError, UrlRequest};
 
 pub use sofathek_http::auth::ClientIp;
@@ -47,25 +46,25 @@ fn job_error(id: &str, err: IngestError) -> Response {
 
 /// Lists every job, newest first, with counts per state.
 #[utoipa::path(get, path = "/api/jobs", tag = "jobs",
-    responses((status = 200, description = "`{jobs: Job[], counts: {queued, running, completed, failed, cancelled}}`", body = serde_json::Value)))]
+    responses((status = 200, description = "every job, newest first, and the counts per state", body = JobList)))]
 pub async fn list(State(state): State<AppState>) -> Result<Response, ApiError> {
     let jobs = state.ingest.list(None, Order::NewestFirst).await?;
     let counts = state.ingest.counts(None).await?;
-    Ok(ok(json!({
-        "jobs": jobs.iter().map(job_json).collect::<Vec<_>>(),
-        "counts": counts_json(&counts),
-    }))
+    Ok(ok(JobList {
+        jobs: jobs.iter().map(JobView::new).collect(),
+        counts,
+    })
     .into_response())
 }
 
 /// One job.
 #[utoipa::path(get, path = "/api/jobs/{id}", tag = "jobs",
     params(("id" = String, Path, description = "job id")),
-    responses((status = 200, description = "the job", body = serde_json::Value),
+    responses((status = 200, description = "the job", body = JobView),
               (status = 404, description = "no such job", body = serde_json::Value)))]
 pub async fn show(State(state): State<AppState>, Path(id): Path<String>) -> Response {
     match state.ingest.get(&id).await {
-        Ok(job) => ok(job_json(&job)).into_response(),
+        Ok(job) => ok(JobView::new(&job)).into_response(),
         Err(err) => job_error(&id, err),
     }
 }
@@ -86,7 +85,7 @@ pub struct NewUrlJob {
 
 /// Queues a URL download.
 #[utoipa::path(post, path = "/api/jobs", tag = "jobs", request_body = NewUrlJob,
-    responses((status = 202, description = "the queued job", body = serde_json::Value),
+    responses((status = 202, description = "the queued job", body = JobView),
               (status = 400, description = "missing or refused URL, unknown category", body = serde_json::Value),
               (status = 422, description = "blocked by the content policy (VIDEO_BLOCKED_BY_POLICY)", body = serde_json::Value),
               (status = 429, description = "rate limited (Retry-After)", body = serde_json::Value),
@@ -103,7 +102,7 @@ pub async fn create(
         audio: body.audio,
     };
     match state.ingest.submit_url(request, client).await {
-        Ok(job) => ok_with(StatusCode::ACCEPTED, job_json(&job)),
+        Ok(job) => ok_with(StatusCode::ACCEPTED, JobView::new(&job)),
         Err(err) => refusal(err),
     }
 }
@@ -112,12 +111,12 @@ pub async fn create(
 /// this returns); cancelling a cancelled job is a no-op.
 #[utoipa::path(delete, path = "/api/jobs/{id}", tag = "jobs",
     params(("id" = String, Path, description = "job id")),
-    responses((status = 200, description = "the cancelled job", body = serde_json::Value),
+    responses((status = 200, description = "the cancelled job", body = JobView),
               (status = 404, description = "no such job", body = serde_json::Value),
               (status = 409, description = "the job already completed or failed", body = serde_json::Value)))]
 pub async fn cancel(State(state): State<AppState>, Path(id): Path<String>) -> Response {
     match state.ingest.cancel(&id).await {
-        Ok(cancelled) => ok(job_json(&cancelled.job)).into_response(),
+        Ok(cancelled) => ok(JobView::new(&cancelled.job)).into_response(),
         Err(err) => job_error(&id, err),
     }
 }
@@ -125,12 +124,12 @@ pub async fn cancel(State(state): State<AppState>, Path(id): Path<String>) -> Re
 /// Queues a failed or cancelled job again.
 #[utoipa::path(post, path = "/api/jobs/{id}/retry", tag = "jobs",
     params(("id" = String, Path, description = "job id")),
-    responses((status = 200, description = "the queued job", body = serde_json::Value),
+    responses((status = 200, description = "the queued job", body = JobView),
               (status = 404, description = "no such job", body = serde_json::Value),
               (status = 409, description = "the job is not failed or cancelled", body = serde_json::Value)))]
 pub async fn retry(State(state): State<AppState>, Path(id): Path<String>) -> Response {
     match state.ingest.retry(&id).await {
-        Ok(job) => ok(job_json(&job)).into_response(),
+        Ok(job) => ok(JobView::new(&job)).into_response(),
         Err(err) => job_error(&id, err),
     }
 }

@@ -4,10 +4,10 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
-use super::session::profile_json;
+use super::session::ProfileView;
 use crate::error::{ApiError, ok, ok_with};
 use crate::http::AppState;
 use crate::http::json::JsonBody;
@@ -16,15 +16,29 @@ use sofathek_core::auth::{AVATARS, Access};
 use sofathek_db::DbError;
 use sofathek_db::profiles::{self, ProfileChange, ProfileKind};
 
+/// `GET /api/profiles`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ProfileList {
+    pub profiles: Vec<ProfileView>,
+}
+
+/// `DELETE /api/profiles/{id}`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ProfileDeleted {
+    /// `Profile '<name>' deleted`.
+    pub message: String,
+    pub id: i64,
+}
+
 /// Every profile: `id, name, kind, avatar` (parents also see a kid's categories).
 #[utoipa::path(get, path = "/api/profiles", tag = "profiles",
-    responses((status = 200, description = "`{profiles: [{id, name, kind, avatar, categories?}]}`", body = serde_json::Value)))]
+    responses((status = 200, description = "every profile", body = ProfileList)))]
 pub async fn list(State(state): State<AppState>, access: Access) -> Result<Response, ApiError> {
     let all = state.db.read(profiles::list).await?;
     let full = access.is_parent();
-    Ok(ok(json!({
-        "profiles": all.iter().map(|p| profile_json(p, full)).collect::<Vec<_>>(),
-    }))
+    Ok(ok(ProfileList {
+        profiles: all.iter().map(|p| ProfileView::new(p, full)).collect(),
+    })
     .into_response())
 }
 
@@ -98,7 +112,7 @@ fn profile_error(id: Option<i64>, err: DbError, name: Option<&str>) -> ApiError 
 
 /// Creates a profile (parents only).
 #[utoipa::path(post, path = "/api/profiles", tag = "profiles", request_body = NewProfile,
-    responses((status = 201, description = "the profile", body = serde_json::Value),
+    responses((status = 201, description = "the profile", body = ProfileView),
               (status = 400, description = "invalid name, kind, avatar or category", body = serde_json::Value),
               (status = 409, description = "the name is taken", body = serde_json::Value)))]
 pub async fn create(
@@ -125,7 +139,10 @@ pub async fn create(
         .write(move |tx| profiles::create(tx, &name, kind, &avatar, &categories))
         .await
     {
-        Ok(profile) => Ok(ok_with(StatusCode::CREATED, profile_json(&profile, true))),
+        Ok(profile) => Ok(ok_with(
+            StatusCode::CREATED,
+            ProfileView::new(&profile, true),
+        )),
         Err(err) => Err(profile_error(None, err, Some(&shown))),
     }
 }
@@ -133,7 +150,7 @@ pub async fn create(
 /// Changes a profile's name, avatar or (kids) allowed categories.
 #[utoipa::path(patch, path = "/api/profiles/{id}", tag = "profiles", request_body = UpdateProfile,
     params(("id" = i64, Path, description = "profile id")),
-    responses((status = 200, description = "the profile", body = serde_json::Value),
+    responses((status = 200, description = "the profile", body = ProfileView),
               (status = 404, description = "no such profile", body = serde_json::Value),
               (status = 409, description = "the name is taken", body = serde_json::Value)))]
 pub async fn update(
@@ -162,7 +179,7 @@ pub async fn update(
         .write(move |tx| profiles::update(tx, id, &change))
         .await
     {
-        Ok(profile) => Ok(ok(profile_json(&profile, true))),
+        Ok(profile) => Ok(ok(ProfileView::new(&profile, true))),
         Err(err) => Err(profile_error(Some(id), err, shown.as_deref())),
     }
 }
@@ -170,7 +187,7 @@ pub async fn update(
 /// Deletes a profile with its sessions and watch progress (the last parent profile stays).
 #[utoipa::path(delete, path = "/api/profiles/{id}", tag = "profiles",
     params(("id" = i64, Path, description = "profile id")),
-    responses((status = 200, description = "deleted", body = serde_json::Value),
+    responses((status = 200, description = "deleted", body = ProfileDeleted),
               (status = 404, description = "no such profile", body = serde_json::Value),
               (status = 409, description = "the last parent profile", body = serde_json::Value)))]
 pub async fn remove(
@@ -179,10 +196,10 @@ pub async fn remove(
 ) -> Result<axum::Json<Value>, ApiError> {
     let id = parse_id(&id)?;
     match state.db.write(move |tx| profiles::delete(tx, id)).await {
-        Ok(profile) => Ok(ok(json!({
-            "message": format!("Profile '{}' deleted", profile.name),
-            "id": id,
-        }))),
+        Ok(profile) => Ok(ok(ProfileDeleted {
+            message: format!("Profile '{}' deleted", profile.name),
+            id,
+        })),
         Err(err) => Err(profile_error(Some(id), err, None)),
     }
 }

@@ -3,10 +3,10 @@
 
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
-use super::videos::video_json;
+use super::videos::VideoView;
 use crate::error::{ApiError, ok};
 use crate::http::AppState;
 use crate::http::json::JsonBody;
@@ -42,14 +42,47 @@ fn not_found(id: &str) -> ApiError {
     ApiError::not_found(format!("Video with id '{id}' not found"))
 }
 
-fn progress_json(p: &Progress) -> Value {
-    json!({
-        "videoId": p.video_id,
-        "position": p.position,
-        "duration": p.duration,
-        "completed": p.completed,
-        "updatedAt": p.updated_at,
-    })
+/// A profile's position in a video.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ProgressView {
+    pub video_id: String,
+    /// Seconds from the start.
+    pub position: f64,
+    /// Seconds, as the player saw them.
+    pub duration: Option<f64>,
+    /// Watched to the end (or nearly).
+    pub completed: bool,
+    pub updated_at: String,
+}
+
+impl ProgressView {
+    fn new(p: &Progress) -> ProgressView {
+        ProgressView {
+            video_id: p.video_id.clone(),
+            position: p.position,
+            duration: p.duration,
+            completed: p.completed,
+            updated_at: p.updated_at.clone(),
+        }
+    }
+}
+
+/// A video on a shelf, with the profile's position in it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ShelfItem {
+    pub video: VideoView,
+    pub progress: ProgressView,
+}
+
+/// `GET /api/progress`: the profile's shelves, newest first.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Shelves {
+    /// Started, not finished.
+    pub continue_watching: Vec<ShelfItem>,
+    /// Everything watched.
+    pub history: Vec<ShelfItem>,
 }
 
 /// The video if this viewer may see it.
@@ -69,7 +102,7 @@ async fn visible_video(state: &AppState, access: &Access, id: &str) -> Result<()
 /// Records the profile's position in a video.
 #[utoipa::path(put, path = "/api/progress/{id}", tag = "profiles", request_body = NewProgress,
     params(("id" = String, Path, description = "video id")),
-    responses((status = 200, description = "`{videoId, position, duration, completed, updatedAt}`", body = serde_json::Value),
+    responses((status = 200, description = "the saved position", body = ProgressView),
               (status = 400, description = "invalid position, or no profile", body = serde_json::Value),
               (status = 404, description = "no such video (or not visible to this profile)", body = serde_json::Value)))]
 pub async fn record(
@@ -101,7 +134,7 @@ pub async fn record(
         })
         .await
     {
-        Ok(saved) => Ok(ok(progress_json(&saved))),
+        Ok(saved) => Ok(ok(ProgressView::new(&saved))),
         // The video was deleted in between.
         Err(DbError::Conflict(_)) => Err(not_found(&id)),
         Err(err) => Err(err.into()),
@@ -111,7 +144,7 @@ pub async fn record(
 /// The profile's position in one video (`null` when it has not watched it).
 #[utoipa::path(get, path = "/api/progress/{id}", tag = "profiles",
     params(("id" = String, Path, description = "video id")),
-    responses((status = 200, description = "`{videoId, position, duration, completed, updatedAt}` or null", body = serde_json::Value),
+    responses((status = 200, description = "the saved position, or `null`", body = Option<ProgressView>),
               (status = 404, description = "no such video (or not visible to this profile)", body = serde_json::Value)))]
 pub async fn show(
     State(state): State<AppState>,
@@ -124,12 +157,12 @@ pub async fn show(
         .db
         .read(move |conn| progress::get(conn, profile, &id))
         .await?;
-    Ok(ok(found.as_ref().map(progress_json)))
+    Ok(ok(found.as_ref().map(ProgressView::new)))
 }
 
 /// "Continue watching" (started, not finished) and history (everything watched), newest first.
 #[utoipa::path(get, path = "/api/progress", tag = "profiles",
-    responses((status = 200, description = "`{continueWatching: [{video, progress}], history: [{video, progress}]}`", body = serde_json::Value)))]
+    responses((status = 200, description = "continue watching and history", body = Shelves)))]
 pub async fn list(State(state): State<AppState>, access: Access) -> Result<Response, ApiError> {
     let profile = profile_id(&access)?;
     let allowed = access.allowed_categories();
@@ -155,12 +188,15 @@ pub async fn list(State(state): State<AppState>, access: Access) -> Result<Respo
         .await?;
     let rows = |rows: &[(Progress, videos::VideoRecord)]| {
         rows.iter()
-            .map(|(p, v)| json!({ "video": video_json(v), "progress": progress_json(p) }))
-            .collect::<Vec<_>>()
+            .map(|(p, v)| ShelfItem {
+                video: VideoView::new(v),
+                progress: ProgressView::new(p),
+            })
+            .collect()
     };
-    Ok(ok(json!({
-        "continueWatching": rows(&resume),
-        "history": rows(&history),
-    }))
+    Ok(ok(Shelves {
+        continue_watching: rows(&resume),
+        history: rows(&history),
+    })
     .into_response())
 }

@@ -7,28 +7,60 @@ use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 
 use super::jobs::refusal;
 use crate::error::{ApiError, ok, ok_with};
 use crate::http::AppState;
 use crate::http::json::JsonBody;
 use sofathek_ingest::sources::SourceRequest;
-use sofathek_ingest::view::{SourceEntryView, SourceView, job_json};
+use sofathek_ingest::view::{JobView, SourceEntryView, SourceView};
 
 fn view(state: &AppState, source: &sofathek_db::sources::SourceRecord) -> SourceView {
     SourceView::new(source, state.ingest.is_checking(&source.id))
 }
 
+/// `GET /api/sources`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SourceList {
+    pub sources: Vec<SourceView>,
+}
+
+/// `DELETE /api/sources/{id}`: the id of the source no longer followed.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SourceDeleted {
+    pub deleted: String,
+}
+
+/// `GET /api/sources/pending`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct PendingList {
+    pub entries: Vec<SourceEntryView>,
+}
+
+/// `POST /api/sources/pending/approve`: the entries became these download jobs.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Approved {
+    #[schema(minimum = 1)]
+    pub approved: usize,
+    pub jobs: Vec<JobView>,
+}
+
+/// `POST /api/sources/pending/reject`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Rejected {
+    #[schema(minimum = 1)]
+    pub rejected: usize,
+}
+
 /// Every source, by name.
 #[utoipa::path(get, path = "/api/sources", tag = "sources",
-    responses((status = 200, description = "`{sources: Source[]}`", body = serde_json::Value)))]
+    responses((status = 200, description = "every source, by name", body = SourceList)))]
 pub async fn list(State(state): State<AppState>) -> Response {
     match state.ingest.sources().await {
-        Ok(sources) => ok(json!({
-            "sources": sources.iter().map(|s| view(&state, s)).collect::<Vec<_>>(),
-        }))
+        Ok(sources) => ok(SourceList {
+            sources: sources.iter().map(|s| view(&state, s)).collect(),
+        })
         .into_response(),
         Err(err) => refusal(err),
     }
@@ -36,7 +68,7 @@ pub async fn list(State(state): State<AppState>) -> Response {
 
 /// Follows a channel, playlist or feed; its first check runs right away, in the background.
 #[utoipa::path(post, path = "/api/sources", tag = "sources", request_body = serde_json::Value,
-    responses((status = 201, description = "the source", body = serde_json::Value),
+    responses((status = 201, description = "the source", body = SourceView),
               (status = 400, description = "missing or refused URL, invalid settings, unknown category", body = serde_json::Value),
               (status = 409, description = "the URL is already followed (SOURCE_EXISTS)", body = serde_json::Value)))]
 pub async fn create(
@@ -52,7 +84,7 @@ pub async fn create(
 /// One source.
 #[utoipa::path(get, path = "/api/sources/{id}", tag = "sources",
     params(("id" = String, Path, description = "source id")),
-    responses((status = 200, description = "the source", body = serde_json::Value),
+    responses((status = 200, description = "the source", body = SourceView),
               (status = 404, description = "no such source", body = serde_json::Value)))]
 pub async fn show(State(state): State<AppState>, Path(id): Path<String>) -> Response {
     match state.ingest.source(&id).await {
@@ -64,7 +96,7 @@ pub async fn show(State(state): State<AppState>, Path(id): Path<String>) -> Resp
 /// Changes a source's settings: absent fields stay, `null` clears or resets a field.
 #[utoipa::path(patch, path = "/api/sources/{id}", tag = "sources", request_body = serde_json::Value,
     params(("id" = String, Path, description = "source id")),
-    responses((status = 200, description = "the source", body = serde_json::Value),
+    responses((status = 200, description = "the source", body = SourceView),
               (status = 400, description = "invalid settings, a new URL, unknown category", body = serde_json::Value),
               (status = 404, description = "no such source", body = serde_json::Value)))]
 pub async fn update(
@@ -81,11 +113,11 @@ pub async fn update(
 /// Stops following a source; its videos and jobs stay.
 #[utoipa::path(delete, path = "/api/sources/{id}", tag = "sources",
     params(("id" = String, Path, description = "source id")),
-    responses((status = 200, description = "`{deleted: id}`", body = serde_json::Value),
+    responses((status = 200, description = "the id of the source no longer followed", body = SourceDeleted),
               (status = 404, description = "no such source", body = serde_json::Value)))]
 pub async fn delete(State(state): State<AppState>, Path(id): Path<String>) -> Response {
     match state.ingest.delete_source(&id).await {
-        Ok(()) => ok(json!({ "deleted": id })).into_response(),
+        Ok(()) => ok(SourceDeleted { deleted: id }).into_response(),
         Err(err) => refusal(err),
     }
 }
@@ -94,7 +126,7 @@ pub async fn delete(State(state): State<AppState>, Path(id): Path<String>) -> Re
 /// `lastCheckAt` changes, or listen for the `source` event.
 #[utoipa::path(post, path = "/api/sources/{id}/check", tag = "sources",
     params(("id" = String, Path, description = "source id")),
-    responses((status = 202, description = "the source, `checking: true`", body = serde_json::Value),
+    responses((status = 202, description = "the source, `checking: true`", body = SourceView),
               (status = 404, description = "no such source", body = serde_json::Value)))]
 pub async fn check(State(state): State<AppState>, Path(id): Path<String>) -> Response {
     match state.ingest.check_source_now(&id).await {
@@ -112,16 +144,16 @@ pub struct PendingQuery {
 
 /// New entries of `review` sources waiting for a parent, oldest first.
 #[utoipa::path(get, path = "/api/sources/pending", tag = "sources", params(PendingQuery),
-    responses((status = 200, description = "`{entries: Entry[]}`", body = serde_json::Value)))]
+    responses((status = 200, description = "the entries waiting for a parent, oldest first", body = PendingList)))]
 pub async fn pending(State(state): State<AppState>, Query(query): Query<PendingQuery>) -> Response {
     let source = query.source.as_deref().filter(|s| !s.is_empty());
     match state.ingest.pending_entries(source).await {
-        Ok(entries) => ok(json!({
-            "entries": entries
+        Ok(entries) => ok(PendingList {
+            entries: entries
                 .iter()
                 .map(|e| SourceEntryView::new(e, state.ingest.entry_thumbnail(e.id).is_some()))
-                .collect::<Vec<_>>(),
-        }))
+                .collect(),
+        })
         .into_response(),
         Err(err) => refusal(err),
     }
@@ -137,7 +169,7 @@ pub struct Decision {
 
 /// Approves pending entries: each becomes a download job. All or nothing.
 #[utoipa::path(post, path = "/api/sources/pending/approve", tag = "sources", request_body = Decision,
-    responses((status = 200, description = "`{approved: n, jobs: Job[]}`", body = serde_json::Value),
+    responses((status = 200, description = "how many were approved, and their download jobs", body = Approved),
               (status = 400, description = "no ids, or too many", body = serde_json::Value),
               (status = 404, description = "an id is not a pending entry (ENTRY_NOT_FOUND); nothing changed", body = serde_json::Value),
               (status = 507, description = "not enough free disk space", body = serde_json::Value)))]
@@ -146,10 +178,10 @@ pub async fn approve(
     JsonBody(body): JsonBody<Decision>,
 ) -> Response {
     match state.ingest.approve(&body.ids).await {
-        Ok(jobs) => ok(json!({
-            "approved": jobs.len(),
-            "jobs": jobs.iter().map(job_json).collect::<Vec<_>>(),
-        }))
+        Ok(jobs) => ok(Approved {
+            approved: jobs.len(),
+            jobs: jobs.iter().map(JobView::new).collect(),
+        })
         .into_response(),
         Err(err) => refusal(err),
     }
@@ -157,12 +189,12 @@ pub async fn approve(
 
 /// Rejects pending entries; they are remembered and never offered again. All or nothing.
 #[utoipa::path(post, path = "/api/sources/pending/reject", tag = "sources", request_body = Decision,
-    responses((status = 200, description = "`{rejected: n}`", body = serde_json::Value),
+    responses((status = 200, description = "how many were rejected", body = Rejected),
               (status = 400, description = "no ids, or too many", body = serde_json::Value),
               (status = 404, description = "an id is not a pending entry (ENTRY_NOT_FOUND); nothing changed", body = serde_json::Value)))]
 pub async fn reject(State(state): State<AppState>, JsonBody(body): JsonBody<Decision>) -> Response {
     match state.ingest.reject(&body.ids).await {
-        Ok(rejected) => ok(json!({ "rejected": rejected })).into_response(),
+        Ok(rejected) => ok(Rejected { rejected }).into_response(),
         Err(err) => refusal(err),
     }
 }

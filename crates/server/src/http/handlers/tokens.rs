@@ -5,8 +5,8 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use crate::error::{ApiError, ok, ok_with};
 use crate::http::AppState;
@@ -23,18 +23,53 @@ pub struct NewToken {
     pub name: String,
 }
 
-fn token_json(token: &profiles::TokenRow) -> Value {
-    json!({
-        "id": token.id,
-        "name": token.name,
-        "createdAt": token.created_at,
-        "lastUsedAt": token.last_used_at,
-    })
+/// An API token as listed (never its secret).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TokenView {
+    pub id: i64,
+    pub name: String,
+    pub created_at: String,
+    pub last_used_at: Option<String>,
+}
+
+impl TokenView {
+    fn new(token: &profiles::TokenRow) -> TokenView {
+        TokenView {
+            id: token.id,
+            name: token.name.clone(),
+            created_at: token.created_at.clone(),
+            last_used_at: token.last_used_at.clone(),
+        }
+    }
+}
+
+/// `POST /api/tokens`: the new token with its secret, shown only this once.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct NewTokenView {
+    #[serde(flatten)]
+    pub view: TokenView,
+    /// The bearer token (`Authorization: Bearer <token>`).
+    pub token: String,
+}
+
+/// `GET /api/tokens`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct TokenList {
+    pub tokens: Vec<TokenView>,
+}
+
+/// `DELETE /api/tokens/{id}`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct TokenRevoked {
+    /// `Token '<id>' revoked`.
+    pub message: String,
+    pub id: i64,
 }
 
 /// Creates a token and returns it once.
 #[utoipa::path(post, path = "/api/tokens", tag = "profiles", request_body = NewToken,
-    responses((status = 201, description = "`{id, name, createdAt, token}` (the token is shown only now)", body = serde_json::Value),
+    responses((status = 201, description = "the token with its secret (shown only now)", body = NewTokenView),
               (status = 400, description = "invalid name", body = serde_json::Value)))]
 pub async fn create(
     State(state): State<AppState>,
@@ -48,23 +83,28 @@ pub async fn create(
         .write(move |tx| profiles::create_token(tx, &name, &hash))
         .await?;
     tracing::info!(token = row.id, name = %row.name, "api token created");
-    let mut data = token_json(&row);
-    data["token"] = json!(token);
+    let data = NewTokenView {
+        view: TokenView::new(&row),
+        token,
+    };
     Ok(ok_with(StatusCode::CREATED, data))
 }
 
 /// Lists the live tokens (never their secrets).
 #[utoipa::path(get, path = "/api/tokens", tag = "profiles",
-    responses((status = 200, description = "`{tokens: [{id, name, createdAt, lastUsedAt}]}`", body = serde_json::Value)))]
+    responses((status = 200, description = "the live tokens", body = TokenList)))]
 pub async fn list(State(state): State<AppState>) -> Result<Response, ApiError> {
     let tokens = state.db.read(profiles::list_tokens).await?;
-    Ok(ok(json!({ "tokens": tokens.iter().map(token_json).collect::<Vec<_>>() })).into_response())
+    Ok(ok(TokenList {
+        tokens: tokens.iter().map(TokenView::new).collect(),
+    })
+    .into_response())
 }
 
 /// Revokes a token: it stops working at once.
 #[utoipa::path(delete, path = "/api/tokens/{id}", tag = "profiles",
     params(("id" = i64, Path, description = "token id")),
-    responses((status = 200, description = "revoked", body = serde_json::Value),
+    responses((status = 200, description = "revoked", body = TokenRevoked),
               (status = 404, description = "no such live token", body = serde_json::Value)))]
 pub async fn revoke(
     State(state): State<AppState>,
@@ -81,9 +121,10 @@ pub async fn revoke(
     {
         Ok(()) => {
             tracing::info!(token = number, "api token revoked");
-            Ok(ok(
-                json!({ "message": format!("Token '{id}' revoked"), "id": number }),
-            ))
+            Ok(ok(TokenRevoked {
+                message: format!("Token '{id}' revoked"),
+                id: number,
+            }))
         }
         Err(DbError::NotFound) => Err(not_found()),
         Err(err) => Err(err.into()),

@@ -13,13 +13,13 @@ use sofathek_codes::Code;
 use sofathek_db::jobs::JobRecord;
 use sofathek_ingest::IngestError;
 use sofathek_ingest::upload::MULTIPART_OVERHEAD;
-use sofathek_ingest::view::job_json;
+use sofathek_ingest::view::JobView;
 
 /// Receives an upload: multipart field `video` (the file), optional `category`, `title` and
 /// `audio` (`true` for an MP3 copy). Replies 202 with the queued job.
 #[utoipa::path(post, path = "/api/videos/upload", tag = "jobs",
     request_body(content_type = "multipart/form-data", description = "`video` file, optional `category`, `title`, `audio`"),
-    responses((status = 202, description = "the queued upload job", body = serde_json::Value),
+    responses((status = 202, description = "the queued upload job", body = JobView),
               (status = 400, description = "malformed upload, unknown category", body = serde_json::Value),
               (status = 413, description = "larger than SOFATHEK_MAX_UPLOAD_BYTES", body = serde_json::Value),
               (status = 415, description = "not a video (decided by ffprobe)", body = serde_json::Value),
@@ -52,7 +52,7 @@ pub async fn create(
         }
     };
     match receive(&state, multipart).await {
-        Ok(job) => ok_with(StatusCode::ACCEPTED, job_json(&job)),
+        Ok(job) => ok_with(StatusCode::ACCEPTED, JobView::new(&job)),
         Err(err) => refusal(err),
     }
 }

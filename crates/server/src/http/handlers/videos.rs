@@ -2,7 +2,7 @@
 
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::error::{ApiError, ok};
@@ -36,55 +36,150 @@ pub struct ListParams {
 
 pub use sofathek_http::serve_file::encode_name;
 
-/// The API representation of a video (original §1.4 plus the new catalogue fields).
-pub fn video_json(v: &VideoRecord) -> Value {
-    let transcripts: Vec<Value> = v
-        .subtitles()
-        .map(|f| json!({ "language": f.language.clone().unwrap_or_else(|| "unknown".into()), "file": f.name }))
-        .collect();
-    let extension = sofathek_core::library::extension(&v.file_name)
-        .map(|e| format!(".{e}"))
-        .unwrap_or_default();
-    let mut metadata = json!({
-        "title": v.title,
-        "duration": v.duration,
-        "width": v.width,
-        "height": v.height,
-        "format": v.format,
-        "bitrate": v.bitrate,
-        "channel": v.channel,
-        "description": v.description,
-        "tags": v.tags,
-        "videoCodec": v.video_codec,
-        "audioCodec": v.audio_codec,
-        "uploadDate": v.upload_date,
-        "sourceUrl": v.source_url,
-        "transcripts": transcripts,
-    });
-    if let Some(thumb) = v.file_of(FileKind::Thumbnail) {
-        metadata["thumbnail"] = json!(thumb.name);
+/// A video as the API shows it (original §1.4 plus the new catalogue fields; the OpenAPI
+/// document's `VideoView`). Unknown metadata is absent rather than `null`, as in the original.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct VideoView {
+    pub id: String,
+    pub file: VideoFileView,
+    pub metadata: VideoMetadataView,
+    pub category: Option<String>,
+    pub added_at: String,
+    pub view_count: i64,
+}
+
+/// The main file of a video.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct VideoFileView {
+    /// Where it streams: `/api/stream/<encoded name>`.
+    #[schema(pattern = "^/api/stream/")]
+    pub path: String,
+    pub name: String,
+    pub size: u64,
+    /// `.mp4`, `.webm`, … (`""` without one).
+    pub extension: String,
+    pub last_modified: String,
+}
+
+/// What is known about a video; unknown fields are absent.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct VideoMetadataView {
+    pub title: String,
+    /// Seconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duration: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub width: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub height: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub format: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bitrate: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub channel: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    pub tags: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub video_codec: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub audio_codec: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub upload_date: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source_url: Option<String>,
+    pub transcripts: Vec<TranscriptView>,
+    /// The thumbnail's file name (`/api/thumbnails/<name>`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub thumbnail: Option<String>,
+    /// The MP3 copy's file name (`/api/download/<name>`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub audio: Option<String>,
+}
+
+/// A subtitle file and its language (`unknown` when not known).
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct TranscriptView {
+    pub language: String,
+    pub file: String,
+}
+
+impl VideoView {
+    pub fn new(v: &VideoRecord) -> VideoView {
+        VideoView {
+            id: v.id.clone(),
+            file: VideoFileView {
+                path: format!("/api/stream/{}", encode_name(&v.file_name)),
+                name: v.file_name.clone(),
+                size: v.size,
+                extension: sofathek_core::library::extension(&v.file_name)
+                    .map(|e| format!(".{e}"))
+                    .unwrap_or_default(),
+                last_modified: v.modified_at.clone(),
+            },
+            metadata: VideoMetadataView {
+                title: v.title.clone(),
+                duration: v.duration,
+                width: v.width,
+                height: v.height,
+                format: v.format.clone(),
+                bitrate: v.bitrate,
+                channel: v.channel.clone(),
+                description: v.description.clone(),
+                tags: v.tags.clone(),
+                video_codec: v.video_codec.clone(),
+                audio_codec: v.audio_codec.clone(),
+                upload_date: v.upload_date.clone(),
+                source_url: v.source_url.clone(),
+                transcripts: v
+                    .subtitles()
+                    .map(|f| TranscriptView {
+                        language: f.language.clone().unwrap_or_else(|| "unknown".into()),
+                        file: f.name.clone(),
+                    })
+                    .collect(),
+                thumbnail: v.file_of(FileKind::Thumbnail).map(|f| f.name.clone()),
+                audio: v.file_of(FileKind::Audio).map(|f| f.name.clone()),
+            },
+            category: v.category.clone(),
+            added_at: v.added_at.clone(),
+            view_count: v.view_count,
+        }
     }
-    if let Some(audio) = v.file_of(FileKind::Audio) {
-        metadata["audio"] = json!(audio.name);
-    }
-    // Drop nulls so optional fields are absent, as in the original.
-    if let Some(obj) = metadata.as_object_mut() {
-        obj.retain(|_, value| !value.is_null());
-    }
-    json!({
-        "id": v.id,
-        "file": {
-            "path": format!("/api/stream/{}", encode_name(&v.file_name)),
-            "name": v.file_name,
-            "size": v.size,
-            "extension": extension,
-            "lastModified": v.modified_at,
-        },
-        "metadata": metadata,
-        "category": v.category,
-        "addedAt": v.added_at,
-        "viewCount": v.view_count,
-    })
+}
+
+/// `GET /api/videos`: the videos and the library's totals; `page`, `limit` and `totalPages`
+/// only when a page was asked for (`page` or `limit`).
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct VideoList {
+    pub videos: Vec<VideoView>,
+    pub total_count: u64,
+    pub total_size: u64,
+    pub scanned_at: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1)]
+    pub page: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1, maximum = 200)]
+    pub limit: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total_pages: Option<u64>,
+}
+
+/// `DELETE /api/videos/{id}`.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct VideoDeleted {
+    /// `Video '<id>' deleted`.
+    pub message: String,
+    pub id: String,
+    /// Every file of the video that was removed.
+    pub removed_files: Vec<String>,
 }
 
 fn parse_sort(raw: Option<&str>) -> Result<Sort, ApiError> {
@@ -100,7 +195,7 @@ fn parse_sort(raw: Option<&str>) -> Result<Sort, ApiError> {
 
 /// Lists the library.
 #[utoipa::path(get, path = "/api/videos", tag = "videos", params(ListParams),
-    responses((status = 200, description = "the library", body = serde_json::Value),
+    responses((status = 200, description = "the library", body = VideoList),
               (status = 400, description = "bad parameters", body = serde_json::Value)))]
 pub async fn list(
     State(state): State<AppState>,
@@ -136,17 +231,15 @@ pub async fn list(
         .db
         .read(move |conn| videos::list(conn, &query))
         .await?;
-    let mut data = json!({
-        "videos": result.videos.iter().map(video_json).collect::<Vec<_>>(),
-        "totalCount": result.total_count,
-        "totalSize": result.total_size,
-        "scannedAt": sofathek_db::now(),
-    });
-    if paged {
-        data["page"] = json!(page);
-        data["limit"] = json!(limit);
-        data["totalPages"] = json!(result.total_count.div_ceil(u64::from(limit)));
-    }
+    let data = VideoList {
+        videos: result.videos.iter().map(VideoView::new).collect(),
+        total_count: result.total_count,
+        total_size: result.total_size,
+        scanned_at: sofathek_db::now(),
+        page: paged.then_some(page),
+        limit: paged.then_some(limit),
+        total_pages: paged.then(|| result.total_count.div_ceil(u64::from(limit))),
+    };
     Ok(axum::response::IntoResponse::into_response(ok(data)))
 }
 
@@ -157,7 +250,7 @@ fn not_found(id: &str) -> ApiError {
 /// One video.
 #[utoipa::path(get, path = "/api/videos/{id}", tag = "videos",
     params(("id" = String, Path, description = "video id")),
-    responses((status = 200, description = "the video", body = serde_json::Value),
+    responses((status = 200, description = "the video", body = VideoView),
               (status = 404, description = "no such video", body = serde_json::Value)))]
 pub async fn show(
     State(state): State<AppState>,
@@ -167,7 +260,7 @@ pub async fn show(
     let lookup = id.clone();
     match state.db.read(move |conn| videos::get(conn, &lookup)).await {
         // A video a kid may not see does not exist for the kid.
-        Ok(video) if access.can_see(video.category.as_deref()) => Ok(ok(video_json(&video))),
+        Ok(video) if access.can_see(video.category.as_deref()) => Ok(ok(VideoView::new(&video))),
         Ok(_) | Err(DbError::NotFound) => Err(not_found(&id)),
         Err(err) => Err(err.into()),
     }
@@ -211,7 +304,7 @@ pub fn check_title(title: &str) -> Result<String, ApiError> {
 #[utoipa::path(patch, path = "/api/videos/{id}", tag = "videos",
     params(("id" = String, Path, description = "video id")),
     request_body = UpdateVideo,
-    responses((status = 200, description = "the updated video", body = serde_json::Value),
+    responses((status = 200, description = "the updated video", body = VideoView),
               (status = 400, description = "invalid fields", body = serde_json::Value),
               (status = 404, description = "no such video", body = serde_json::Value)))]
 pub async fn update(
@@ -257,7 +350,7 @@ pub async fn update(
                 id: video.id.clone(),
                 categories: [before, video.category.clone()],
             });
-            Ok(ok(video_json(&video)))
+            Ok(ok(VideoView::new(&video)))
         }
         Err(DbError::NotFound) => Err(not_found(&id)),
         Err(DbError::Conflict(msg)) => {
@@ -270,7 +363,7 @@ pub async fn update(
 /// Deletes a video and every file of it.
 #[utoipa::path(delete, path = "/api/videos/{id}", tag = "videos",
     params(("id" = String, Path, description = "video id")),
-    responses((status = 200, description = "deleted", body = serde_json::Value),
+    responses((status = 200, description = "deleted", body = VideoDeleted),
               (status = 404, description = "no such video", body = serde_json::Value)))]
 pub async fn remove(
     State(state): State<AppState>,
@@ -282,11 +375,11 @@ pub async fn remove(
                 id: id.clone(),
                 category: video.category.clone(),
             });
-            Ok(ok(json!({
-                "message": format!("Video '{id}' deleted"),
-                "id": id,
-                "removedFiles": video.files.iter().map(|f| f.name.clone()).collect::<Vec<_>>(),
-            })))
+            Ok(ok(VideoDeleted {
+                message: format!("Video '{id}' deleted"),
+                removed_files: video.files.iter().map(|f| f.name.clone()).collect(),
+                id,
+            }))
         }
         Err(sofathek_core::library::LibraryError::Db(DbError::NotFound)) => Err(not_found(&id)),
         Err(err) => Err(ApiError::internal(err)),
