@@ -10,6 +10,7 @@ pub mod file_cache;
 pub mod health;
 pub mod json;
 pub mod range;
+pub mod schema;
 pub mod serve_file;
 pub mod session;
 pub mod state;

@@ -336,6 +336,7 @@ pub async fn remove(State(state): State<AppState>, access: Access, headers: Head
 #[serde(deny_unknown_fields)]
 pub struct Setup {
     /// At least 8 characters.
+    #[schema(schema_with = crate::schema::new_password)]
     pub password: String,
 }
 
@@ -362,6 +363,7 @@ pub async fn first_run(
 pub struct ChangePassword {
     pub current_password: String,
     /// At least 8 characters.
+    #[schema(schema_with = crate::schema::new_password)]
     pub new_password: String,
 }
 

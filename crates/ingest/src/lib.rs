@@ -65,7 +65,7 @@ const RETENTION_INTERVAL: Duration = Duration::from_secs(3600);
 /// Longest pre-flight metadata call inside a request (the request timeout is 30 s).
 const PREFLIGHT_TIMEOUT: Duration = Duration::from_secs(25);
 /// Longest accepted title.
-const MAX_TITLE_CHARS: usize = 300;
+pub const MAX_TITLE_CHARS: usize = 300;
 
 /// The pipeline's handle; cheap to clone.
 #[derive(Clone)]

@@ -139,25 +139,15 @@ pub fn document() -> String {
 mod contract {
     use serde_json::{Map, Value, json};
     use sofathek_ingest::sources::{
-        MAX_BULK, MAX_DURATION_MINUTES, MAX_INTERVAL_HOURS, MAX_NAME_CHARS, MAX_PER_CHECK,
-        MAX_START_LATEST, MAX_WORDS_CHARS, MIN_INTERVAL_HOURS,
+        MAX_DURATION_MINUTES, MAX_INTERVAL_HOURS, MAX_NAME_CHARS, MAX_PER_CHECK, MAX_START_LATEST,
+        MAX_WORDS_CHARS, MIN_INTERVAL_HOURS,
     };
 
-    /// Characters `char::is_whitespace` accepts (what `str::trim` removes).
-    const WS: &str = r"\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000";
-    /// Characters `char::is_control` accepts.
-    const CTRL: &str = r"\x00-\x1f\x7f-\x9f";
+    use sofathek_http::schema::{self as rules, CTRL, Presence};
 
-    /// A text that, trimmed, has 1 to `max` characters and no control character; with
-    /// `optional`, a text that trims to nothing is accepted too.
-    fn trimmed_text(max: usize, optional: bool) -> String {
-        let core = format!("[^{WS}{CTRL}](?:[^{CTRL}]{{0,{}}}[^{WS}{CTRL}])?", max - 2);
-        let core = if optional {
-            format!("(?:{core})?")
-        } else {
-            core
-        };
-        format!("^[{WS}]*{core}[{WS}]*$")
+    /// A rule of `sofathek_http::schema` as JSON.
+    fn rule(schema: impl serde::Serialize) -> Value {
+        serde_json::to_value(schema).unwrap_or_else(|_| json!({}))
     }
 
     /// A single file name component with one of `extensions` (any letter case), as
@@ -215,7 +205,7 @@ mod contract {
             "pattern": format!("^[^{CTRL}]*$"),
         });
         let mut properties = json!({
-            "name": { "type": ["string", "null"], "pattern": trimmed_text(MAX_NAME_CHARS, true) },
+            "name": rule(rules::text(MAX_NAME_CHARS, Presence::EmptyOrNull)),
             "category": nullable("string"),
             "intervalHours": int(MIN_INTERVAL_HOURS, MAX_INTERVAL_HOURS),
             "startAfter": { "type": ["string", "null"], "pattern": "^[0-9]{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])$" },
@@ -238,7 +228,7 @@ mod contract {
             "properties": properties.clone(),
             "not": one_start_point.clone(),
         });
-        properties["url"] = url_schema();
+        properties["url"] = rule(rules::url());
         let new = json!({
             "type": "object",
             "additionalProperties": false,
@@ -246,93 +236,24 @@ mod contract {
             "properties": properties,
             "not": one_start_point,
         });
-        let decision = json!({
-            "type": "object",
-            "additionalProperties": false,
-            "required": ["ids"],
-            "properties": {
-                "ids": { "type": "array", "minItems": 1, "maxItems": MAX_BULK, "items": { "type": "integer", "format": "int64" } },
-            },
-        });
-        vec![
-            ("NewSource", new),
-            ("UpdateSource", update),
-            ("Decision", decision),
-        ]
+        vec![("NewSource", new), ("UpdateSource", update)]
     }
 
-    /// The exact request body rules, by component name (replacing the derived ones).
-    fn request_schemas() -> Vec<(&'static str, Value)> {
-        let title = trimmed_text(300, false);
-        let optional_title = trimmed_text(300, true);
-        let category_name = trimmed_text(crate::http::handlers::CATEGORY_NAME_MAX, false);
-        let slug =
-            json!({ "type": "string", "maxLength": 64, "pattern": "^[a-z0-9]+(?:-[a-z0-9]+)*$" });
+    /// The bodies a handler reads by hand rather than through a request type: the original's
+    /// download and clean-up bodies (loosely typed, as the original took them) and the upload
+    /// form (multipart, read part by part as a stream).
+    fn hand_read_bodies() -> Vec<(&'static str, Value)> {
+        let optional_title = rule(crate::http::handlers::jobs::optional_title());
         vec![
-            (
-                "UpdateVideo",
-                json!({
-                    "type": "object",
-                    "additionalProperties": false,
-                    "properties": {
-                        "title": { "type": ["string", "null"], "pattern": title, "description": "null: unchanged" },
-                        "category": { "type": ["string", "null"], "description": "category slug, or null to remove it" },
-                    },
-                    // Something must change: a category (even null), or a title that is not null.
-                    "anyOf": [
-                        { "required": ["category"] },
-                        { "required": ["title"], "properties": { "title": { "type": "string" } } },
-                    ],
-                }),
-            ),
-            (
-                "NewCategory",
-                json!({
-                    "type": "object",
-                    "additionalProperties": false,
-                    "required": ["name"],
-                    "properties": {
-                        "name": { "type": "string", "pattern": category_name },
-                        "slug": { "anyOf": [slug, { "type": "null" }] },
-                    },
-                    // Without a slug, one is derived from the name: it needs a letter or digit.
-                    "anyOf": [
-                        { "required": ["slug"], "properties": { "slug": { "type": "string" } } },
-                        { "properties": { "name": { "pattern": "[A-Za-z0-9]" } } },
-                    ],
-                }),
-            ),
-            (
-                "RenameCategory",
-                json!({
-                    "type": "object",
-                    "additionalProperties": false,
-                    "required": ["name"],
-                    "properties": { "name": { "type": "string", "pattern": category_name } },
-                }),
-            ),
-            (
-                "NewUrlJob",
-                json!({
-                    "type": "object",
-                    "required": ["url"],
-                    "properties": {
-                        "url": url_schema(),
-                        "category": nullable("string"),
-                        "title": { "type": ["string", "null"], "pattern": optional_title },
-                        "audio": { "type": "boolean" },
-                    },
-                }),
-            ),
             (
                 "OriginalDownload",
                 json!({
                     "type": "object",
                     "required": ["url"],
                     "properties": {
-                        "url": url_schema(),
+                        "url": rule(rules::url()),
                         // Non-strings are ignored, as the original did.
-                        "title": { "pattern": optional_title },
+                        "title": { "pattern": optional_title["pattern"] },
                         "category": {},
                         "audio": {},
                     },
@@ -352,7 +273,7 @@ mod contract {
                     "required": ["video"],
                     "properties": {
                         "video": { "type": "string", "format": "binary", "description": "the video file" },
-                        "title": { "type": "string", "pattern": optional_title },
+                        "title": { "type": "string", "pattern": optional_title["pattern"] },
                         "category": { "type": "string" },
                         "audio": {
                             "type": "string",
@@ -364,125 +285,44 @@ mod contract {
         ]
     }
 
-    /// A new password as `auth::password::check_new` accepts it: 8 or more characters (at most
-    /// 256 here, so never more than 1024 bytes), no control characters, no spaces around it.
-    fn new_password() -> Value {
-        json!({
-            "type": "string",
-            "maxLength": 256,
-            "pattern": format!("^[^{WS}{CTRL}][^{CTRL}]{{6,}}[^{WS}{CTRL}]$"),
-        })
-    }
-
-    /// The request rules of profiles, sessions, tokens and watch progress.
-    fn profile_schemas() -> Vec<(&'static str, Value)> {
-        let name = trimmed_text(crate::http::handlers::PROFILE_NAME_MAX, false);
-        let avatar = json!({ "enum": sofathek_core::auth::AVATARS });
-        let categories = json!({ "type": "array", "maxItems": 100, "items": { "type": "string" } });
-        let seconds = json!({ "type": "number", "minimum": 0, "maximum": 10_000_000 });
+    /// Rules across fields, which a field's type cannot say, added to the derived request
+    /// schemas (each mirrors a handler's check).
+    fn cross_field_rules() -> Vec<(&'static str, Value)> {
         vec![
+            // `videos::update`: something must change — a category (even null), or a title.
+            (
+                "UpdateVideo",
+                json!([
+                    { "required": ["category"] },
+                    { "required": ["title"], "properties": { "title": { "type": "string" } } },
+                ]),
+            ),
+            // `categories::create`: without a slug, the name must give one (a letter or digit).
+            (
+                "NewCategory",
+                json!([
+                    { "required": ["slug"], "properties": { "slug": { "type": "string" } } },
+                    { "properties": { "name": { "pattern": "[A-Za-z0-9]" } } },
+                ]),
+            ),
+            // `profiles::create`: parents see every category, so they have no allow-list.
             (
                 "NewProfile",
-                json!({
-                    "type": "object",
-                    "additionalProperties": false,
-                    "required": ["name"],
-                    "properties": {
-                        "name": { "type": "string", "pattern": name },
-                        "kind": { "enum": ["kid", "parent", null] },
-                        "avatar": { "anyOf": [avatar, { "type": "null" }] },
-                        "categories": categories,
-                    },
-                    // Parents see every category: no allow-list for them.
-                    "anyOf": [
-                        { "properties": { "kind": { "enum": ["kid", null] } } },
-                        { "properties": { "categories": { "maxItems": 0 } } },
-                    ],
-                }),
+                json!([
+                    { "properties": { "kind": { "enum": ["kid", null] } } },
+                    { "properties": { "categories": { "maxItems": 0 } } },
+                ]),
             ),
+            // `profiles::update`: something must change.
             (
                 "UpdateProfile",
-                json!({
-                    "type": "object",
-                    "additionalProperties": false,
-                    "properties": {
-                        "name": { "type": ["string", "null"], "pattern": name },
-                        "avatar": { "anyOf": [avatar, { "type": "null" }] },
-                        "categories": { "anyOf": [categories, { "type": "null" }] },
-                    },
-                    "anyOf": [
-                        { "required": ["name"], "properties": { "name": { "type": "string" } } },
-                        { "required": ["avatar"], "properties": { "avatar": { "type": "string" } } },
-                        { "required": ["categories"], "properties": { "categories": { "type": "array" } } },
-                    ],
-                }),
-            ),
-            (
-                "NewToken",
-                json!({
-                    "type": "object",
-                    "additionalProperties": false,
-                    "required": ["name"],
-                    "properties": { "name": { "type": "string", "pattern": trimmed_text(crate::http::handlers::TOKEN_NAME_MAX, false) } },
-                }),
-            ),
-            (
-                "NewSession",
-                json!({
-                    "type": "object",
-                    "additionalProperties": false,
-                    "required": ["profileId"],
-                    "properties": {
-                        "profileId": { "type": "integer", "format": "int64" },
-                        "password": { "type": ["string", "null"] },
-                    },
-                }),
-            ),
-            (
-                "Setup",
-                json!({
-                    "type": "object",
-                    "additionalProperties": false,
-                    "required": ["password"],
-                    "properties": { "password": new_password() },
-                }),
-            ),
-            (
-                "ChangePassword",
-                json!({
-                    "type": "object",
-                    "additionalProperties": false,
-                    "required": ["currentPassword", "newPassword"],
-                    "properties": {
-                        "currentPassword": { "type": "string" },
-                        "newPassword": new_password(),
-                    },
-                }),
-            ),
-            (
-                "NewProgress",
-                json!({
-                    "type": "object",
-                    "additionalProperties": false,
-                    "required": ["position"],
-                    "properties": {
-                        "position": seconds,
-                        "duration": { "anyOf": [seconds, { "type": "null" }] },
-                        "ended": { "type": "boolean" },
-                    },
-                }),
+                json!([
+                    { "required": ["name"], "properties": { "name": { "type": "string" } } },
+                    { "required": ["avatar"], "properties": { "avatar": { "type": "string" } } },
+                    { "required": ["categories"], "properties": { "categories": { "type": "array" } } },
+                ]),
             ),
         ]
-    }
-
-    /// An http(s) URL as the URL policy's syntax check accepts it (its host must also resolve,
-    /// to a public address unless private URLs are allowed, which no schema can say).
-    fn url_schema() -> Value {
-        json!({
-            "type": "string",
-            "maxLength": 2000,
-            "pattern": format!("^ *[Hh][Tt][Tt][Pp][Ss]?://[^{CTRL} /?#@\\[\\]][^{CTRL} ]* *$"),
-        })
     }
 
     /// Bodies that are not enveloped (health reports, the file routes).
@@ -539,11 +379,7 @@ mod contract {
     /// Completes the generated document in place.
     pub fn apply(doc: &mut Value) {
         let mut schemas = Map::new();
-        for (name, schema) in request_schemas()
-            .into_iter()
-            .chain(profile_schemas())
-            .chain(source_schemas())
-        {
+        for (name, schema) in hand_read_bodies().into_iter().chain(source_schemas()) {
             schemas.insert(name.to_owned(), schema);
         }
         if let Some(existing) = doc
@@ -553,6 +389,11 @@ mod contract {
             existing.extend(schemas);
         } else {
             doc["components"]["schemas"] = Value::Object(schemas);
+        }
+        for (name, any_of) in cross_field_rules() {
+            if let Some(schema) = doc.pointer_mut(&format!("/components/schemas/{name}")) {
+                schema["anyOf"] = any_of;
+            }
         }
         let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
             return;
@@ -703,5 +544,101 @@ mod contract {
                 add_error(responses, 415, "a body that is not application/json");
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::Value;
+
+    fn doc() -> Value {
+        serde_json::from_str(&super::document()).unwrap_or(Value::Null)
+    }
+
+    fn collect_refs<'a>(value: &'a Value, into: &mut Vec<&'a str>) {
+        match value {
+            Value::Object(map) => {
+                for (key, child) in map {
+                    match (key.as_str(), child) {
+                        ("$ref", Value::String(target)) => into.push(target),
+                        _ => collect_refs(child, into),
+                    }
+                }
+            }
+            Value::Array(items) => items.iter().for_each(|child| collect_refs(child, into)),
+            _ => {}
+        }
+    }
+
+    #[test]
+    fn every_reference_resolves() {
+        let doc = doc();
+        let mut refs = Vec::new();
+        collect_refs(&doc, &mut refs);
+        assert!(refs.len() > 50, "{} references", refs.len());
+        for target in refs {
+            let pointer = target.trim_start_matches('#');
+            assert!(doc.pointer(pointer).is_some(), "{target} does not resolve");
+        }
+    }
+
+    /// The contract comes from types: every JSON body a route answers with or reads is
+    /// described (a `body = serde_json::Value` would show as the empty schema `{}`).
+    #[test]
+    fn every_json_body_is_described() {
+        let doc = doc();
+        let paths = doc["paths"].as_object().cloned().unwrap_or_default();
+        assert!(paths.len() > 30, "{} paths", paths.len());
+        let mut checked = 0;
+        for (path, item) in &paths {
+            for (method, operation) in item.as_object().into_iter().flatten() {
+                let answers = operation["responses"]
+                    .as_object()
+                    .cloned()
+                    .unwrap_or_default();
+                for (status, response) in answers {
+                    let Some(schema) = response.pointer("/content/application~1json/schema") else {
+                        continue;
+                    };
+                    let described = if schema.pointer("/properties/data").is_some() {
+                        &schema["properties"]["data"]
+                    } else {
+                        schema
+                    };
+                    assert_ne!(
+                        described,
+                        &serde_json::json!({}),
+                        "{method} {path} {status}"
+                    );
+                    checked += 1;
+                }
+                if let Some(body) =
+                    operation.pointer("/requestBody/content/application~1json/schema")
+                {
+                    assert_ne!(body, &serde_json::json!({}), "{method} {path} request body");
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 150, "{checked} bodies");
+    }
+
+    #[test]
+    fn request_rules_come_from_the_handlers_limits() {
+        let doc = doc();
+        let schemas = &doc["components"]["schemas"];
+        assert_eq!(
+            schemas["Decision"]["properties"]["ids"]["maxItems"],
+            serde_json::json!(sofathek_ingest::sources::MAX_BULK)
+        );
+        let title = schemas["UpdateVideo"]["properties"]["title"]["pattern"]
+            .as_str()
+            .unwrap_or_default();
+        assert!(title.contains(&format!("{{0,{}}}", sofathek_ingest::MAX_TITLE_CHARS - 2)));
+        assert_eq!(
+            schemas["UpdateVideo"]["anyOf"].as_array().map(Vec::len),
+            Some(2),
+            "cross-field rule added"
+        );
     }
 }

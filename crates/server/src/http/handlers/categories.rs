@@ -12,14 +12,18 @@ use crate::http::json::JsonBody;
 use sofathek_core::auth::Access;
 use sofathek_db::categories::Category;
 use sofathek_db::{DbError, categories};
+use sofathek_http::schema::{self, Presence};
+use utoipa::openapi::schema::{Object, ObjectBuilder, SchemaType, Type};
 
 /// A new category.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewCategory {
     /// Display name (1 to 100 characters); the slug is derived from it unless given.
+    #[schema(schema_with = name_rule)]
     pub name: String,
     /// Optional slug: lowercase letters, digits and '-'.
+    #[schema(schema_with = slug_or_null)]
     pub slug: Option<String>,
 }
 
@@ -27,7 +31,22 @@ pub struct NewCategory {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RenameCategory {
+    #[schema(schema_with = name_rule)]
     pub name: String,
+}
+
+/// A category name as [`check_name`] accepts it.
+fn name_rule() -> Object {
+    schema::text(super::CATEGORY_NAME_MAX, Presence::Required)
+}
+
+/// A slug as `create` accepts it (what `categories::slugify` leaves unchanged), or `null`.
+fn slug_or_null() -> Object {
+    ObjectBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+        .max_length(Some(64))
+        .pattern(Some("^[a-z0-9]+(?:-[a-z0-9]+)*$"))
+        .build()
 }
 
 /// `GET /api/categories`.

@@ -73,14 +73,24 @@ pub async fn show(State(state): State<AppState>, Path(id): Path<String>) -> Resp
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct NewUrlJob {
     /// http(s) URL of a video or a page with one.
+    #[schema(schema_with = sofathek_http::schema::url, required = true)]
     pub url: Option<String>,
     /// Category slug for the video.
     pub category: Option<String>,
-    /// Title to use instead of the site's.
+    /// Title to use instead of the site's (empty: the site's).
+    #[schema(schema_with = optional_title)]
     pub title: Option<String>,
     /// Also make an MP3 copy of the sound track.
     #[serde(default)]
     pub audio: bool,
+}
+
+/// A title as the pipeline accepts it: up to 300 characters, empty or `null` for the site's.
+pub fn optional_title() -> utoipa::openapi::schema::Object {
+    sofathek_http::schema::text(
+        sofathek_ingest::MAX_TITLE_CHARS,
+        sofathek_http::schema::Presence::EmptyOrNull,
+    )
 }
 
 /// Queues a URL download.

@@ -15,6 +15,8 @@ use sofathek_codes::Code;
 use sofathek_core::auth::{AVATARS, Access};
 use sofathek_db::DbError;
 use sofathek_db::profiles::{self, ProfileChange, ProfileKind};
+use sofathek_http::schema::{self, Presence};
+use utoipa::openapi::schema::{Array, Object, Type};
 
 /// `GET /api/profiles`.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -47,13 +49,17 @@ pub async fn list(State(state): State<AppState>, access: Access) -> Result<Respo
 #[serde(deny_unknown_fields)]
 pub struct NewProfile {
     /// 1 to 40 characters, unique (ignoring case).
+    #[schema(schema_with = name_rule)]
     pub name: String,
     /// `kid` (default) or `parent` (parents share the parent password).
+    #[schema(schema_with = kind_or_null)]
     pub kind: Option<String>,
     /// One of red, orange, yellow, green, teal, blue, purple, pink.
+    #[schema(schema_with = avatar_or_null)]
     pub avatar: Option<String>,
     /// A kid's allowed category slugs (a kid sees nothing else).
     #[serde(default)]
+    #[schema(schema_with = categories_rule)]
     pub categories: Vec<String>,
 }
 
@@ -61,10 +67,44 @@ pub struct NewProfile {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateProfile {
+    #[schema(schema_with = name_or_null)]
     pub name: Option<String>,
+    #[schema(schema_with = avatar_or_null)]
     pub avatar: Option<String>,
     /// A kid's new allow-list (replaces the old one).
+    #[schema(schema_with = categories_or_null)]
     pub categories: Option<Vec<String>>,
+}
+
+/// Most categories a kid's allow-list names.
+const MAX_CATEGORIES: usize = 100;
+
+/// A profile name as [`check_name`] accepts it.
+fn name_rule() -> Object {
+    schema::text(super::PROFILE_NAME_MAX, Presence::Required)
+}
+
+fn name_or_null() -> Object {
+    schema::text(super::PROFILE_NAME_MAX, Presence::OrNull)
+}
+
+/// What `ProfileKind::parse` accepts.
+fn kind_or_null() -> Object {
+    schema::one_of(&["kid", "parent"], true)
+}
+
+/// What [`check_avatar`] accepts.
+fn avatar_or_null() -> Object {
+    schema::one_of(AVATARS, true)
+}
+
+/// What [`check_categories`] accepts.
+fn categories_rule() -> Array {
+    schema::list(Object::with_type(Type::String), 0, MAX_CATEGORIES, false).build()
+}
+
+fn categories_or_null() -> Array {
+    schema::list(Object::with_type(Type::String), 0, MAX_CATEGORIES, true).build()
 }
 
 fn check_name(name: &str) -> Result<String, ApiError> {
@@ -83,7 +123,7 @@ fn check_avatar(avatar: &str) -> Result<String, ApiError> {
 }
 
 fn check_categories(categories: &[String]) -> Result<Vec<String>, ApiError> {
-    if categories.len() > 100 {
+    if categories.len() > MAX_CATEGORIES {
         return Err(ApiError::bad_request("At most 100 categories per profile"));
     }
     let mut unique: Vec<String> = categories.to_vec();

@@ -23,12 +23,25 @@ const SHELF_LIMIT: u32 = 24;
 #[serde(deny_unknown_fields)]
 pub struct NewProgress {
     /// Seconds from the start.
+    #[schema(schema_with = seconds)]
     pub position: f64,
     /// The duration the player saw, in seconds.
+    #[schema(schema_with = seconds_or_null)]
     pub duration: Option<f64>,
     /// The video played to its end.
     #[serde(default)]
     pub ended: bool,
+}
+
+/// Largest position or duration accepted, in seconds (about 115 days).
+const MAX_SECONDS: f64 = 1e7;
+
+fn seconds() -> utoipa::openapi::schema::Object {
+    sofathek_http::schema::number(0.0, MAX_SECONDS, false)
+}
+
+fn seconds_or_null() -> utoipa::openapi::schema::Object {
+    sofathek_http::schema::number(0.0, MAX_SECONDS, true)
 }
 
 fn profile_id(access: &Access) -> Result<i64, ApiError> {
@@ -112,7 +125,7 @@ pub async fn record(
     JsonBody(body): JsonBody<NewProgress>,
 ) -> Result<axum::Json<Value>, ApiError> {
     let profile = profile_id(&access)?;
-    let valid = |v: f64| v.is_finite() && (0.0..=1e7).contains(&v);
+    let valid = |v: f64| v.is_finite() && (0.0..=MAX_SECONDS).contains(&v);
     if !valid(body.position) || !body.duration.is_none_or(valid) {
         return Err(ApiError::bad_request(
             "Position and duration must be seconds between 0 and 10000000",

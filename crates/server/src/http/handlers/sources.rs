@@ -164,7 +164,19 @@ pub async fn pending(State(state): State<AppState>, Query(query): Query<PendingQ
 #[serde(deny_unknown_fields)]
 pub struct Decision {
     /// Ids of pending entries (1 to 500).
+    #[schema(schema_with = entry_ids)]
     pub ids: Vec<i64>,
+}
+
+/// What `sofathek_ingest::sources`' bulk check accepts: 1 to `MAX_BULK` ids.
+fn entry_ids() -> utoipa::openapi::schema::Array {
+    let id = utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::Integer)
+        .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
+            utoipa::openapi::KnownFormat::Int64,
+        )))
+        .build();
+    sofathek_http::schema::list(id, 1, sofathek_ingest::sources::MAX_BULK, false).build()
 }
 
 /// Approves pending entries: each becomes a download job. All or nothing.

@@ -20,7 +20,16 @@ use sofathek_db::profiles;
 #[serde(deny_unknown_fields)]
 pub struct NewToken {
     /// What the token is for (1 to 100 characters).
+    #[schema(schema_with = name_rule)]
     pub name: String,
+}
+
+/// A token name as `display_name` accepts it.
+fn name_rule() -> utoipa::openapi::schema::Object {
+    sofathek_http::schema::text(
+        super::TOKEN_NAME_MAX,
+        sofathek_http::schema::Presence::Required,
+    )
 }
 
 /// An API token as listed (never its secret).

@@ -13,6 +13,9 @@ use sofathek_core::auth::Access;
 use sofathek_core::events::Event;
 use sofathek_db::videos::{self, FileKind, ListQuery, Sort, VideoRecord};
 use sofathek_db::{DbError, categories};
+use sofathek_http::schema::{self, Presence};
+use sofathek_ingest::MAX_TITLE_CHARS;
+use utoipa::openapi::schema::Object;
 
 /// Largest page size.
 pub const MAX_LIMIT: u32 = 200;
@@ -270,12 +273,18 @@ pub async fn show(
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateVideo {
-    /// New title (1 to 300 characters).
+    /// New title (1 to 300 characters); `null`: unchanged.
+    #[schema(schema_with = title_or_null)]
     pub title: Option<String>,
     /// Category slug, or null to remove the category.
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<String>)]
     pub category: Option<Option<String>>,
+}
+
+/// `UpdateVideo.title`: what [`check_title`] accepts, or `null`.
+fn title_or_null() -> Object {
+    schema::text(MAX_TITLE_CHARS, Presence::OrNull)
 }
 
 fn double_option<'de, D, T>(de: D) -> Result<Option<Option<T>>, D::Error>
@@ -289,7 +298,7 @@ where
 /// Checks a user-supplied title.
 pub fn check_title(title: &str) -> Result<String, ApiError> {
     let trimmed = title.trim();
-    if trimmed.is_empty() || trimmed.chars().count() > 300 {
+    if trimmed.is_empty() || trimmed.chars().count() > MAX_TITLE_CHARS {
         return Err(ApiError::bad_request("Title must be 1 to 300 characters"));
     }
     if trimmed.chars().any(char::is_control) {
