@@ -748,30 +748,17 @@ async fn a_scan_of_known_files_stats_nothing_and_runs_no_ffprobe() {
             sofathek::db::videos::VideoRecord {
                 id: format!("known-{i:05}"),
                 title: format!("Known {i}"),
-                category: None,
-                channel: None,
-                description: None,
-                tags: Vec::new(),
-                duration: None,
-                width: None,
-                height: None,
-                video_codec: None,
-                audio_codec: None,
-                bitrate: None,
-                format: None,
                 file_name: name.clone(),
                 size: 1,
                 modified_at: "2024-01-01T00:00:00.000Z".into(),
                 added_at: "2024-01-01T00:00:00.000Z".into(),
-                upload_date: None,
-                source_url: None,
-                view_count: 0,
                 files: vec![sofathek::db::videos::FileRecord {
                     name,
                     kind: sofathek::db::videos::FileKind::Video,
-                    language: None,
                     size: 1,
+                    language: None,
                 }],
+                ..Default::default()
             }
         })
         .collect();

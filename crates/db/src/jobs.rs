@@ -956,25 +956,11 @@ mod tests {
         let video = crate::videos::VideoRecord {
             id: "v-published".into(),
             title: "T".into(),
-            category: None,
-            channel: None,
-            description: None,
-            tags: Vec::new(),
-            duration: None,
-            width: None,
-            height: None,
-            video_codec: None,
-            audio_codec: None,
-            bitrate: None,
-            format: None,
             file_name: "v-published.mp4".into(),
             size: 1,
             modified_at: crate::now(),
             added_at: crate::now(),
-            upload_date: None,
-            source_url: None,
-            view_count: 0,
-            files: Vec::new(),
+            ..Default::default()
         };
         db.write_blocking(|tx| crate::videos::insert(tx, &video))
             .expect("video");

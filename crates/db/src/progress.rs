@@ -139,29 +139,19 @@ mod tests {
             id: id.into(),
             title: id.into(),
             category: category.map(Into::into),
-            channel: None,
-            description: None,
             tags: vec![],
             duration: Some(100.0),
-            width: None,
-            height: None,
-            video_codec: None,
-            audio_codec: None,
-            bitrate: None,
-            format: None,
             file_name: format!("{id}.mp4"),
             size: 1,
             modified_at: "2024-01-01T00:00:00.000Z".into(),
             added_at: "2024-01-01T00:00:00.000Z".into(),
-            upload_date: None,
-            source_url: None,
-            view_count: 0,
             files: vec![FileRecord {
                 name: format!("{id}.mp4"),
                 kind: FileKind::Video,
-                language: None,
                 size: 1,
+                language: None,
             }],
+            ..Default::default()
         }
     }
 

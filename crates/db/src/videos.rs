@@ -55,8 +55,8 @@ pub struct FileRecord {
     pub size: u64,
 }
 
-/// A catalogue entry.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// A catalogue entry (`Default` is for tests' hand-made records: no id, no file).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct VideoRecord {
     pub id: String,
     pub title: String,
@@ -525,29 +525,26 @@ mod tests {
             height: Some(360),
             video_codec: Some("h264".into()),
             audio_codec: Some("aac".into()),
-            bitrate: None,
             format: Some("MP4".into()),
             file_name: format!("{id}.mp4"),
             size: 100,
             modified_at: "2024-01-01T00:00:00.000Z".into(),
             added_at: format!("2024-01-0{}T00:00:00.000Z", id.len() % 9 + 1),
-            upload_date: None,
-            source_url: None,
-            view_count: 0,
             files: vec![
                 FileRecord {
                     name: format!("{id}.mp4"),
                     kind: FileKind::Video,
-                    language: None,
                     size: 100,
+                    language: None,
                 },
                 FileRecord {
                     name: format!("{id}.webp"),
                     kind: FileKind::Thumbnail,
-                    language: None,
                     size: 5,
+                    language: None,
                 },
             ],
+            ..Default::default()
         }
     }
 

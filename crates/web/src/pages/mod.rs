@@ -411,25 +411,9 @@ mod fixtures {
         VideoRecord {
             id: id.into(),
             title: id.into(),
-            category: None,
-            channel: None,
-            description: None,
-            tags: Vec::new(),
-            duration: None,
-            width: None,
-            height: None,
-            video_codec: None,
-            audio_codec: None,
-            bitrate: None,
-            format: None,
             file_name: format!("{id}.mp4"),
             size: 1,
-            modified_at: String::new(),
-            added_at: String::new(),
-            upload_date: None,
-            source_url: None,
-            view_count: 0,
-            files: Vec::new(),
+            ..Default::default()
         }
     }
 
