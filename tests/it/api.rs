@@ -2,11 +2,11 @@
 //! streaming, downloads, thumbnails, editing, deleting, categories, health, metrics, OpenAPI,
 //! import of an original library and start-up reconciliation.
 
-use crate::common;
+use crate::support;
 
-use common::{TestServer, client, original_library};
 use reqwest::Method;
 use serde_json::{Value, json};
+use support::{TestServer, client, original_library};
 
 const VIDEO: &str = "Test_Video-abc123.mp4";
 /// The API address of [`VIDEO`]'s catalogue entry.
@@ -346,7 +346,7 @@ async fn stream_refuses_bad_names_and_paths() {
 async fn names_with_dots_inside_words_work() {
     let server = TestServer::start().await;
     let src = tempfile::tempdir().expect("tempdir");
-    common::make_mp4(&src.path().join("Part 1..3 – Finale.mp4"), 1);
+    support::make_mp4(&src.path().join("Part 1..3 – Finale.mp4"), 1);
     let report = server.import(src.path()).await;
     assert_eq!(report.imported.len(), 1, "{report:?}");
     let resp = server
@@ -375,7 +375,7 @@ async fn downloads_are_attachments() {
 
     // Non-ASCII names: ASCII fallback plus RFC 8187 form.
     let src = tempfile::tempdir().expect("tempdir");
-    common::make_mp4(&src.path().join("Dino — Rex.mp4"), 1);
+    support::make_mp4(&src.path().join("Dino — Rex.mp4"), 1);
     server.import(src.path()).await;
     let dash = server.get("/api/download/Dino%20%E2%80%94%20Rex.mp4").await;
     assert_eq!(dash.status(), 200);
@@ -737,7 +737,7 @@ async fn restart_reconciles_without_losing_catalogue_files() {
 async fn file_deleted_mid_stream_does_not_crash_the_server() {
     let server = TestServer::start().await;
     let src = tempfile::tempdir().expect("tempdir");
-    common::make_mp4(&src.path().join("long.mp4"), 8);
+    support::make_mp4(&src.path().join("long.mp4"), 8);
     server.import(src.path()).await;
     let mut resp = client()
         .get(server.url("/api/stream/long.mp4"))

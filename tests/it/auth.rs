@@ -3,15 +3,15 @@
 //! same-origin rules, session fixation and revocation, the sign-in throttle, API tokens, the
 //! first-run setup, `sofathek admin` and `SOFATHEK_ADMIN_PASSWORD_FILE`, watch progress.
 
-use crate::common;
+use crate::support;
 
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use common::{TEST_PASSWORD, TEST_TOKEN, TestServer, anonymous_client, client, original_library};
 use futures_util::StreamExt;
 use reqwest::Method;
 use serde_json::{Value, json};
+use support::{TEST_PASSWORD, TEST_TOKEN, TestServer, anonymous_client, client, original_library};
 
 const KIDS_VIDEO: &str = "Test_Video-abc123";
 const MUSIC_VIDEO: &str = "Unknown_Title-3f2504e0-4f89-11d3-9a0c-0305e82c3301";
@@ -1347,7 +1347,7 @@ async fn the_admin_password_file_sets_and_replaces_the_password() {
     // An unreadable file stops the start with a clear error.
     let data = tempfile::tempdir().expect("tempdir");
     let missing = secrets.path().join("missing");
-    let config = common::test_config(
+    let config = support::test_config(
         &data.path().join("data"),
         &["--admin-password-file", missing.to_str().expect("utf-8")],
     );

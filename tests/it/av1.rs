@@ -14,8 +14,8 @@
 //! - the format order itself, evaluated by the real yt-dlp on offline format lists: H.264
 //!   first, then VP9, then AV1, before any other codec.
 
-use crate::common;
-use crate::media_server;
+use crate::support;
+use crate::support::media_server;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -26,10 +26,10 @@ use axum::extract::{Path as UrlPath, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use common::TestServer;
 use media_server::{codecs, ffprobe, require_ytdlp};
 use serde_json::{Value, json};
 use sofathek::ytdlp::args::FORMAT_PREFERENCE;
+use support::TestServer;
 
 /// Longest wait for a job to end.
 const JOB_TIMEOUT: Duration = Duration::from_secs(120);
@@ -131,7 +131,7 @@ fn make_clip(path: &Path, args: &[&str]) {
     ];
     all.extend_from_slice(args);
     all.extend_from_slice(&["-shortest", target]);
-    common::ffmpeg(&all);
+    support::ffmpeg(&all);
     let (video, _) = codecs(path);
     assert_eq!(
         video.as_deref(),
@@ -240,7 +240,7 @@ async fn serve_dir(dir: PathBuf) -> String {
     let app = Router::new()
         .route("/dash/{name}", get(file))
         .with_state(Arc::new(dir));
-    let addr = common::serve_app(app).await;
+    let addr = support::serve_app(app).await;
     format!("http://{addr}/dash")
 }
 
@@ -284,7 +284,7 @@ async fn dash_url_offering_only_av1_video_is_downloaded_merged_and_kept() {
     ];
     all.extend_from_slice(&args);
     all.push(&target);
-    common::ffmpeg(&all);
+    support::ffmpeg(&all);
     let mpd = std::fs::read_to_string(&manifest).expect("manifest");
     assert!(mpd.contains("codecs=\"av01."), "{mpd}");
 

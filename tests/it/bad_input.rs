@@ -11,15 +11,15 @@
 //! fresh server, so that one group passes or fails on its own, and every row of a failing group
 //! is reported together.
 
-use crate::common;
+use crate::support;
 
 use std::collections::BTreeMap;
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use common::TestServer;
 use serde_json::{Value, json};
+use support::TestServer;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// Largest upload the corpus server accepts (small, so "oversize" is cheap).
@@ -126,9 +126,9 @@ struct Media {
 
 fn media(dir: &Path) -> Media {
     let mp4 = dir.join("good.mp4");
-    common::make_mp4(&mp4, 1);
+    support::make_mp4(&mp4, 1);
     let tail = dir.join("tail.mp4");
-    common::ffmpeg(&[
+    support::ffmpeg(&[
         "-f",
         "lavfi",
         "-i",
@@ -142,7 +142,7 @@ fn media(dir: &Path) -> Media {
         tail.to_str().expect("utf-8 path"),
     ]);
     let png = dir.join("still.png");
-    common::ffmpeg(&[
+    support::ffmpeg(&[
         "-f",
         "lavfi",
         "-i",
@@ -152,7 +152,7 @@ fn media(dir: &Path) -> Media {
         png.to_str().expect("utf-8 path"),
     ]);
     let mp3 = dir.join("sound.mp3");
-    common::ffmpeg(&[
+    support::ffmpeg(&[
         "-f",
         "lavfi",
         "-i",
@@ -1153,7 +1153,7 @@ async fn check_rows(group: &str, rows: impl FnOnce(&str) -> Vec<Case>) {
     let fixtures = tempfile::tempdir().expect("tempdir");
     let library_src = fixtures.path().join("original");
     std::fs::create_dir_all(&library_src).expect("dir");
-    common::original_library(&library_src);
+    support::original_library(&library_src);
 
     let server = TestServer::start_configured(|config, _| {
         config.x264_preset = "ultrafast".to_owned();
@@ -1170,7 +1170,7 @@ async fn check_rows(group: &str, rows: impl FnOnce(&str) -> Vec<Case>) {
         .find(|n| n.starts_with("Test_Video"))
         .expect("imported video")
         .clone();
-    let client = common::client();
+    let client = support::client();
     let created = client
         .post(server.url("/api/categories"))
         .json(&json!({"name": "Dinosaurs"}))
@@ -1189,7 +1189,7 @@ async fn check_rows(group: &str, rows: impl FnOnce(&str) -> Vec<Case>) {
     let mut before = snapshot(&data);
     let mut failures = Vec::new();
     for case in &cases {
-        let raw = send(server.addr, common::TEST_TOKEN, case).await;
+        let raw = send(server.addr, support::TEST_TOKEN, case).await;
         let mut problems = Vec::new();
         if raw.status != case.status {
             problems.push(format!("status {} (expected {})", raw.status, case.status));

@@ -4,9 +4,9 @@
 //! next start-up must kill), and `sofathek::process` with short timeouts for the timeout path
 //! (the pipeline's own timeouts are minutes to hours).
 
-use crate::common;
-use crate::media_server;
-use crate::reliability;
+use crate::support;
+use crate::support::media_server;
+use crate::support::reliability;
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -84,7 +84,7 @@ async fn wait_for_tool(server: &Server, what: &str) -> Vec<u32> {
 
 /// A 60 s MPEG-4 Part 2 AVI: quick to make, and it must be transcoded (seconds of ffmpeg).
 fn long_mpeg4(path: &Path) {
-    common::ffmpeg(&[
+    support::ffmpeg(&[
         "-f",
         "lavfi",
         "-i",

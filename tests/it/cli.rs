@@ -2,7 +2,7 @@
 //! `import`, `config --json`, and graceful shutdown on SIGTERM with a request in flight.
 #![allow(clippy::disallowed_methods)] // the tests spawn the binary under test directly
 
-use crate::common;
+use crate::support;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -184,7 +184,7 @@ fn import_command_reports_json() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let src = tmp.path().join("old");
     std::fs::create_dir(&src).expect("mkdir");
-    common::original_library(&src);
+    support::original_library(&src);
     let data = tmp.path().join("data");
     let out = sofathek(
         &["import", src.to_str().expect("utf-8"), "--category", "kids"],
@@ -240,7 +240,7 @@ fn scan_command_adopts_dropped_files_and_reports_json() {
     let library = data.join("library");
     std::fs::create_dir_all(&library).expect("library");
     let video = library.join("Dropped_Here.mp4");
-    common::make_mp4(&video, 2);
+    support::make_mp4(&video, 2);
     std::fs::File::options()
         .write(true)
         .open(&video)
@@ -280,7 +280,7 @@ fn sigterm_lets_in_flight_requests_finish_and_exits() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let src = tmp.path().join("old");
     std::fs::create_dir(&src).expect("mkdir");
-    common::make_mp4(&src.join("clip.mp4"), 2);
+    support::make_mp4(&src.join("clip.mp4"), 2);
     let data = tmp.path().join("data");
     let out = sofathek(
         &["import", src.to_str().expect("utf-8")],
@@ -405,7 +405,7 @@ fn import_reads_the_originals_download_queue_into_the_job_history() {
     let temp = tmp.path().join("old/temp");
     std::fs::create_dir_all(&videos).expect("videos");
     std::fs::create_dir_all(&temp).expect("temp");
-    common::original_library(&videos);
+    support::original_library(&videos);
     let queue = serde_json::json!([
         {
             "id": "11111111-1111-4111-8111-111111111111",

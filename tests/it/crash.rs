@@ -10,8 +10,8 @@
 //! The test runs `CRASH_ITERATIONS` kills (default 6, about 30 s); `scripts/crash-loop` runs
 //! the long version. `CRASH_SEED` replays a run (the seed is printed).
 
-use crate::media_server;
-use crate::reliability;
+use crate::support::media_server;
+use crate::support::reliability;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;

@@ -8,16 +8,16 @@
 //! Where no filesystem can be mounted (not root, no `mount`), the test says so and checks only
 //! the disk guard (SOFATHEK_MIN_FREE_BYTES) on an ordinary directory.
 
-use crate::common;
-use crate::media_server;
-use crate::reliability;
+use crate::support;
+use crate::support::media_server;
+use crate::support::reliability;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use axum::routing::get;
-use common::TestServer;
 use serde_json::{Value, json};
+use support::TestServer;
 
 /// Size of the test filesystem.
 const FS_SIZE: &str = "16m";
@@ -143,7 +143,7 @@ async fn big_file_server(size: usize) -> String {
         "/big.mp4",
         get(move || async move { ([("content-type", "video/mp4")], vec![0x42u8; size]) }),
     );
-    let addr = common::serve_app(app).await;
+    let addr = support::serve_app(app).await;
     format!("http://{addr}/big.mp4")
 }
 

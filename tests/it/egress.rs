@@ -5,8 +5,8 @@
 //! guard's reason, the private server is never asked, and nothing is published; a normal
 //! download from the allowed site completes through the guard.
 
-use crate::common;
-use crate::media_server;
+use crate::support;
+use crate::support::media_server;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -18,9 +18,9 @@ use axum::extract::{Path as UrlPath, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use common::TestServer;
 use media_server::{fixtures, require_ytdlp};
 use serde_json::{Value, json};
+use support::TestServer;
 
 /// A tiny HTTP server on 127.0.0.1 that counts its requests.
 struct Site {
@@ -107,7 +107,7 @@ impl Site {
             .route("/stream.m3u8", get(site_manifest))
             .route("/page.html", get(site_page))
             .with_state(state);
-        let addr = common::serve_app(app).await;
+        let addr = support::serve_app(app).await;
         Site { addr, hits }
     }
 
@@ -220,7 +220,7 @@ async fn downloads_reach_the_allowed_site_and_nothing_else_on_the_home_network()
     assert_eq!(site.hits(), before, "the rebound name reached the server");
 
     // Submitting a private URL outright is refused at once, as before.
-    let resp = common::client()
+    let resp = support::client()
         .post(srv.url("/api/jobs"))
         .json(&json!({ "url": format!("http://{}/files/h264.mp4", home.addr) }))
         .send()

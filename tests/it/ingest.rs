@@ -5,16 +5,16 @@
 //! the rate limit, the content policy, the disk guard, events, and `kill -9` of the real binary
 //! mid-job followed by a restart.
 
-use crate::common;
-use crate::media_server;
+use crate::support;
+use crate::support::media_server;
 
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use common::TestServer;
 use media_server::{MediaServer, codecs, fixtures, require_ytdlp};
 use serde_json::{Value, json};
 use sofathek::config::Config;
+use support::TestServer;
 
 /// Longest wait for a job to end.
 const JOB_TIMEOUT: Duration = Duration::from_secs(90);
@@ -169,7 +169,7 @@ async fn url_mp4_is_kept_with_metadata_and_thumbnail() {
         "{video}"
     );
     // Streamed by the file routes.
-    let resp = common::client()
+    let resp = support::client()
         .get(srv.url(&format!("/api/stream/{video_id}.mp4")))
         .header("range", "bytes=0-99")
         .send()
@@ -422,7 +422,7 @@ async fn uploads_are_received_checked_and_converted() {
     );
     // Bad requests: no file, unknown category.
     let form = reqwest::multipart::Form::new().text("title", "x");
-    let resp = common::client()
+    let resp = support::client()
         .post(srv.url("/api/videos/upload"))
         .multipart(form)
         .send()
@@ -462,7 +462,7 @@ async fn oversize_uploads_get_413_and_leave_nothing() {
     ))
     .file_name("big.mp4");
     let form = reqwest::multipart::Form::new().part("video", part);
-    let resp = common::client()
+    let resp = support::client()
         .post(srv.url("/api/videos/upload"))
         .multipart(form)
         .send()
@@ -717,7 +717,7 @@ async fn original_queue_routes_keep_their_behaviour() {
         .post_json("/api/youtube/queue/cleanup", json!({ "maxAgeHours": -1 }))
         .await;
     assert_eq!(status, 400, "{body}");
-    let resp = common::client()
+    let resp = support::client()
         .post(srv.url("/api/youtube/queue/cleanup"))
         .send()
         .await
@@ -799,7 +799,7 @@ async fn rate_limit_counts_only_accepted_requests() {
         )
         .await;
     assert_eq!(status, 201);
-    let resp = common::client()
+    let resp = support::client()
         .post(srv.url("/api/youtube/download"))
         .json(&json!({ "url": media.url("/files/missing-3.mp4") }))
         .send()
@@ -884,7 +884,7 @@ async fn content_policy_blocks_with_422_and_low_disk_gives_507() {
 async fn events_stream_job_progress_and_library_changes() {
     use futures_util::StreamExt;
     let srv = default_server().await;
-    let resp = common::client()
+    let resp = support::client()
         .get(srv.url("/api/events"))
         .send()
         .await
@@ -985,7 +985,7 @@ async fn kill_9_mid_job_then_restart_resumes_the_job() {
     let wait_up = |base: String| async move {
         let began = Instant::now();
         loop {
-            if let Ok(resp) = common::client()
+            if let Ok(resp) = support::client()
                 .get(format!("{base}/api/health/live"))
                 .send()
                 .await
@@ -1001,10 +1001,10 @@ async fn kill_9_mid_job_then_restart_resumes_the_job() {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     };
-    common::provision_data_dir(&data);
+    support::provision_data_dir(&data);
     let mut first = spawn("first.log");
     wait_up(base.clone()).await;
-    let client = common::client();
+    let client = support::client();
     let resp = client
         .post(format!("{base}/api/jobs"))
         .json(&json!({ "url": media.url("/slow/h264.mp4") }))
@@ -1015,7 +1015,7 @@ async fn kill_9_mid_job_then_restart_resumes_the_job() {
     let body: Value = resp.json().await.expect("json");
     let id = body["data"]["id"].as_str().expect("id").to_owned();
     let get_job = |base: String, id: String| async move {
-        let resp = common::client()
+        let resp = support::client()
             .get(format!("{base}/api/jobs/{id}"))
             .send()
             .await

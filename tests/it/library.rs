@@ -3,16 +3,16 @@
 //! crashed before its transaction is adopted, and a lost or corrupted database is rebuilt from
 //! the sidecars. Real ffprobe/ffmpeg, real files, the real HTTP API.
 
-use crate::common;
-use crate::media_server;
+use crate::support;
+use crate::support::media_server;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use common::{TestServer, anonymous_client, client, make_mp4};
 use media_server::{codecs, fixtures};
 use serde_json::{Value, json};
+use support::{TestServer, anonymous_client, client, make_mp4};
 
 /// Seconds a file must rest before a scan adopts it (the tests use the shortest).
 const SETTLE: &[&str] = &["--scan-settle", "1"];
@@ -424,7 +424,7 @@ async fn a_publish_that_crashed_before_its_transaction_is_adopted_and_its_job_co
         library.join(format!("{stem}.mp4")),
     )
     .expect("mp4");
-    common::make_webp(&library.join(format!("{stem}.webp")));
+    support::make_webp(&library.join(format!("{stem}.webp")));
 
     let server = TestServer::start_in(dir, SETTLE).await;
     let all = wait_for_videos(&server, &[stem]).await;
@@ -628,7 +628,7 @@ async fn an_explicit_delete_removes_the_files_and_the_sidecar_and_nothing_else()
         "WEBVTT\n\n00:00.000 --> 00:01.000\nHallo\n",
     )
     .expect("vtt");
-    common::make_webp(&outside.path().join("Picnic.jpg"));
+    support::make_webp(&outside.path().join("Picnic.jpg"));
     std::fs::write(library.join("Picnic notes.txt"), b"keep me").expect("notes");
     for name in ["Picnic.de.srt", "Picnic.de.vtt", "Picnic.jpg", "Picnic.mp4"] {
         std::fs::rename(outside.path().join(name), library.join(name)).expect("move in");

@@ -1,13 +1,10 @@
 //! The end-to-end integration tests: one test binary (one link instead of one per file), each
 //! file a module testing the real server, binary or library through its public surface.
-//! `common` starts servers and generates media; `support/` holds the local media server and the
-//! reliability helpers. Run one area with a filter: `cargo nextest run --test it crash::`.
+//! `support` (one module) starts servers and generates media; its `media_server` is the local
+//! media server, its `reliability` the crash and fault helpers. Run one area with a filter:
+//! `cargo nextest run --test it crash::`.
 
-mod common;
-#[path = "support/media_server.rs"]
-mod media_server;
-#[path = "support/reliability.rs"]
-mod reliability;
+mod support;
 
 mod api;
 mod auth;

@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::common::{TestServer, client};
+use crate::support::{TestServer, client};
 
 /// The API routes the router's source declares (`.route("/api/…", …)`).
 fn routed() -> BTreeSet<String> {

@@ -19,8 +19,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde_json::{Value, json};
 
-use crate::common::{self, TestServer, anonymous_client, client};
-use crate::media_server::require_ytdlp;
+use crate::support::media_server::require_ytdlp;
+use crate::support::{self, TestServer, anonymous_client, client};
 
 /// One feed item: episode `n` (published on November `n`, 2026), its title and duration.
 #[derive(Clone)]
@@ -60,9 +60,9 @@ fn media() -> &'static (PathBuf, PathBuf) {
         let dir = std::env::temp_dir().join(format!("sofathek-sources-{}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("media dir");
         let clip = dir.join("clip.mp4");
-        common::make_mp4(&clip, 1);
+        support::make_mp4(&clip, 1);
         let thumb = dir.join("thumb.jpg");
-        common::ffmpeg(&[
+        support::ffmpeg(&[
             "-f",
             "lavfi",
             "-i",
@@ -90,7 +90,7 @@ impl Feed {
             .route("/thumb/{name}", get(thumb))
             .fallback(|| async { StatusCode::NOT_FOUND })
             .with_state(state.clone());
-        let addr = common::serve_app(app).await;
+        let addr = support::serve_app(app).await;
         Feed { addr, state }
     }
 

@@ -1,7 +1,7 @@
 //! Web UI integration tests: pages rendered from the real templates, asset headers with and
 //! without a build manifest, template reloads and live reload (development only).
 
-use crate::common;
+use crate::support;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -48,8 +48,8 @@ impl WebServer {
         .expect("config");
         config.prepare_data_dir().expect("data dir");
         let state = AppState::open(config).expect("state");
-        // A parent password and the test token: `common::client()` acts as a parent.
-        common::provision(&state.db);
+        // A parent password and the test token: `support::client()` acts as a parent.
+        support::provision(&state.db);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
@@ -71,7 +71,7 @@ impl WebServer {
     }
 
     async fn get(&self, path: &str) -> reqwest::Response {
-        common::client()
+        support::client()
             .get(self.url(path))
             .send()
             .await
@@ -86,9 +86,9 @@ impl WebServer {
 
     async fn import_original_library(&self) {
         let media = tempfile::tempdir().expect("tempdir");
-        common::original_library(media.path());
+        support::original_library(media.path());
         let report = sofathek::import::import_dir(
-            crate::common::import_target(&self.state),
+            crate::support::import_target(&self.state),
             media.path(),
             &Default::default(),
         )
@@ -262,7 +262,7 @@ async fn checkout_assets_are_revalidated() {
     let css = server.get("/assets/app.css").await;
     assert_eq!(header(&css, "content-type"), "text/css; charset=utf-8");
 
-    let again = common::client()
+    let again = support::client()
         .get(server.url("/assets/app.js"))
         .header("if-none-match", &etag)
         .send()
@@ -317,7 +317,7 @@ async fn built_assets_are_immutable_and_precompressed() {
     assert!(!html.contains("/assets/app.js\""));
 
     let fetch = |accept: Option<&'static str>| {
-        let request = common::client().get(server.url("/assets/app-0123456789ab.js"));
+        let request = support::client().get(server.url("/assets/app-0123456789ab.js"));
         let request = match accept {
             Some(value) => request.header("accept-encoding", value),
             None => request,

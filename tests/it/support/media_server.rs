@@ -28,9 +28,9 @@ impl Fixtures {
     }
 }
 
-/// Runs ffmpeg for fixture generation; fails loudly when ffmpeg is missing (the shared helper
-/// of `tests/common`, which every test that includes this module also includes).
-pub use crate::common::ffmpeg;
+/// Runs ffmpeg for fixture generation; fails loudly when ffmpeg is missing (the parent module's
+/// helper).
+pub use super::ffmpeg;
 
 /// Runs ffprobe and returns its JSON (format and streams).
 #[allow(clippy::disallowed_methods)]

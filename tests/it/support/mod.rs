@@ -9,14 +9,21 @@
 //! flags, [`TestServer::start_configured`] a closure that adjusts the [`Config`] (fields no flag
 //! reaches, files in the data directory), [`TestServer::start_configured_at`] also puts the data
 //! directory elsewhere (a filesystem the test mounted).
+//!
+//! The local media server (`media_server`: clips, HLS, feeds, a yt-dlp check) and the crash and
+//! fault helpers (`reliability`) are this module's children: the tests share support code one
+//! way.
 #![allow(dead_code)]
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use crate::media_server::{codecs, ffprobe};
+pub mod media_server;
+pub mod reliability;
+
 use clap::Parser;
+use media_server::{codecs, ffprobe};
 use serde_json::Value;
 use sofathek::config::{Config, ConfigArgs};
 use sofathek::http::AppState;
