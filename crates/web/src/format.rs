@@ -41,8 +41,14 @@ pub(crate) fn date_label(timestamp: &str) -> String {
     timestamp.split('T').next().unwrap_or(timestamp).to_owned()
 }
 
-/// A subtitle language code as a label: `en` → `English`; unknown codes are upper-cased.
+/// A subtitle language code as a label: `en` → `English`; unknown codes are upper-cased; no
+/// code at all is `Subtitles`.
 pub(crate) fn language_label(code: &str) -> String {
+    language_name(code).unwrap_or_else(|| "Subtitles".into())
+}
+
+/// The name of a subtitle language code (`None` when the code is empty or `unknown`).
+pub(crate) fn language_name(code: &str) -> Option<String> {
     let base = code
         .split(['-', '_'])
         .next()
@@ -61,14 +67,14 @@ pub(crate) fn language_label(code: &str) -> String {
         "fi" => "Suomi",
         "pl" => "Polski",
         "pt" => "Português",
-        "" | "unknown" => return "Subtitles".into(),
-        _ => return code.to_ascii_uppercase(),
+        "" | "unknown" => return None,
+        _ => return Some(code.to_ascii_uppercase()),
     };
-    if base.len() == code.len() {
+    Some(if base.len() == code.len() {
         name.into()
     } else {
         format!("{name} ({code})")
-    }
+    })
 }
 
 #[cfg(test)]

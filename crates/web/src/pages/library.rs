@@ -319,12 +319,11 @@ fn resume_card(saved: &Progress, video: &VideoRecord) -> Card {
 /// One row per category in the categories' order; uncategorised videos last.
 fn by_category(videos: &[VideoRecord], all: &[Category], sort_param: &str) -> Vec<Group> {
     let mut buckets: BTreeMap<usize, Vec<Card>> = BTreeMap::new();
-    let position = |slug: &Option<String>| match slug {
-        Some(slug) => all
-            .iter()
-            .position(|c| &c.slug == slug)
-            .unwrap_or(all.len()),
-        None => all.len() + 1,
+    // A category the list does not name goes with the uncategorised videos: one row, one key.
+    let position = |slug: &Option<String>| {
+        slug.as_ref()
+            .and_then(|slug| all.iter().position(|c| &c.slug == slug))
+            .unwrap_or(all.len())
     };
     for video in videos {
         buckets
@@ -794,5 +793,22 @@ mod tests {
         );
         assert_eq!(groups[0].key, "c-kids");
         assert_eq!(groups[2].key, "uncategorised");
+    }
+
+    #[test]
+    fn a_category_the_list_does_not_name_joins_the_uncategorised_row() {
+        let all = vec![category("kids", "Kids", 1)];
+        let videos = [
+            in_category("a", "gone"),
+            video("b"),
+            in_category("c", "kids"),
+        ];
+        let groups = by_category(&videos, &all, "");
+        assert_eq!(
+            titles(&groups),
+            [("Kids", vec!["c"]), ("Uncategorised", vec!["a", "b"])]
+        );
+        let keys: Vec<&str> = groups.iter().map(|g| g.key.as_str()).collect();
+        assert_eq!(keys, ["c-kids", "uncategorised"], "row keys are unique");
     }
 }

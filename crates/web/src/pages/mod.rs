@@ -13,7 +13,9 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
-use crate::format::{count_label, date_label, duration_label, language_label, size_label};
+use crate::format::{
+    count_label, date_label, duration_label, language_label, language_name, size_label,
+};
 use crate::site::Site;
 use sofathek_core::auth::Access;
 use sofathek_db::categories::{self, Category};
@@ -377,7 +379,8 @@ fn pager(page: u32, total: u64, limit: u32, link: impl Fn(u32) -> String) -> Opt
     (pages > 1).then(|| Pager {
         page,
         pages,
-        previous: (page > 1).then(|| link(page - 1)),
+        // Past the end, "previous" is the last page.
+        previous: (page > 1).then(|| link((page - 1).min(pages))),
         next: (page < pages).then(|| link(page + 1)),
     })
 }
@@ -530,6 +533,12 @@ mod tests {
         assert_eq!(
             (p.pages, p.previous.as_deref(), p.next.as_deref()),
             (3, Some("1"), Some("3"))
+        );
+        let past = pager(9, 100, 48, |p| p.to_string()).expect("pager");
+        assert_eq!(
+            (past.previous.as_deref(), past.next.as_deref()),
+            (Some("3"), None),
+            "past the end, previous is the last page"
         );
         assert_eq!(parse_page(Some("0")), 1);
         assert_eq!(parse_page(Some("x")), 1);

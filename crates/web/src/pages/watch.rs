@@ -268,7 +268,10 @@ fn downloads(video: &VideoRecord) -> Vec<Download> {
             .to_uppercase();
         downloads.push(Download {
             href: format!("/api/download/{}", encode_name(&subtitle.name)),
-            label: format!("Subtitles: {} ({ext})", language_label(&language)),
+            label: match language_name(&language) {
+                Some(name) => format!("Subtitles: {name} ({ext})"),
+                None => format!("Subtitles ({ext})"),
+            },
             filename: download_name(&subtitle.name),
         });
     }
@@ -431,11 +434,7 @@ mod tests {
                     "/api/download/Clip.de-AT.vtt",
                     "Clip.de-AT.vtt"
                 ),
-                (
-                    "Subtitles: Subtitles (VTT)",
-                    "/api/download/Clip.vtt",
-                    "Clip.vtt"
-                ),
+                ("Subtitles (VTT)", "/api/download/Clip.vtt", "Clip.vtt"),
                 (
                     "Subtitles: English (SRT)",
                     "/api/download/Clip.en.srt",
