@@ -24,6 +24,15 @@ pub const HEARTBEAT: Duration = Duration::from_secs(15);
 /// How often a stream checks that its credentials still give the access it started with.
 pub const ACCESS_CHECK: Duration = Duration::from_secs(2);
 
+/// The `data:` of a job or source event: the API's view under the event's name as `type`
+/// (library events serialise themselves: `{type, id}`).
+#[derive(serde::Serialize)]
+#[serde(tag = "type", rename_all = "lowercase")]
+enum Payload {
+    Job { job: JobView },
+    Source { source: SourceView },
+}
+
 /// The event stream; a client that falls behind misses events (and should reload the jobs).
 #[utoipa::path(get, path = "/api/events", tag = "jobs",
     responses((status = 200, description = "text/event-stream: `event: job` with `{type:\"job\", job}`, `event: library.added|library.updated|library.removed` with `{type, id}`", content_type = "text/event-stream", body = String)))]
@@ -45,16 +54,15 @@ pub async fn stream(
         }
         // `type` repeats the SSE event name (`job`, `library.added`, ...).
         let data = match &event {
-            Event::Job { job } => {
-                serde_json::json!({ "type": event.name(), "job": JobView::new(job) }).to_string()
-            }
-            Event::Source { source } => {
-                let checking = ingest.is_checking(&source.id);
-                serde_json::json!({ "type": event.name(), "source": SourceView::new(source, checking) })
-                    .to_string()
-            }
-            library => serde_json::to_string(library).ok()?,
-        };
+            Event::Job { job } => serde_json::to_string(&Payload::Job {
+                job: JobView::new(job),
+            }),
+            Event::Source { source } => serde_json::to_string(&Payload::Source {
+                source: SourceView::new(source, ingest.is_checking(&source.id)),
+            }),
+            library => serde_json::to_string(library),
+        }
+        .ok()?;
         Some(Ok(SseEvent::default().event(event.name()).data(data)))
     });
     let events =
