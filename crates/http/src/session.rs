@@ -15,7 +15,7 @@ use serde_json::Value;
 
 use crate::auth::ClientIp;
 use crate::auth::{clear_cookie_header, is_https, session_cookie_header};
-use crate::error::{ApiError, ok, ok_with};
+use crate::error::{ApiError, ErrorBody, ok, ok_with};
 use crate::json::JsonBody;
 use crate::state::AppState;
 use sofathek_codes::Code;
@@ -274,10 +274,10 @@ pub struct NewSession {
 /// Picks a profile (a kid's without password, a parent's with it): sets a new session cookie.
 #[utoipa::path(post, path = "/api/session", tag = "profiles", request_body = NewSession,
     responses((status = 201, description = "the new session (and its cookie)", body = SignedInView),
-              (status = 401, description = "wrong or missing password", body = serde_json::Value),
-              (status = 403, description = "no parent password yet, or a cross-site request", body = serde_json::Value),
-              (status = 404, description = "no such profile", body = serde_json::Value),
-              (status = 429, description = "too many failed attempts (Retry-After)", body = serde_json::Value)))]
+              (status = 401, description = "wrong or missing password", body = ErrorBody),
+              (status = 403, description = "no parent password yet, or a cross-site request", body = ErrorBody),
+              (status = 404, description = "no such profile", body = ErrorBody),
+              (status = 429, description = "too many failed attempts (Retry-After)", body = ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
     access: Access,
@@ -314,7 +314,7 @@ fn with_cookie(mut response: Response, signed: &SignedIn, headers: &HeaderMap) -
 /// Signs out: the session is revoked on the server and the cookie removed.
 #[utoipa::path(delete, path = "/api/session", tag = "profiles",
     responses((status = 200, description = "whether a session was revoked", body = SignedOutView),
-              (status = 403, description = "missing CSRF token", body = serde_json::Value)))]
+              (status = 403, description = "missing CSRF token", body = ErrorBody)))]
 pub async fn remove(State(state): State<AppState>, access: Access, headers: HeaderMap) -> Response {
     match sign_out(&state, &access).await {
         Ok(revoked) => {
@@ -343,8 +343,8 @@ pub struct Setup {
 /// First-run setup: sets the parent password (only while none exists) and signs the parent in.
 #[utoipa::path(post, path = "/api/setup", tag = "profiles", request_body = Setup,
     responses((status = 201, description = "the new session (and its cookie)", body = SignedInView),
-              (status = 400, description = "password too short or otherwise refused", body = serde_json::Value),
-              (status = 409, description = "a password is set already", body = serde_json::Value)))]
+              (status = 400, description = "password too short or otherwise refused", body = ErrorBody),
+              (status = 409, description = "a password is set already", body = ErrorBody)))]
 pub async fn first_run(
     State(state): State<AppState>,
     access: Access,
@@ -370,9 +370,9 @@ pub struct ChangePassword {
 /// Changes the parent password: every parent session is signed out; a browser gets a new one.
 #[utoipa::path(put, path = "/api/password", tag = "profiles", request_body = ChangePassword,
     responses((status = 200, description = "the sessions signed out, and a browser's new session", body = PasswordChangedView),
-              (status = 400, description = "the new password is refused", body = serde_json::Value),
-              (status = 401, description = "wrong current password", body = serde_json::Value),
-              (status = 429, description = "too many failed attempts (Retry-After)", body = serde_json::Value)))]
+              (status = 400, description = "the new password is refused", body = ErrorBody),
+              (status = 401, description = "wrong current password", body = ErrorBody),
+              (status = 429, description = "too many failed attempts (Retry-After)", body = ErrorBody)))]
 pub async fn change_password(
     State(state): State<AppState>,
     access: Access,

@@ -489,8 +489,6 @@ mod contract {
             let code: u16 = status.parse().unwrap_or(0);
             if let Some(content) = plain_response(path, code) {
                 response["content"] = content;
-            } else if code >= 400 {
-                response["content"] = json_content(reference("ErrorBody"));
             } else if (200..300).contains(&code)
                 && response.pointer("/content/application~1json").is_some()
             {
@@ -621,6 +619,32 @@ mod tests {
             }
         }
         assert!(checked > 150, "{checked} bodies");
+    }
+
+    /// Every refusal is documented as the error envelope (the health report's 503 excepted: it
+    /// is the report itself).
+    #[test]
+    fn every_refusal_is_the_error_body() {
+        let doc = doc();
+        let paths = doc["paths"].as_object().cloned().unwrap_or_default();
+        let mut refusals = 0;
+        for (path, item) in paths.iter().filter(|(path, _)| *path != "/api/health") {
+            for (method, operation) in item.as_object().into_iter().flatten() {
+                let answers = operation["responses"]
+                    .as_object()
+                    .cloned()
+                    .unwrap_or_default();
+                for (status, response) in answers.iter().filter(|(s, _)| s.as_str() >= "400") {
+                    assert_eq!(
+                        response.pointer("/content/application~1json/schema/$ref"),
+                        Some(&serde_json::json!("#/components/schemas/ErrorBody")),
+                        "{method} {path} {status}"
+                    );
+                    refusals += 1;
+                }
+            }
+        }
+        assert!(refusals > 100, "{refusals} refusals");
     }
 
     #[test]

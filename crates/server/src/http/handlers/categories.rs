@@ -6,7 +6,7 @@ use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::error::{ApiError, ok, ok_with};
+use crate::error::{ApiError, ErrorBody, ok, ok_with};
 use crate::http::AppState;
 use crate::http::json::JsonBody;
 use sofathek_core::auth::Access;
@@ -89,8 +89,8 @@ pub async fn list(
 /// Creates a category.
 #[utoipa::path(post, path = "/api/categories", tag = "categories", request_body = NewCategory,
     responses((status = 201, description = "created", body = Category),
-              (status = 400, description = "invalid name", body = serde_json::Value),
-              (status = 409, description = "exists already", body = serde_json::Value)))]
+              (status = 400, description = "invalid name", body = ErrorBody),
+              (status = 409, description = "exists already", body = ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
     JsonBody(body): JsonBody<NewCategory>,
@@ -128,7 +128,7 @@ pub async fn create(
 #[utoipa::path(patch, path = "/api/categories/{slug}", tag = "categories", request_body = RenameCategory,
     params(("slug" = String, Path, description = "category slug")),
     responses((status = 200, description = "renamed", body = CategoryRenamed),
-              (status = 404, description = "no such category", body = serde_json::Value)))]
+              (status = 404, description = "no such category", body = ErrorBody)))]
 pub async fn rename(
     State(state): State<AppState>,
     Path(slug): Path<String>,
@@ -158,8 +158,8 @@ pub async fn rename(
 #[utoipa::path(delete, path = "/api/categories/{slug}", tag = "categories",
     params(("slug" = String, Path, description = "category slug")),
     responses((status = 200, description = "deleted", body = CategoryDeleted),
-              (status = 404, description = "no such category", body = serde_json::Value),
-              (status = 409, description = "built-in", body = serde_json::Value)))]
+              (status = 404, description = "no such category", body = ErrorBody),
+              (status = 409, description = "built-in", body = ErrorBody)))]
 pub async fn remove(
     State(state): State<AppState>,
     Path(slug): Path<String>,

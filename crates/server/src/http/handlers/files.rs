@@ -8,7 +8,7 @@ use axum::extract::{Path, Request, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorBody};
 use crate::http::AppState;
 use crate::http::serve_file::{OpenedFile, ServeError, ServeOptions, serve_opened};
 use sofathek_codes::Code;
@@ -115,10 +115,10 @@ fn serve_error(route: Route, name: &str, err: ServeError) -> ApiError {
     params(("filename" = String, Path, description = "file name of a library video")),
     responses((status = 200, description = "the whole file"), (status = 206, description = "a byte range"),
               (status = 304, description = "not modified"),
-              (status = 400, description = "invalid name or range", body = serde_json::Value),
-              (status = 403, description = "outside the library", body = serde_json::Value),
-              (status = 404, description = "no such file", body = serde_json::Value),
-              (status = 416, description = "range not satisfiable", body = serde_json::Value)))]
+              (status = 400, description = "invalid name or range", body = ErrorBody),
+              (status = 403, description = "outside the library", body = ErrorBody),
+              (status = 404, description = "no such file", body = ErrorBody),
+              (status = 416, description = "range not satisfiable", body = ErrorBody)))]
 pub async fn stream(
     State(state): State<AppState>,
     access: Access,
@@ -137,9 +137,9 @@ pub async fn stream(
 #[utoipa::path(get, path = "/api/download/{filename}", tag = "files",
     params(("filename" = String, Path, description = "file name of a video, audio copy or subtitle")),
     responses((status = 200, description = "the file as an attachment"), (status = 206, description = "a byte range"),
-              (status = 400, description = "invalid name", body = serde_json::Value),
-              (status = 403, description = "outside the library", body = serde_json::Value),
-              (status = 404, description = "no such file", body = serde_json::Value)))]
+              (status = 400, description = "invalid name", body = ErrorBody),
+              (status = 403, description = "outside the library", body = ErrorBody),
+              (status = 404, description = "no such file", body = ErrorBody)))]
 pub async fn download(
     State(state): State<AppState>,
     access: Access,
@@ -159,10 +159,10 @@ pub async fn download(
 #[utoipa::path(get, path = "/api/thumbnails/{filename}", tag = "files",
     params(("filename" = String, Path, description = "file name of a thumbnail")),
     responses((status = 200, description = "the image"), (status = 206, description = "a byte range"),
-              (status = 400, description = "invalid name", body = serde_json::Value),
-              (status = 403, description = "outside the library or unreadable", body = serde_json::Value),
-              (status = 404, description = "no such file", body = serde_json::Value),
-              (status = 413, description = "larger than THUMBNAIL_MAX_SIZE", body = serde_json::Value)))]
+              (status = 400, description = "invalid name", body = ErrorBody),
+              (status = 403, description = "outside the library or unreadable", body = ErrorBody),
+              (status = 404, description = "no such file", body = ErrorBody),
+              (status = 413, description = "larger than THUMBNAIL_MAX_SIZE", body = ErrorBody)))]
 pub async fn thumbnail(
     State(state): State<AppState>,
     access: Access,

@@ -12,7 +12,7 @@ use crate::http::AppState;
 /// The full health report; 503 only when critical.
 #[utoipa::path(get, path = "/api/health", tag = "health",
     responses((status = 200, description = "healthy or degraded", body = serde_json::Value),
-              (status = 503, description = "critical", body = serde_json::Value)))]
+              (status = 503, description = "critical: the same report", body = serde_json::Value)))]
 pub async fn report(State(state): State<AppState>) -> Response {
     let (status, body) = health::report(
         &state.config,

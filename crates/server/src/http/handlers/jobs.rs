@@ -5,7 +5,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use crate::error::{ApiError, ok, ok_with};
+use crate::error::{ApiError, ErrorBody, ok, ok_with};
 use crate::http::AppState;
 use crate::http::json::JsonBody;
 use sofathek_db::jobs::Order;
@@ -61,7 +61,7 @@ pub async fn list(State(state): State<AppState>) -> Result<Response, ApiError> {
 #[utoipa::path(get, path = "/api/jobs/{id}", tag = "jobs",
     params(("id" = String, Path, description = "job id")),
     responses((status = 200, description = "the job", body = JobView),
-              (status = 404, description = "no such job", body = serde_json::Value)))]
+              (status = 404, description = "no such job", body = ErrorBody)))]
 pub async fn show(State(state): State<AppState>, Path(id): Path<String>) -> Response {
     match state.ingest.get(&id).await {
         Ok(job) => ok(JobView::new(&job)).into_response(),
@@ -96,10 +96,10 @@ pub fn optional_title() -> utoipa::openapi::schema::Object {
 /// Queues a URL download.
 #[utoipa::path(post, path = "/api/jobs", tag = "jobs", request_body = NewUrlJob,
     responses((status = 202, description = "the queued job", body = JobView),
-              (status = 400, description = "missing or refused URL, unknown category", body = serde_json::Value),
-              (status = 422, description = "blocked by the content policy (VIDEO_BLOCKED_BY_POLICY)", body = serde_json::Value),
-              (status = 429, description = "rate limited (Retry-After)", body = serde_json::Value),
-              (status = 507, description = "not enough free disk space", body = serde_json::Value)))]
+              (status = 400, description = "missing or refused URL, unknown category", body = ErrorBody),
+              (status = 422, description = "blocked by the content policy (VIDEO_BLOCKED_BY_POLICY)", body = ErrorBody),
+              (status = 429, description = "rate limited (Retry-After)", body = ErrorBody),
+              (status = 507, description = "not enough free disk space", body = ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
     ClientIp(client): ClientIp,
@@ -122,8 +122,8 @@ pub async fn create(
 #[utoipa::path(delete, path = "/api/jobs/{id}", tag = "jobs",
     params(("id" = String, Path, description = "job id")),
     responses((status = 200, description = "the cancelled job", body = JobView),
-              (status = 404, description = "no such job", body = serde_json::Value),
-              (status = 409, description = "the job already completed or failed", body = serde_json::Value)))]
+              (status = 404, description = "no such job", body = ErrorBody),
+              (status = 409, description = "the job already completed or failed", body = ErrorBody)))]
 pub async fn cancel(State(state): State<AppState>, Path(id): Path<String>) -> Response {
     match state.ingest.cancel(&id).await {
         Ok(cancelled) => ok(JobView::new(&cancelled.job)).into_response(),
@@ -135,8 +135,8 @@ pub async fn cancel(State(state): State<AppState>, Path(id): Path<String>) -> Re
 #[utoipa::path(post, path = "/api/jobs/{id}/retry", tag = "jobs",
     params(("id" = String, Path, description = "job id")),
     responses((status = 200, description = "the queued job", body = JobView),
-              (status = 404, description = "no such job", body = serde_json::Value),
-              (status = 409, description = "the job is not failed or cancelled", body = serde_json::Value)))]
+              (status = 404, description = "no such job", body = ErrorBody),
+              (status = 409, description = "the job is not failed or cancelled", body = ErrorBody)))]
 pub async fn retry(State(state): State<AppState>, Path(id): Path<String>) -> Response {
     match state.ingest.retry(&id).await {
         Ok(job) => ok(JobView::new(&job)).into_response(),

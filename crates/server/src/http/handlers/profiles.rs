@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::session::ProfileView;
-use crate::error::{ApiError, ok, ok_with};
+use crate::error::{ApiError, ErrorBody, ok, ok_with};
 use crate::http::AppState;
 use crate::http::json::JsonBody;
 use sofathek_codes::Code;
@@ -153,8 +153,8 @@ fn profile_error(id: Option<i64>, err: DbError, name: Option<&str>) -> ApiError 
 /// Creates a profile (parents only).
 #[utoipa::path(post, path = "/api/profiles", tag = "profiles", request_body = NewProfile,
     responses((status = 201, description = "the profile", body = ProfileView),
-              (status = 400, description = "invalid name, kind, avatar or category", body = serde_json::Value),
-              (status = 409, description = "the name is taken", body = serde_json::Value)))]
+              (status = 400, description = "invalid name, kind, avatar or category", body = ErrorBody),
+              (status = 409, description = "the name is taken", body = ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
     JsonBody(body): JsonBody<NewProfile>,
@@ -191,8 +191,8 @@ pub async fn create(
 #[utoipa::path(patch, path = "/api/profiles/{id}", tag = "profiles", request_body = UpdateProfile,
     params(("id" = i64, Path, description = "profile id")),
     responses((status = 200, description = "the profile", body = ProfileView),
-              (status = 404, description = "no such profile", body = serde_json::Value),
-              (status = 409, description = "the name is taken", body = serde_json::Value)))]
+              (status = 404, description = "no such profile", body = ErrorBody),
+              (status = 409, description = "the name is taken", body = ErrorBody)))]
 pub async fn update(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -228,8 +228,8 @@ pub async fn update(
 #[utoipa::path(delete, path = "/api/profiles/{id}", tag = "profiles",
     params(("id" = i64, Path, description = "profile id")),
     responses((status = 200, description = "deleted", body = ProfileDeleted),
-              (status = 404, description = "no such profile", body = serde_json::Value),
-              (status = 409, description = "the last parent profile", body = serde_json::Value)))]
+              (status = 404, description = "no such profile", body = ErrorBody),
+              (status = 409, description = "the last parent profile", body = ErrorBody)))]
 pub async fn remove(
     State(state): State<AppState>,
     Path(id): Path<String>,

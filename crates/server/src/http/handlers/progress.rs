@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::videos::VideoView;
-use crate::error::{ApiError, ok};
+use crate::error::{ApiError, ErrorBody, ok};
 use crate::http::AppState;
 use crate::http::json::JsonBody;
 use sofathek_codes::Code;
@@ -116,8 +116,8 @@ async fn visible_video(state: &AppState, access: &Access, id: &str) -> Result<()
 #[utoipa::path(put, path = "/api/progress/{id}", tag = "profiles", request_body = NewProgress,
     params(("id" = String, Path, description = "video id")),
     responses((status = 200, description = "the saved position", body = ProgressView),
-              (status = 400, description = "invalid position, or no profile", body = serde_json::Value),
-              (status = 404, description = "no such video (or not visible to this profile)", body = serde_json::Value)))]
+              (status = 400, description = "invalid position, or no profile", body = ErrorBody),
+              (status = 404, description = "no such video (or not visible to this profile)", body = ErrorBody)))]
 pub async fn record(
     State(state): State<AppState>,
     access: Access,
@@ -158,7 +158,7 @@ pub async fn record(
 #[utoipa::path(get, path = "/api/progress/{id}", tag = "profiles",
     params(("id" = String, Path, description = "video id")),
     responses((status = 200, description = "the saved position, or `null`", body = Option<ProgressView>),
-              (status = 404, description = "no such video (or not visible to this profile)", body = serde_json::Value)))]
+              (status = 404, description = "no such video (or not visible to this profile)", body = ErrorBody)))]
 pub async fn show(
     State(state): State<AppState>,
     access: Access,

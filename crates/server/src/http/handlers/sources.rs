@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
 use super::jobs::refusal;
-use crate::error::{ApiError, ok, ok_with};
+use crate::error::{ApiError, ErrorBody, ok, ok_with};
 use crate::http::AppState;
 use crate::http::json::JsonBody;
 use sofathek_ingest::sources::SourceRequest;
@@ -69,8 +69,8 @@ pub async fn list(State(state): State<AppState>) -> Response {
 /// Follows a channel, playlist or feed; its first check runs right away, in the background.
 #[utoipa::path(post, path = "/api/sources", tag = "sources", request_body = serde_json::Value,
     responses((status = 201, description = "the source", body = SourceView),
-              (status = 400, description = "missing or refused URL, invalid settings, unknown category", body = serde_json::Value),
-              (status = 409, description = "the URL is already followed (SOURCE_EXISTS)", body = serde_json::Value)))]
+              (status = 400, description = "missing or refused URL, invalid settings, unknown category", body = ErrorBody),
+              (status = 409, description = "the URL is already followed (SOURCE_EXISTS)", body = ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
     JsonBody(body): JsonBody<SourceRequest>,
@@ -85,7 +85,7 @@ pub async fn create(
 #[utoipa::path(get, path = "/api/sources/{id}", tag = "sources",
     params(("id" = String, Path, description = "source id")),
     responses((status = 200, description = "the source", body = SourceView),
-              (status = 404, description = "no such source", body = serde_json::Value)))]
+              (status = 404, description = "no such source", body = ErrorBody)))]
 pub async fn show(State(state): State<AppState>, Path(id): Path<String>) -> Response {
     match state.ingest.source(&id).await {
         Ok(source) => ok(view(&state, &source)).into_response(),
@@ -97,8 +97,8 @@ pub async fn show(State(state): State<AppState>, Path(id): Path<String>) -> Resp
 #[utoipa::path(patch, path = "/api/sources/{id}", tag = "sources", request_body = serde_json::Value,
     params(("id" = String, Path, description = "source id")),
     responses((status = 200, description = "the source", body = SourceView),
-              (status = 400, description = "invalid settings, a new URL, unknown category", body = serde_json::Value),
-              (status = 404, description = "no such source", body = serde_json::Value)))]
+              (status = 400, description = "invalid settings, a new URL, unknown category", body = ErrorBody),
+              (status = 404, description = "no such source", body = ErrorBody)))]
 pub async fn update(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -114,7 +114,7 @@ pub async fn update(
 #[utoipa::path(delete, path = "/api/sources/{id}", tag = "sources",
     params(("id" = String, Path, description = "source id")),
     responses((status = 200, description = "the id of the source no longer followed", body = SourceDeleted),
-              (status = 404, description = "no such source", body = serde_json::Value)))]
+              (status = 404, description = "no such source", body = ErrorBody)))]
 pub async fn delete(State(state): State<AppState>, Path(id): Path<String>) -> Response {
     match state.ingest.delete_source(&id).await {
         Ok(()) => ok(SourceDeleted { deleted: id }).into_response(),
@@ -127,7 +127,7 @@ pub async fn delete(State(state): State<AppState>, Path(id): Path<String>) -> Re
 #[utoipa::path(post, path = "/api/sources/{id}/check", tag = "sources",
     params(("id" = String, Path, description = "source id")),
     responses((status = 202, description = "the source, `checking: true`", body = SourceView),
-              (status = 404, description = "no such source", body = serde_json::Value)))]
+              (status = 404, description = "no such source", body = ErrorBody)))]
 pub async fn check(State(state): State<AppState>, Path(id): Path<String>) -> Response {
     match state.ingest.check_source_now(&id).await {
         Ok(source) => ok_with(StatusCode::ACCEPTED, view(&state, &source)),
@@ -182,9 +182,9 @@ fn entry_ids() -> utoipa::openapi::schema::Array {
 /// Approves pending entries: each becomes a download job. All or nothing.
 #[utoipa::path(post, path = "/api/sources/pending/approve", tag = "sources", request_body = Decision,
     responses((status = 200, description = "how many were approved, and their download jobs", body = Approved),
-              (status = 400, description = "no ids, or too many", body = serde_json::Value),
-              (status = 404, description = "an id is not a pending entry (ENTRY_NOT_FOUND); nothing changed", body = serde_json::Value),
-              (status = 507, description = "not enough free disk space", body = serde_json::Value)))]
+              (status = 400, description = "no ids, or too many", body = ErrorBody),
+              (status = 404, description = "an id is not a pending entry (ENTRY_NOT_FOUND); nothing changed", body = ErrorBody),
+              (status = 507, description = "not enough free disk space", body = ErrorBody)))]
 pub async fn approve(
     State(state): State<AppState>,
     JsonBody(body): JsonBody<Decision>,
@@ -202,8 +202,8 @@ pub async fn approve(
 /// Rejects pending entries; they are remembered and never offered again. All or nothing.
 #[utoipa::path(post, path = "/api/sources/pending/reject", tag = "sources", request_body = Decision,
     responses((status = 200, description = "how many were rejected", body = Rejected),
-              (status = 400, description = "no ids, or too many", body = serde_json::Value),
-              (status = 404, description = "an id is not a pending entry (ENTRY_NOT_FOUND); nothing changed", body = serde_json::Value)))]
+              (status = 400, description = "no ids, or too many", body = ErrorBody),
+              (status = 404, description = "an id is not a pending entry (ENTRY_NOT_FOUND); nothing changed", body = ErrorBody)))]
 pub async fn reject(State(state): State<AppState>, JsonBody(body): JsonBody<Decision>) -> Response {
     match state.ingest.reject(&body.ids).await {
         Ok(rejected) => ok(Rejected { rejected }).into_response(),
@@ -215,7 +215,7 @@ pub async fn reject(State(state): State<AppState>, JsonBody(body): JsonBody<Deci
 #[utoipa::path(get, path = "/api/sources/pending/{id}/thumbnail", tag = "sources",
     params(("id" = i64, Path, description = "entry id")),
     responses((status = 200, description = "the image", content_type = "image/jpeg", body = Vec<u8>),
-              (status = 404, description = "no such entry, or no picture", body = serde_json::Value)))]
+              (status = 404, description = "no such entry, or no picture", body = ErrorBody)))]
 pub async fn thumbnail(State(state): State<AppState>, Path(id): Path<String>) -> Response {
     let missing = || ApiError::not_found(format!("No thumbnail for entry '{id}'")).into_response();
     let Some(path) = id

@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::error::{ApiError, ok, ok_with};
+use crate::error::{ApiError, ErrorBody, ok, ok_with};
 use crate::http::AppState;
 use crate::http::json::JsonBody;
 use sofathek_core::auth::secret;
@@ -79,7 +79,7 @@ pub struct TokenRevoked {
 /// Creates a token and returns it once.
 #[utoipa::path(post, path = "/api/tokens", tag = "profiles", request_body = NewToken,
     responses((status = 201, description = "the token with its secret (shown only now)", body = NewTokenView),
-              (status = 400, description = "invalid name", body = serde_json::Value)))]
+              (status = 400, description = "invalid name", body = ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
     JsonBody(body): JsonBody<NewToken>,
@@ -114,7 +114,7 @@ pub async fn list(State(state): State<AppState>) -> Result<Response, ApiError> {
 #[utoipa::path(delete, path = "/api/tokens/{id}", tag = "profiles",
     params(("id" = i64, Path, description = "token id")),
     responses((status = 200, description = "revoked", body = TokenRevoked),
-              (status = 404, description = "no such live token", body = serde_json::Value)))]
+              (status = 404, description = "no such live token", body = ErrorBody)))]
 pub async fn revoke(
     State(state): State<AppState>,
     Path(id): Path<String>,

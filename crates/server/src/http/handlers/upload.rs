@@ -5,7 +5,7 @@ use axum::extract::multipart::{Multipart, MultipartError, MultipartRejection};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-use crate::error::{ApiError, ok_with};
+use crate::error::{ApiError, ErrorBody, ok_with};
 use crate::http::AppState;
 use crate::http::handlers::jobs::refusal;
 use futures_util::TryStreamExt;
@@ -20,10 +20,10 @@ use sofathek_ingest::view::JobView;
 #[utoipa::path(post, path = "/api/videos/upload", tag = "jobs",
     request_body(content_type = "multipart/form-data", description = "`video` file, optional `category`, `title`, `audio`"),
     responses((status = 202, description = "the queued upload job", body = JobView),
-              (status = 400, description = "malformed upload, unknown category", body = serde_json::Value),
-              (status = 413, description = "larger than SOFATHEK_MAX_UPLOAD_BYTES", body = serde_json::Value),
-              (status = 415, description = "not a video (decided by ffprobe)", body = serde_json::Value),
-              (status = 507, description = "not enough free disk space", body = serde_json::Value)))]
+              (status = 400, description = "malformed upload, unknown category", body = ErrorBody),
+              (status = 413, description = "larger than SOFATHEK_MAX_UPLOAD_BYTES", body = ErrorBody),
+              (status = 415, description = "not a video (decided by ffprobe)", body = ErrorBody),
+              (status = 507, description = "not enough free disk space", body = ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
     headers: HeaderMap,

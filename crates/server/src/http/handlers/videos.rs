@@ -5,7 +5,7 @@ use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::error::{ApiError, ok};
+use crate::error::{ApiError, ErrorBody, ok};
 use crate::http::AppState;
 use crate::http::json::JsonBody;
 use sofathek_codes::Code;
@@ -199,7 +199,7 @@ fn parse_sort(raw: Option<&str>) -> Result<Sort, ApiError> {
 /// Lists the library.
 #[utoipa::path(get, path = "/api/videos", tag = "videos", params(ListParams),
     responses((status = 200, description = "the library", body = VideoList),
-              (status = 400, description = "bad parameters", body = serde_json::Value)))]
+              (status = 400, description = "bad parameters", body = ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
     access: Access,
@@ -254,7 +254,7 @@ fn not_found(id: &str) -> ApiError {
 #[utoipa::path(get, path = "/api/videos/{id}", tag = "videos",
     params(("id" = String, Path, description = "video id")),
     responses((status = 200, description = "the video", body = VideoView),
-              (status = 404, description = "no such video", body = serde_json::Value)))]
+              (status = 404, description = "no such video", body = ErrorBody)))]
 pub async fn show(
     State(state): State<AppState>,
     access: Access,
@@ -314,8 +314,8 @@ pub fn check_title(title: &str) -> Result<String, ApiError> {
     params(("id" = String, Path, description = "video id")),
     request_body = UpdateVideo,
     responses((status = 200, description = "the updated video", body = VideoView),
-              (status = 400, description = "invalid fields", body = serde_json::Value),
-              (status = 404, description = "no such video", body = serde_json::Value)))]
+              (status = 400, description = "invalid fields", body = ErrorBody),
+              (status = 404, description = "no such video", body = ErrorBody)))]
 pub async fn update(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -373,7 +373,7 @@ pub async fn update(
 #[utoipa::path(delete, path = "/api/videos/{id}", tag = "videos",
     params(("id" = String, Path, description = "video id")),
     responses((status = 200, description = "deleted", body = VideoDeleted),
-              (status = 404, description = "no such video", body = serde_json::Value)))]
+              (status = 404, description = "no such video", body = ErrorBody)))]
 pub async fn remove(
     State(state): State<AppState>,
     Path(id): Path<String>,

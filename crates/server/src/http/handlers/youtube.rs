@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::error::{ApiError, ok, ok_with};
+use crate::error::{ApiError, ErrorBody, ok, ok_with};
 use crate::http::AppState;
 use crate::http::handlers::jobs::{ClientIp, refusal};
 use sofathek_codes::Code;
@@ -116,9 +116,9 @@ fn json_object(body: &Bytes) -> Result<serde_json::Map<String, Value>, ApiError>
 #[utoipa::path(post, path = "/api/youtube/download", tag = "youtube",
     request_body(content = serde_json::Value, description = "`{url, title?}`", content_type = "application/json"),
     responses((status = 201, description = "the queue item", body = Queued),
-              (status = 400, description = "Video URL is required / Invalid video URL format", body = serde_json::Value),
-              (status = 422, description = "blocked by the content policy", body = serde_json::Value),
-              (status = 429, description = "rate limited (Retry-After)", body = serde_json::Value)))]
+              (status = 400, description = "Video URL is required / Invalid video URL format", body = ErrorBody),
+              (status = 422, description = "blocked by the content policy", body = ErrorBody),
+              (status = 429, description = "rate limited (Retry-After)", body = ErrorBody)))]
 pub async fn download(
     State(state): State<AppState>,
     ClientIp(client): ClientIp,
@@ -203,7 +203,7 @@ pub async fn queue(State(state): State<AppState>) -> Result<Response, ApiError> 
 #[utoipa::path(get, path = "/api/youtube/download/{id}/status", tag = "youtube",
     params(("id" = String, Path, description = "queue item (job) id")),
     responses((status = 200, description = "the queue item", body = StatusItem),
-              (status = 404, description = "Download with ID '<id>' not found", body = serde_json::Value)))]
+              (status = 404, description = "Download with ID '<id>' not found", body = ErrorBody)))]
 pub async fn status(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -221,9 +221,9 @@ pub async fn status(
 #[utoipa::path(delete, path = "/api/youtube/download/{id}", tag = "youtube",
     params(("id" = String, Path, description = "queue item (job) id")),
     responses((status = 200, description = "cancelled (or already cancelled)", body = QueueItemCancelled),
-              (status = 400, description = "the download failed", body = serde_json::Value),
-              (status = 404, description = "not in the queue", body = serde_json::Value),
-              (status = 409, description = "the download already completed", body = serde_json::Value)))]
+              (status = 400, description = "the download failed", body = ErrorBody),
+              (status = 404, description = "not in the queue", body = ErrorBody),
+              (status = 409, description = "the download already completed", body = ErrorBody)))]
 pub async fn cancel(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -263,7 +263,7 @@ pub async fn cancel(
 #[utoipa::path(post, path = "/api/youtube/queue/cleanup", tag = "youtube",
     request_body(content = serde_json::Value, description = "`{maxAgeHours?: number}` (default 24)", content_type = "application/json"),
     responses((status = 200, description = "how many old items were removed", body = QueueCleaned),
-              (status = 400, description = "maxAgeHours is not a non-negative number", body = serde_json::Value)))]
+              (status = 400, description = "maxAgeHours is not a non-negative number", body = ErrorBody)))]
 pub async fn cleanup(State(state): State<AppState>, body: Bytes) -> Result<Response, ApiError> {
     let fields = json_object(&body)?;
     let hours = match fields.get("maxAgeHours") {
