@@ -11,7 +11,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
-use serde_json::{Value, json};
 use tokio::sync::Mutex;
 
 use sofathek_core::config::Config;
@@ -22,7 +21,7 @@ use sofathek_db::Db;
 const TOOL_CACHE: Duration = Duration::from_secs(60);
 
 /// Overall health.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     Healthy,
@@ -31,13 +30,13 @@ pub enum Status {
 }
 
 /// One check of the report.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Check {
     pub name: &'static str,
+    /// `pass`, `warn` or `fail`.
+    #[schema(pattern = "^(pass|warn|fail)$")]
     pub status: &'static str,
     pub message: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub details: Option<Value>,
 }
 
 impl Check {
@@ -47,13 +46,11 @@ impl Check {
                 name,
                 status: "pass",
                 message,
-                details: None,
             },
             Err(message) => Check {
                 name,
                 status: "fail",
                 message,
-                details: None,
             },
         }
     }
@@ -63,15 +60,15 @@ impl Check {
             name,
             status: "warn",
             message,
-            details: None,
         }
     }
 }
 
 /// A probed external tool.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ToolStatus {
     pub name: &'static str,
+    #[schema(value_type = String)]
     pub path: PathBuf,
     pub available: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -162,21 +159,135 @@ async fn probe_tool(name: &'static str, path: &Path) -> ToolStatus {
     }
 }
 
-fn dir_status(path: &Path) -> Value {
+/// The health report (original §1.3 plus tool probes; the OpenAPI document's `HealthReport`).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct HealthReport {
+    pub status: Status,
+    pub timestamp: String,
+    /// `sofathek-backend`.
+    pub service: &'static str,
+    pub version: &'static str,
+    /// `development`, `staging` or `production`.
+    pub environment: &'static str,
+    /// Seconds since the server started.
+    #[schema(minimum = 0)]
+    pub uptime: f64,
+    pub system: SystemView,
+    pub storage: StorageView,
+    pub services: ServicesView,
+    pub checks: Vec<Check>,
+}
+
+/// The host.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct SystemView {
+    pub platform: &'static str,
+    pub arch: &'static str,
+    pub memory: MemoryView,
+    pub cpu: CpuView,
+}
+
+/// Host memory in bytes (from `/proc/meminfo`) and this process's resident set.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MemoryView {
+    pub total: u64,
+    pub free: u64,
+    pub used: u64,
+    pub usage_percent: u64,
+    pub process_rss: u64,
+}
+
+/// The 1, 5 and 15 minute load averages.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CpuView {
+    pub load_average: Vec<f64>,
+}
+
+/// The directories the server writes.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct StorageView {
+    pub videos_directory: DirStatus,
+    pub temp_directory: DirStatus,
+    pub data_directory: DirStatus,
+}
+
+/// A directory: there, writable, and its file system's space.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DirStatus {
+    #[schema(value_type = String)]
+    pub path: PathBuf,
+    pub exists: bool,
+    pub writable: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub disk_space: Option<DiskSpace>,
+}
+
+/// The catalogue, the database and each tool (`ffmpeg`, `ffprobe`, `yt-dlp`).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ServicesView {
+    pub video_service: ServiceState,
+    pub database: ServiceState,
+    #[serde(flatten)]
+    pub tools: std::collections::BTreeMap<&'static str, ToolStatus>,
+}
+
+/// `ok`, or `error` with what went wrong.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceState {
+    /// `ok` or `error`.
+    #[schema(pattern = "^(ok|error)$")]
+    pub status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// The catalogue's size (the video service).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub video_count: Option<u64>,
+    /// The database file that could not be read and was moved aside at start-up.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub moved_aside: Option<MovedAside>,
+}
+
+impl ServiceState {
+    fn of<T, E: std::fmt::Display>(result: &Result<T, E>) -> ServiceState {
+        ServiceState {
+            status: if result.is_ok() { "ok" } else { "error" },
+            error: result.as_ref().err().map(ToString::to_string),
+            video_count: None,
+            moved_aside: None,
+        }
+    }
+}
+
+/// Where an unreadable database went, when, and why.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct MovedAside {
+    pub path: String,
+    pub at: String,
+    pub problem: String,
+}
+
+fn dir_status(path: &Path) -> DirStatus {
     let exists = path.is_dir();
     let writable = exists
         && tempfile::Builder::new()
             .prefix(".health-check")
             .tempfile_in(path)
             .is_ok();
-    let mut value = json!({ "path": path, "exists": exists, "writable": writable });
-    if let Some(disk) = disk_space(path) {
-        value["diskSpace"] = json!(disk);
+    DirStatus {
+        path: path.to_path_buf(),
+        exists,
+        writable,
+        disk_space: disk_space(path),
     }
-    value
 }
 
-fn memory() -> Value {
+fn memory() -> MemoryView {
     let mut total = 0u64;
     let mut available = 0u64;
     if let Ok(text) = std::fs::read_to_string("/proc/meminfo") {
@@ -197,7 +308,13 @@ fn memory() -> Value {
     }
     let used = total.saturating_sub(available);
     let percent = used.saturating_mul(100).checked_div(total).unwrap_or(0);
-    json!({ "total": total, "free": available, "used": used, "usagePercent": percent, "processRss": process_rss() })
+    MemoryView {
+        total,
+        free: available,
+        used,
+        usage_percent: percent,
+        process_rss: process_rss(),
+    }
 }
 
 /// Resident set size of this process in bytes.
@@ -227,7 +344,7 @@ fn load_average() -> Vec<f64> {
         .unwrap_or_default()
 }
 
-/// Builds the report; returns the overall status and the JSON body.
+/// Builds the report; returns the overall status and the report.
 pub async fn report(
     config: &Arc<Config>,
     db: &Db,
@@ -235,11 +352,11 @@ pub async fn report(
     tools: &Arc<ToolCache>,
     started: Instant,
     set_aside: Option<&sofathek_db::SetAside>,
-) -> (Status, Value) {
+) -> (Status, HealthReport) {
     let began = Instant::now();
     let data = dir_status(&layout.data);
     let staging = dir_status(&layout.staging);
-    let data_ok = data["exists"] == json!(true) && data["writable"] == json!(true);
+    let data_ok = data.exists && data.writable;
     let disk = disk_space(&layout.data);
     let db_result = db.ping().await;
     let video_count = db
@@ -252,7 +369,7 @@ pub async fn report(
     let mut checks = vec![
         Check::new(
             "videos_directory_exists",
-            if data["exists"] == json!(true) {
+            if data.exists {
                 Ok("data directory exists".into())
             } else {
                 Err("data directory is missing".into())
@@ -268,7 +385,7 @@ pub async fn report(
         ),
         Check::new(
             "temp_directory_exists",
-            if staging["exists"] == json!(true) {
+            if staging.exists {
                 Ok("staging directory exists".into())
             } else {
                 Err("staging directory is missing".into())
@@ -336,7 +453,7 @@ pub async fn report(
             }
         });
     }
-    let mem_percent = mem["usagePercent"].as_u64().unwrap_or(0);
+    let mem_percent = mem.usage_percent;
     checks.push(if mem_percent < 90 {
         Check::new(
             "memory_usage",
@@ -364,46 +481,43 @@ pub async fn report(
     } else {
         Check::warn("response_time", format!("{took} ms"))
     });
-    let mut services = json!({
-        "videoService": match &video_count {
-            Ok(n) => json!({ "status": "ok", "videoCount": n }),
-            Err(e) => json!({ "status": "error", "error": e }),
+    let services = ServicesView {
+        video_service: ServiceState {
+            video_count: video_count.as_ref().ok().copied(),
+            ..ServiceState::of(&video_count)
         },
-        "database": match &db_result {
-            Ok(()) => json!({ "status": "ok" }),
-            Err(e) => json!({ "status": "error", "error": e.to_string() }),
+        database: ServiceState {
+            moved_aside: set_aside.map(|aside| MovedAside {
+                path: aside.path.display().to_string(),
+                at: aside.at.clone(),
+                problem: aside.problem.clone(),
+            }),
+            ..ServiceState::of(&db_result)
         },
-    });
-    if let Some(aside) = set_aside {
-        services["database"]["movedAside"] = json!({
-            "path": aside.path.display().to_string(),
-            "at": aside.at,
-            "problem": aside.problem,
-        });
-    }
-    for tool in &tool_statuses {
-        services[tool.name] = json!(tool);
-    }
-    let body = json!({
-        "status": status,
-        "timestamp": sofathek_db::now(),
-        "service": "sofathek-backend",
-        "version": env!("CARGO_PKG_VERSION"),
-        "environment": config.env.as_str(),
-        "uptime": started.elapsed().as_secs_f64(),
-        "system": {
-            "platform": std::env::consts::OS,
-            "arch": std::env::consts::ARCH,
-            "memory": mem,
-            "cpu": { "loadAverage": load_average() },
+        tools: tool_statuses.into_iter().map(|t| (t.name, t)).collect(),
+    };
+    let body = HealthReport {
+        status,
+        timestamp: sofathek_db::now(),
+        service: "sofathek-backend",
+        version: env!("CARGO_PKG_VERSION"),
+        environment: config.env.as_str(),
+        uptime: started.elapsed().as_secs_f64(),
+        system: SystemView {
+            platform: std::env::consts::OS,
+            arch: std::env::consts::ARCH,
+            memory: mem,
+            cpu: CpuView {
+                load_average: load_average(),
+            },
         },
-        "storage": {
-            "videosDirectory": dir_status(&layout.library),
-            "tempDirectory": staging,
-            "dataDirectory": data,
+        storage: StorageView {
+            videos_directory: dir_status(&layout.library),
+            temp_directory: staging,
+            data_directory: data,
         },
-        "services": services,
-        "checks": checks,
-    });
+        services,
+        checks,
+    };
     (status, body)
 }

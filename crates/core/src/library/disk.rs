@@ -6,13 +6,15 @@ use std::path::Path;
 use serde::Serialize;
 
 /// Disk figures from statvfs (free counts blocks available to unprivileged users).
-#[derive(Debug, Clone, Copy, Serialize)]
+#[derive(Debug, Clone, Copy, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DiskSpace {
     pub total: u64,
     pub free: u64,
     pub used: u64,
     pub usage_percent: u64,
+    /// `ok`, `warning` or `critical`.
+    #[schema(pattern = "^(ok|warning|critical)$")]
     pub status: &'static str,
 }
 
