@@ -8,7 +8,6 @@ use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
-use serde_json::json;
 use sofathek_codes::Code;
 use sofathek_ingest::IngestError;
 
@@ -126,8 +125,21 @@ impl From<sofathek_db::DbError> for ApiError {
 }
 
 /// The success envelope `{status:"success",data}`.
-pub fn ok<T: Serialize>(data: T) -> Json<serde_json::Value> {
-    Json(json!({ "status": "success", "data": data }))
+#[derive(Debug, Serialize)]
+pub struct Envelope<T> {
+    status: &'static str,
+    pub data: T,
+}
+
+/// A handler's JSON answer: `T` in the success envelope.
+pub type Answer<T> = Json<Envelope<T>>;
+
+/// `data` in the success envelope.
+pub fn ok<T: Serialize>(data: T) -> Answer<T> {
+    Json(Envelope {
+        status: "success",
+        data,
+    })
 }
 
 /// The success envelope with a non-200 status (201, 202).

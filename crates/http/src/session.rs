@@ -11,11 +11,10 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 use crate::auth::ClientIp;
 use crate::auth::{clear_cookie_header, is_https, session_cookie_header};
-use crate::error::{ApiError, ErrorBody, ok, ok_with};
+use crate::error::{Answer, ApiError, ErrorBody, ok, ok_with};
 use crate::json::JsonBody;
 use crate::state::AppState;
 use sofathek_codes::Code;
@@ -245,7 +244,7 @@ pub async fn sign_out(state: &AppState, access: &Access) -> Result<bool, ApiErro
 /// Who is asking: setup state, profile, rights and the CSRF token for this session.
 #[utoipa::path(get, path = "/api/session", tag = "profiles",
     responses((status = 200, description = "who is asking", body = SessionView)))]
-pub async fn show(access: Access) -> axum::Json<Value> {
+pub async fn show(access: Access) -> Answer<SessionView> {
     let via = match access.via {
         Via::Nothing => "none",
         Via::Cookie => "session",

@@ -4,9 +4,8 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
-use crate::error::{ApiError, ErrorBody, ok, ok_with};
+use crate::error::{Answer, ApiError, ErrorBody, ok, ok_with};
 use crate::http::AppState;
 use crate::http::json::JsonBody;
 use sofathek_core::auth::Access;
@@ -80,7 +79,7 @@ fn check_name(name: &str) -> Result<String, ApiError> {
 pub async fn list(
     State(state): State<AppState>,
     access: Access,
-) -> Result<axum::Json<Value>, ApiError> {
+) -> Result<Answer<CategoryList>, ApiError> {
     let mut all = state.db.read(categories::list).await?;
     all.retain(|c| access.can_see(Some(&c.slug)));
     Ok(ok(CategoryList { categories: all }))
@@ -133,7 +132,7 @@ pub async fn rename(
     State(state): State<AppState>,
     Path(slug): Path<String>,
     JsonBody(body): JsonBody<RenameCategory>,
-) -> Result<axum::Json<Value>, ApiError> {
+) -> Result<Answer<CategoryRenamed>, ApiError> {
     let name = check_name(&body.name)?;
     let lookup = slug.clone();
     let new_name = name.clone();
@@ -163,7 +162,7 @@ pub async fn rename(
 pub async fn remove(
     State(state): State<AppState>,
     Path(slug): Path<String>,
-) -> Result<axum::Json<Value>, ApiError> {
+) -> Result<Answer<CategoryDeleted>, ApiError> {
     let lookup = slug.clone();
     match state
         .db

@@ -5,9 +5,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Serialize;
-use serde_json::Value;
 
-use crate::error::{ok, ok_with};
+use crate::error::{Answer, ok, ok_with};
 use crate::http::AppState;
 use sofathek_ingest::Trigger;
 use sofathek_ingest::adopt::ScanReport;
@@ -32,7 +31,7 @@ pub struct ScanStarted {
 /// Whether a scan runs, and the report of the last one (`null` before the first).
 #[utoipa::path(get, path = "/api/library/scan", tag = "library",
     responses((status = 200, description = "whether a scan runs, and the last scan's report", body = ScanStatus)))]
-pub async fn report(State(state): State<AppState>) -> axum::Json<Value> {
+pub async fn report(State(state): State<AppState>) -> Answer<ScanStatus> {
     ok(ScanStatus {
         running: state.ingest.scanning(),
         report: state.ingest.last_scan(),

@@ -5,10 +5,9 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 use super::session::ProfileView;
-use crate::error::{ApiError, ErrorBody, ok, ok_with};
+use crate::error::{Answer, ApiError, ErrorBody, ok, ok_with};
 use crate::http::AppState;
 use crate::http::json::JsonBody;
 use sofathek_codes::Code;
@@ -197,7 +196,7 @@ pub async fn update(
     State(state): State<AppState>,
     Path(id): Path<String>,
     JsonBody(body): JsonBody<UpdateProfile>,
-) -> Result<axum::Json<Value>, ApiError> {
+) -> Result<Answer<ProfileView>, ApiError> {
     let id = parse_id(&id)?;
     if body.name.is_none() && body.avatar.is_none() && body.categories.is_none() {
         return Err(ApiError::bad_request(
@@ -233,7 +232,7 @@ pub async fn update(
 pub async fn remove(
     State(state): State<AppState>,
     Path(id): Path<String>,
-) -> Result<axum::Json<Value>, ApiError> {
+) -> Result<Answer<ProfileDeleted>, ApiError> {
     let id = parse_id(&id)?;
     match state.db.write(move |tx| profiles::delete(tx, id)).await {
         Ok(profile) => Ok(ok(ProfileDeleted {

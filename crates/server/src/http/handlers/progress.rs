@@ -4,10 +4,9 @@
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 use super::videos::VideoView;
-use crate::error::{ApiError, ErrorBody, ok};
+use crate::error::{Answer, ApiError, ErrorBody, ok};
 use crate::http::AppState;
 use crate::http::json::JsonBody;
 use sofathek_codes::Code;
@@ -123,7 +122,7 @@ pub async fn record(
     access: Access,
     Path(id): Path<String>,
     JsonBody(body): JsonBody<NewProgress>,
-) -> Result<axum::Json<Value>, ApiError> {
+) -> Result<Answer<ProgressView>, ApiError> {
     let profile = profile_id(&access)?;
     let valid = |v: f64| v.is_finite() && (0.0..=MAX_SECONDS).contains(&v);
     if !valid(body.position) || !body.duration.is_none_or(valid) {
@@ -163,7 +162,7 @@ pub async fn show(
     State(state): State<AppState>,
     access: Access,
     Path(id): Path<String>,
-) -> Result<axum::Json<Value>, ApiError> {
+) -> Result<Answer<Option<ProgressView>>, ApiError> {
     let profile = profile_id(&access)?;
     visible_video(&state, &access, &id).await?;
     let found = state

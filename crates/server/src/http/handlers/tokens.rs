@@ -6,9 +6,8 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
-use crate::error::{ApiError, ErrorBody, ok, ok_with};
+use crate::error::{Answer, ApiError, ErrorBody, ok, ok_with};
 use crate::http::AppState;
 use crate::http::json::JsonBody;
 use sofathek_core::auth::secret;
@@ -118,7 +117,7 @@ pub async fn list(State(state): State<AppState>) -> Result<Response, ApiError> {
 pub async fn revoke(
     State(state): State<AppState>,
     Path(id): Path<String>,
-) -> Result<axum::Json<Value>, ApiError> {
+) -> Result<Answer<TokenRevoked>, ApiError> {
     let not_found = || ApiError::not_found(format!("Token '{id}' not found"));
     let Ok(number) = id.parse::<i64>() else {
         return Err(not_found());

@@ -3,9 +3,9 @@
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::json;
 
-use crate::error::{ApiError, ErrorBody, ok};
+use crate::error::{Answer, ApiError, ErrorBody, ok};
 use crate::http::AppState;
 use crate::http::json::JsonBody;
 use sofathek_codes::Code;
@@ -259,7 +259,7 @@ pub async fn show(
     State(state): State<AppState>,
     access: Access,
     Path(id): Path<String>,
-) -> Result<axum::Json<Value>, ApiError> {
+) -> Result<Answer<VideoView>, ApiError> {
     let lookup = id.clone();
     match state.db.read(move |conn| videos::get(conn, &lookup)).await {
         // A video a kid may not see does not exist for the kid.
@@ -320,7 +320,7 @@ pub async fn update(
     State(state): State<AppState>,
     Path(id): Path<String>,
     JsonBody(body): JsonBody<UpdateVideo>,
-) -> Result<axum::Json<Value>, ApiError> {
+) -> Result<Answer<VideoView>, ApiError> {
     if body.title.is_none() && body.category.is_none() {
         return Err(ApiError::bad_request(
             "Nothing to change: give title and/or category",
@@ -377,7 +377,7 @@ pub async fn update(
 pub async fn remove(
     State(state): State<AppState>,
     Path(id): Path<String>,
-) -> Result<axum::Json<Value>, ApiError> {
+) -> Result<Answer<VideoDeleted>, ApiError> {
     match sofathek_core::library::delete(&state.db, &state.layout, &id).await {
         Ok(video) => {
             state.events.publish(Event::LibraryRemoved {
