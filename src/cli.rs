@@ -290,12 +290,8 @@ pub fn main() -> anyhow::Result<std::process::ExitCode> {
         }
         Command::Admin(AdminCommand::CreateToken(args)) => {
             let config = validated(&args.config)?;
-            let name = args.name.trim().to_owned();
-            if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
-                anyhow::bail!(
-                    "the token name must be 1 to 100 characters without control characters"
-                );
-            }
+            let name =
+                sofathek_core::names::check(sofathek_core::names::NameKind::Token, &args.name)?;
             let db = open_db(&config)?;
             let token = sofathek_core::auth::secret::new_api_token()?;
             let hash = sofathek_core::auth::secret::hash(&token);

@@ -13,4 +13,5 @@ pub mod events;
 pub mod library;
 pub mod memo;
 pub mod metrics;
+pub mod names;
 pub mod urlpolicy;

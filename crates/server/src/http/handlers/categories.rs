@@ -9,6 +9,7 @@ use crate::error::{Answer, ApiError, ErrorBody, ok, ok_with};
 use crate::http::AppState;
 use crate::http::json::JsonBody;
 use sofathek_core::auth::Access;
+use sofathek_core::names::NameKind;
 use sofathek_db::categories::Category;
 use sofathek_db::{DbError, categories};
 use sofathek_http::schema::{self, Presence};
@@ -36,7 +37,7 @@ pub struct RenameCategory {
 
 /// A category name as [`check_name`] accepts it.
 fn name_rule() -> Object {
-    schema::text(super::CATEGORY_NAME_MAX, Presence::Required)
+    schema::text(NameKind::Category.max(), Presence::Required)
 }
 
 /// A slug as `create` accepts it (what `categories::slugify` leaves unchanged), or `null`.
@@ -70,7 +71,7 @@ pub struct CategoryDeleted {
 }
 
 fn check_name(name: &str) -> Result<String, ApiError> {
-    super::display_name(name, "Category name", super::CATEGORY_NAME_MAX)
+    super::display_name(NameKind::Category, name)
 }
 
 /// Lists categories with their video counts (a kid sees only its allowed categories).

@@ -12,6 +12,7 @@ use crate::http::AppState;
 use crate::http::json::JsonBody;
 use sofathek_codes::Code;
 use sofathek_core::auth::{AVATARS, Access};
+use sofathek_core::names::NameKind;
 use sofathek_db::DbError;
 use sofathek_db::profiles::{self, ProfileChange, ProfileKind};
 use sofathek_http::schema::{self, Presence};
@@ -80,11 +81,11 @@ const MAX_CATEGORIES: usize = 100;
 
 /// A profile name as [`check_name`] accepts it.
 fn name_rule() -> Object {
-    schema::text(super::PROFILE_NAME_MAX, Presence::Required)
+    schema::text(NameKind::Profile.max(), Presence::Required)
 }
 
 fn name_or_null() -> Object {
-    schema::text(super::PROFILE_NAME_MAX, Presence::OrNull)
+    schema::text(NameKind::Profile.max(), Presence::OrNull)
 }
 
 /// What `ProfileKind::parse` accepts.
@@ -107,7 +108,7 @@ fn categories_or_null() -> Array {
 }
 
 fn check_name(name: &str) -> Result<String, ApiError> {
-    super::display_name(name, "Profile name", super::PROFILE_NAME_MAX)
+    super::display_name(NameKind::Profile, name)
 }
 
 fn check_avatar(avatar: &str) -> Result<String, ApiError> {

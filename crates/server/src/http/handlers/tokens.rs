@@ -26,7 +26,7 @@ pub struct NewToken {
 /// A token name as `display_name` accepts it.
 fn name_rule() -> utoipa::openapi::schema::Object {
     sofathek_http::schema::text(
-        super::TOKEN_NAME_MAX,
+        sofathek_core::names::NameKind::Token.max(),
         sofathek_http::schema::Presence::Required,
     )
 }
@@ -83,7 +83,7 @@ pub async fn create(
     State(state): State<AppState>,
     JsonBody(body): JsonBody<NewToken>,
 ) -> Result<Response, ApiError> {
-    let name = super::display_name(&body.name, "Token name", super::TOKEN_NAME_MAX)?;
+    let name = super::display_name(sofathek_core::names::NameKind::Token, &body.name)?;
     let token = secret::new_api_token().map_err(ApiError::internal)?;
     let hash = secret::hash(&token);
     let row = state
