@@ -1255,6 +1255,25 @@ async fn admin_set_password_and_create_token_work_on_the_command_line() {
         String::from_utf8_lossy(&out.stdout).contains("changed"),
         "{out:?}"
     );
+    // The name follows the API's rule for names; a refused one creates nothing.
+    let long_name = "x".repeat(101);
+    let out = sofathek(
+        &[
+            "admin",
+            "create-token",
+            "--name",
+            &long_name,
+            "--data-path",
+            data_flag,
+        ],
+        "",
+    );
+    assert!(!out.status.success(), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("Token name must be 1 to 100 characters without control characters"),
+        "{out:?}"
+    );
     let out = sofathek(
         &[
             "admin",
@@ -1283,6 +1302,20 @@ async fn admin_set_password_and_create_token_work_on_the_command_line() {
     )
     .await;
     assert_eq!(status, 201, "{answer}");
+    let (status, answer) = send(
+        anonymous_client()
+            .get(server.url("/api/tokens"))
+            .bearer_auth(&token),
+    )
+    .await;
+    assert_eq!(status, 200, "{answer}");
+    let names: Vec<&str> = answer["data"]["tokens"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|t| t["name"].as_str())
+        .collect();
+    assert_eq!(names, ["cron"], "the refused name created no token");
 }
 
 /// The server remembers who is asking for up to `sofathek::memo::MAX_AGE`; a change made by
