@@ -664,6 +664,17 @@ async fn bad_source_requests_are_refused_and_change_nothing() {
         }
     }
     assert!(failures.is_empty(), "{failures:#?}");
+    // A source's URL is a channel, playlist or feed, and its refusals say so.
+    for (body, message) in [
+        (json!({}), "A channel, playlist or feed URL is required"),
+        (
+            json!({ "url": "ftp://example.com/feed" }),
+            "Invalid channel, playlist or feed URL: url scheme 'ftp' is not allowed (only http and https)",
+        ),
+    ] {
+        let (_, answer) = send(&server, "POST", "/api/sources", Some(body)).await;
+        assert_eq!(answer["message"], message, "{answer}");
+    }
     let (_, list) = send(&server, "GET", "/api/sources", None).await;
     assert_eq!(list["data"]["sources"], json!([]), "nothing was added");
 

@@ -106,6 +106,18 @@ impl UrlPolicyError {
             _ => "Invalid video URL format",
         }
     }
+
+    /// The message for a followed source's URL (a channel, playlist or feed, not a video):
+    /// what is wrong with it, since no original client depends on the wording.
+    pub fn source_message(&self) -> String {
+        match self {
+            UrlPolicyError::Empty => "A channel, playlist or feed URL is required".into(),
+            UrlPolicyError::UnresolvableHost { .. } => {
+                "Could not resolve the host of the channel, playlist or feed URL".into()
+            }
+            other => format!("Invalid channel, playlist or feed URL: {other}"),
+        }
+    }
 }
 
 impl fmt::Display for UrlPolicyError {

@@ -157,6 +157,7 @@ pub fn ingest_status(err: &IngestError) -> StatusCode {
     match err {
         IngestError::UrlRequired
         | IngestError::InvalidUrl(_)
+        | IngestError::InvalidSourceUrl(_)
         | IngestError::UnknownCategory(_)
         | IngestError::InvalidTitle
         | IngestError::MissingFile

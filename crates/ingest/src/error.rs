@@ -19,6 +19,8 @@ pub enum IngestError {
     UrlRequired,
     /// The URL policy refused the URL.
     InvalidUrl(UrlPolicyError),
+    /// The URL policy refused a source's URL (worded for a channel, playlist or feed).
+    InvalidSourceUrl(UrlPolicyError),
     /// The content policy refused the video (pre-flight).
     Blocked(PolicyViolation),
     /// Free space is below `SOFATHEK_MIN_FREE_BYTES`.
@@ -69,7 +71,9 @@ impl IngestError {
     pub fn code(&self) -> Code {
         match self {
             IngestError::UrlRequired => Code::UrlRequired,
-            IngestError::InvalidUrl(err) => err.code(),
+            // A missing source URL is `URL_REQUIRED`, as a missing video URL is.
+            IngestError::InvalidSourceUrl(UrlPolicyError::Empty) => Code::UrlRequired,
+            IngestError::InvalidUrl(err) | IngestError::InvalidSourceUrl(err) => err.code(),
             IngestError::Blocked(_) => sofathek_ytdlp::policy::VIOLATION_CODE,
             IngestError::LowDisk { .. } => Code::InsufficientStorage,
             IngestError::RateLimited { .. } => Code::RateLimited,
@@ -97,6 +101,7 @@ impl IngestError {
         match self {
             IngestError::UrlRequired => "Video URL is required".into(),
             IngestError::InvalidUrl(err) => err.api_message().into(),
+            IngestError::InvalidSourceUrl(err) => err.source_message(),
             IngestError::Blocked(violation) => violation.message.clone(),
             IngestError::LowDisk { free, needed } => format!(
                 "Not enough free disk space: {} MiB free, at least {} MiB needed",
@@ -140,6 +145,7 @@ impl fmt::Display for IngestError {
         match self {
             IngestError::UrlRequired => f.write_str("no url given"),
             IngestError::InvalidUrl(err) => write!(f, "url refused: {err}"),
+            IngestError::InvalidSourceUrl(err) => write!(f, "source url refused: {err}"),
             IngestError::Blocked(v) => write!(
                 f,
                 "blocked by the content policy ({} '{}')",

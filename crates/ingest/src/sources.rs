@@ -36,6 +36,7 @@ use url::Url;
 
 use sofathek_codes::Code;
 use sofathek_core::events::Event;
+use sofathek_core::urlpolicy::UrlPolicyError;
 use sofathek_db::jobs::{self, JobKind, JobRecord, NewJob};
 use sofathek_db::sources::{
     self, Approval, CheckError, Checked, EntryRecord, EntryState, NewEntry, Settings, SourceRecord,
@@ -471,11 +472,11 @@ impl Ingest {
             Field::Absent | Field::Null => String::new(),
         };
         if raw.is_empty() {
-            return Err(IngestError::UrlRequired);
+            return Err(IngestError::InvalidSourceUrl(UrlPolicyError::Empty));
         }
         let url = sofathek_core::urlpolicy::check(&raw, self.inner.egress.rules())
             .await
-            .map_err(IngestError::InvalidUrl)?;
+            .map_err(IngestError::InvalidSourceUrl)?;
         let mut settings = apply(defaults(), &request, true)?;
         settings.category = self.check_category(settings.category.as_deref()).await?;
         let id = uuid::Uuid::new_v4().to_string();
@@ -904,7 +905,7 @@ fn new_entry(entry: &ListedEntry, state: EntryState, reason: Option<&str>) -> Ne
 async fn list_and_take(inner: &Arc<Inner>, source: &SourceRecord) -> Result<Took, CheckError> {
     let url = sofathek_core::urlpolicy::check(&source.url, inner.egress.rules())
         .await
-        .map_err(|e| check_error(e.code(), e.api_message()))?;
+        .map_err(|e| check_error(e.code(), e.source_message()))?;
     let listing = list(inner, source, &url).await?;
     let lookup = source.id.clone();
     let seen = inner
