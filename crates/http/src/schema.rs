@@ -38,7 +38,7 @@ fn kind(nullable: bool, of: Type) -> SchemaType {
     }
 }
 
-/// A display text as `sofathek_core::text`-style checks accept it: trimmed, 1 to `max`
+/// A display text as `sofathek_core::names::check` and the title checks accept it: trimmed, 1 to `max`
 /// characters, no control characters.
 pub fn text(max: usize, presence: Presence) -> Object {
     ObjectBuilder::new()

@@ -128,17 +128,7 @@ fn generate(dir: &Path) {
         all.push(&target);
         ffmpeg(&all);
     };
-    let h264 = [
-        "-c:v",
-        "libx264",
-        "-preset",
-        "ultrafast",
-        "-pix_fmt",
-        "yuv420p",
-        "-c:a",
-        "aac",
-        "-shortest",
-    ];
+    let h264 = super::H264_AAC;
     encode(&h264, &["-movflags", "+faststart"], "h264.mp4");
     encode(&h264, &[], "nofaststart.mp4");
     encode(

@@ -469,31 +469,32 @@ pub fn ffmpeg(args: &[&str]) {
     );
 }
 
+/// ffmpeg's output options for a quick browser-playable H.264/AAC clip (the test clips' codec).
+pub const H264_AAC: [&str; 9] = [
+    "-c:v",
+    "libx264",
+    "-preset",
+    "ultrafast",
+    "-pix_fmt",
+    "yuv420p",
+    "-c:a",
+    "aac",
+    "-shortest",
+];
+
 /// A short H.264/AAC MP4 test clip.
 pub fn make_mp4(path: &Path, seconds: u32) {
     let duration = format!("duration={seconds}");
-    ffmpeg(&[
-        "-f",
-        "lavfi",
-        "-i",
-        &format!("testsrc={duration}:size=320x240:rate=25"),
-        "-f",
-        "lavfi",
-        "-i",
-        &format!("sine=frequency=440:{duration}"),
-        "-c:v",
-        "libx264",
-        "-preset",
-        "ultrafast",
-        "-pix_fmt",
-        "yuv420p",
-        "-c:a",
-        "aac",
-        "-shortest",
+    let picture = format!("testsrc={duration}:size=320x240:rate=25");
+    let sound = format!("sine=frequency=440:{duration}");
+    let mut args = vec!["-f", "lavfi", "-i", &picture, "-f", "lavfi", "-i", &sound];
+    args.extend_from_slice(&H264_AAC);
+    args.extend_from_slice(&[
         "-movflags",
         "+faststart",
         path.to_str().expect("utf-8 path"),
     ]);
+    ffmpeg(&args);
 }
 
 /// A small WebP image.
