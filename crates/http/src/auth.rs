@@ -557,11 +557,20 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        let ip = parts
+        use axum::extract::ConnectInfo;
+        let peer = parts
             .extensions
-            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-            .map(|axum::extract::ConnectInfo(addr)| addr.ip())
-            .unwrap_or(std::net::Ipv4Addr::UNSPECIFIED.into());
+            .get::<ConnectInfo<crate::serve_file::Peer>>();
+        let ip = match peer {
+            Some(ConnectInfo(peer)) => peer.addr.ip(),
+            None => parts
+                .extensions
+                .get::<ConnectInfo<std::net::SocketAddr>>()
+                .map_or(
+                    std::net::Ipv4Addr::UNSPECIFIED.into(),
+                    |ConnectInfo(addr)| addr.ip(),
+                ),
+        };
         Ok(ClientIp(ip))
     }
 }

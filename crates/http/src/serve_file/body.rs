@@ -16,6 +16,7 @@ use futures_util::Stream;
 use tokio::task::JoinHandle;
 
 use super::CHUNK_SIZE;
+use super::sendfile::{PLACEHOLDER_MAX, PLACEHOLDER_MIN, Sendfile};
 
 /// A body streaming `len` bytes of `file` from `start`.
 pub(super) fn file_body(
@@ -24,6 +25,7 @@ pub(super) fn file_body(
     len: u64,
     counter: Option<Arc<AtomicU64>>,
     path: Arc<Path>,
+    sendfile: Option<Sendfile>,
 ) -> Body {
     Body::from_stream(FileStream {
         file,
@@ -39,6 +41,7 @@ pub(super) fn file_body(
         counter,
         path,
         finished: false,
+        sendfile,
     })
 }
 
@@ -61,6 +64,8 @@ pub(super) struct FileStream {
     pub(super) counter: Option<Arc<AtomicU64>>,
     pub(super) path: Arc<Path>,
     pub(super) finished: bool,
+    /// Set when the connection can send the file itself: cached chunks are then placeholders.
+    pub(super) sendfile: Option<Sendfile>,
 }
 
 thread_local! {
@@ -88,6 +93,9 @@ impl FileStream {
         let blocking_read = match &mut self.blocking_read {
             Some(handle) => handle,
             None => {
+                if let Some(placeholder) = self.placeholder() {
+                    return Poll::Ready(Ok(placeholder));
+                }
                 let want =
                     usize::try_from(self.remaining).map_or(CHUNK_SIZE, |n| n.min(CHUNK_SIZE));
                 if let Some(chunk) = self.read_cached(want)? {
@@ -104,6 +112,21 @@ impl FileStream {
         let joined = ready!(Pin::new(blocking_read).poll(cx));
         self.blocking_read = None;
         Poll::Ready(joined.unwrap_or_else(|err| Err(io::Error::other(err))))
+    }
+
+    /// The next chunk as a placeholder that the connection sends with `sendfile`, when it can,
+    /// the chunk is large enough to gain from it, and its first and last bytes are in the page
+    /// cache (so that `sendfile` does not wait for the disk on the async worker).
+    fn placeholder(&self) -> Option<Bytes> {
+        let sendfile = self.sendfile.as_ref()?;
+        let len =
+            usize::try_from(self.remaining).map_or(PLACEHOLDER_MAX, |n| n.min(PLACEHOLDER_MAX));
+        if len < PLACEHOLDER_MIN {
+            return None;
+        }
+        let last = self.offset + len as u64 - 1;
+        (cached(&self.file, self.offset) && cached(&self.file, last))
+            .then(|| sendfile.placeholder(&self.file, self.offset, len))
     }
 
     /// Reads up to `want` bytes if they are in the page cache; `None` when the read has to wait
@@ -144,6 +167,21 @@ impl FileStream {
     fn read_cached(&mut self, _want: usize) -> io::Result<Option<Bytes>> {
         Ok(None)
     }
+}
+
+/// Whether the byte at `offset` is in the page cache (a 1-byte `preadv2(RWF_NOWAIT)`); false
+/// past the end of the file.
+#[cfg(target_os = "linux")]
+fn cached(file: &std::fs::File, offset: u64) -> bool {
+    let mut byte = [0u8; 1];
+    let mut slices = [io::IoSliceMut::new(&mut byte)];
+    let flags = rustix::io::ReadWriteFlags::NOWAIT;
+    matches!(rustix::io::preadv2(file, &mut slices, offset, flags), Ok(1))
+}
+
+#[cfg(not(target_os = "linux"))]
+fn cached(_: &std::fs::File, _: u64) -> bool {
+    false
 }
 
 /// Reads up to `want` bytes at `offset` (blocking), into fresh memory that is never zeroed.

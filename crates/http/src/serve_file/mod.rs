@@ -54,6 +54,8 @@ pub struct ServeOptions<'a> {
     /// Incremented by the size of every body chunk as it is handed to the connection, so the
     /// metrics can count bytes streamed. HEAD and 304 answers add nothing.
     pub bytes_counter: Option<Arc<AtomicU64>>,
+    /// When set, the body's cached chunks are sent by the kernel (`sendfile`), see [`Sendfile`].
+    pub sendfile: Option<Sendfile>,
 }
 
 impl<'a> ServeOptions<'a> {
@@ -66,6 +68,7 @@ impl<'a> ServeOptions<'a> {
             ranges: true,
             max_size: None,
             bytes_counter: None,
+            sendfile: None,
         }
     }
 
@@ -91,6 +94,12 @@ impl<'a> ServeOptions<'a> {
 
     pub fn count_bytes(mut self, counter: Arc<AtomicU64>) -> ServeOptions<'a> {
         self.bytes_counter = Some(counter);
+        self
+    }
+
+    /// Lets the body use `sendfile` when the request's connection allows it ([`Sendfile::of`]).
+    pub fn sendfile(mut self, sendfile: Option<Sendfile>) -> ServeOptions<'a> {
+        self.sendfile = sendfile;
         self
     }
 }
@@ -222,7 +231,8 @@ pub fn serve_opened(
     let body = if *method == Method::HEAD || len == 0 {
         Body::empty()
     } else {
-        file_body(file, start, len, options.bytes_counter.clone(), path)
+        let counter = options.bytes_counter.clone();
+        file_body(file, start, len, counter, path, options.sendfile.clone())
     };
 
     let mut response = Response::new(body);
@@ -402,8 +412,10 @@ pub fn encode_name(name: &str) -> String {
 
 mod body;
 mod opened;
+mod sendfile;
 
 use body::file_body;
 pub use opened::OpenedFile;
+pub use sendfile::{Listener, Peer, Sendfile, bytes_sent};
 #[cfg(test)]
 mod tests;

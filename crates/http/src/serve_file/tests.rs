@@ -757,6 +757,7 @@ async fn read_stream(
         counter: None,
         path: path.into(),
         finished: false,
+        sendfile: None,
     };
     let mut received = Vec::new();
     while let Some(chunk) = stream.next().await {
@@ -899,4 +900,248 @@ async fn works_through_a_real_connection() {
         Err(_) => panic!("the client hung on a truncated file"),
     }
     server.abort();
+}
+
+/// A server that answers `/file` with `path` through the [`Listener`] that sends file bodies
+/// with `sendfile`; its address.
+async fn sendfile_server(path: PathBuf) -> (std::net::SocketAddr, tokio::task::JoinHandle<()>) {
+    use axum::extract::{Request, State};
+    use axum::routing::get;
+
+    let router = axum::Router::new()
+        .route(
+            "/file",
+            get(
+                |State(path): State<Arc<PathBuf>>, request: Request| async move {
+                    let options = ServeOptions::new("video/mp4").sendfile(Sendfile::of(&request));
+                    match serve_file(request.method(), request.headers(), &path, options).await {
+                        Ok(response) => response,
+                        Err(err) => {
+                            (StatusCode::INTERNAL_SERVER_ERROR, err.to_string()).into_response()
+                        }
+                    }
+                },
+            ),
+        )
+        .with_state(Arc::new(path));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let app = router.into_make_service_with_connect_info::<Peer>();
+    let server = tokio::spawn(async move {
+        axum::serve(Listener(listener), app).await.expect("serve");
+    });
+    (addr, server)
+}
+
+/// One HTTP/1.1 exchange on a raw connection: writes `request`, reads one response (head and
+/// `Content-Length` body, reading `step` bytes at a time with a pause after each when slow).
+async fn exchange(
+    conn: &mut tokio::io::BufReader<tokio::net::TcpStream>,
+    request: &str,
+    slow: Option<(usize, Duration)>,
+) -> (String, Vec<u8>) {
+    use tokio::io::AsyncWriteExt;
+    if !request.is_empty() {
+        conn.get_mut()
+            .write_all(request.as_bytes())
+            .await
+            .expect("send");
+    }
+    read_response(conn, request.starts_with("HEAD"), slow).await
+}
+
+async fn read_response(
+    conn: &mut tokio::io::BufReader<tokio::net::TcpStream>,
+    head_only: bool,
+    slow: Option<(usize, Duration)>,
+) -> (String, Vec<u8>) {
+    use tokio::io::AsyncReadExt;
+    let head = read_response_head(conn).await;
+    let len: usize = head
+        .lines()
+        .find_map(|l| {
+            l.to_ascii_lowercase()
+                .strip_prefix("content-length: ")
+                .map(str::to_owned)
+        })
+        .and_then(|v| v.trim().parse().ok())
+        .expect("content-length");
+    let mut body = vec![0u8; if head_only { 0 } else { len }];
+    match slow {
+        None => {
+            conn.read_exact(&mut body).await.expect("read body");
+        }
+        Some((step, pause)) => {
+            for part in body.chunks_mut(step) {
+                conn.read_exact(part).await.expect("read body");
+                tokio::time::sleep(pause).await;
+            }
+        }
+    }
+    (head, body)
+}
+
+async fn connect(addr: std::net::SocketAddr) -> tokio::io::BufReader<tokio::net::TcpStream> {
+    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+    // A small receive buffer makes the server's sendfile calls partial and its socket full.
+    socket.set_recv_buffer_size(16 * 1024).expect("rcvbuf");
+    tokio::io::BufReader::new(socket.connect(addr).await.expect("connect"))
+}
+
+fn get(range: Option<&str>) -> String {
+    let range = range.map_or(String::new(), |r| format!("Range: bytes={r}\r\n"));
+    format!("GET /file HTTP/1.1\r\nHost: test\r\n{range}\r\n")
+}
+
+/// The sendfile path sends the file's bytes, not its placeholders: whole files, ranges, suffix
+/// ranges, HEAD between them, a slow reader (partial sends, a full socket) and pipelined
+/// requests on one keep-alive connection, and it is really used (the byte count grows).
+#[tokio::test]
+async fn sendfile_connections_send_every_byte() {
+    // Not a multiple of a page or of a placeholder, and larger than one placeholder.
+    let fx = fixture(3 * 1024 * 1024 + 12_345);
+    let total = fx.content.len();
+    let (addr, server) = sendfile_server(fx.path.clone()).await;
+    let mut conn = connect(addr).await;
+    // Read once so the page cache holds the file, as it would for a video being watched.
+    let (head, body) = exchange(&mut conn, &get(None), None).await;
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    assert!(body == fx.content, "whole file differs (first read)");
+
+    let before = bytes_sent();
+    let (head, body) = exchange(&mut conn, &get(None), None).await;
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    assert!(body == fx.content, "whole file differs");
+    // All but the last 12,345 bytes (below the smallest placeholder, so copied).
+    assert!(
+        bytes_sent() >= before + 3 * 1024 * 1024,
+        "the file should have gone through sendfile"
+    );
+
+    let (head, body) = exchange(&mut conn, &get(Some("100-199")), None).await;
+    assert!(
+        head.contains(&format!("content-range: bytes 100-199/{total}")),
+        "{head}"
+    );
+    assert_eq!(body, &fx.content[100..200]);
+    let head_request = "HEAD /file HTTP/1.1\r\nHost: test\r\n\r\n";
+    let (head, body) = exchange(&mut conn, head_request, None).await;
+    assert!(head.contains(&format!("content-length: {total}")), "{head}");
+    assert!(body.is_empty());
+    let (_, body) = exchange(&mut conn, &get(Some("-5000")), None).await;
+    assert_eq!(body, &fx.content[total - 5000..]);
+
+    // Ranges across placeholder boundaries, one after another.
+    for (start, len) in [
+        (0, 1),
+        (1_048_575, 2),
+        (2_000_000, 1_100_000),
+        (total - 1, 1),
+    ] {
+        let range = format!("{start}-{}", start + len - 1);
+        let (_, body) = exchange(&mut conn, &get(Some(&range)), None).await;
+        assert!(
+            body == fx.content[start..start + len],
+            "range {range} differs"
+        );
+    }
+
+    // A slow reader (the next test's 8 MiB body is what surely fills the server's socket).
+    let (_, body) = exchange(
+        &mut conn,
+        &get(Some("0-1500000")),
+        Some((64 * 1024, Duration::from_millis(2))),
+    )
+    .await;
+    assert!(
+        body == fx.content[..=1_500_000],
+        "slowly read range differs"
+    );
+
+    // Pipelined: three requests sent at once, answered in order.
+    let pipelined = [get(Some("10-20")), get(None), get(Some("3000000-3012344"))].concat();
+    let (_, first) = exchange(&mut conn, &pipelined, None).await;
+    let (_, second) = exchange(&mut conn, "", None).await;
+    let (_, third) = exchange(&mut conn, "", None).await;
+    assert_eq!(first, &fx.content[10..=20]);
+    assert!(second == fx.content, "pipelined whole file differs");
+    assert_eq!(third, &fx.content[3_000_000..3_012_345]);
+    server.abort();
+}
+
+/// A file that is not in the page cache is read on the blocking pool and the rest sent with
+/// sendfile once cached: one body of both kinds arrives intact. A file that shrinks while it is
+/// sent ends the connection with a short body, never with other bytes.
+#[tokio::test]
+async fn sendfile_mixes_with_reads_and_stops_at_a_shrunk_file() {
+    let fx = fixture(8 * 1024 * 1024 + 7);
+    let total = fx.content.len();
+    let (addr, server) = sendfile_server(fx.path.clone()).await;
+    let file = std::fs::File::open(&fx.path).expect("open");
+    file.sync_all().expect("sync");
+    // Drop the (clean) cached pages: the first chunks must come from the disk.
+    rustix::fs::fadvise(&file, 0, None, rustix::fs::Advice::DontNeed).expect("fadvise");
+    let mut conn = connect(addr).await;
+    let (head, body) = exchange(&mut conn, &get(None), None).await;
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    assert!(body == fx.content, "a body of reads and sendfile differs");
+
+    // Start a slow whole-file read, then cut the file to 1 MiB.
+    use tokio::io::AsyncWriteExt;
+    conn.get_mut()
+        .write_all(get(None).as_bytes())
+        .await
+        .expect("send");
+    let cut = 1024 * 1024;
+    let truncate = async {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(&fx.path)
+            .and_then(|f| f.set_len(cut as u64))
+            .expect("truncate");
+    };
+    let read = async {
+        let mut received = Vec::new();
+        let head = read_response_head(&mut conn).await;
+        assert!(head.contains(&format!("content-length: {total}")), "{head}");
+        use tokio::io::AsyncReadExt;
+        let mut buf = vec![0u8; 64 * 1024];
+        loop {
+            match conn.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => received.extend_from_slice(&buf[..n]),
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        received
+    };
+    let (received, ()) = tokio::time::timeout(Duration::from_secs(20), async {
+        tokio::join!(read, truncate)
+    })
+    .await
+    .expect("the client hung on a shrunk file");
+    assert!(received.len() < total, "a shrunk file cannot be sent whole");
+    assert!(
+        received == fx.content[..received.len()],
+        "bytes that are not the file's"
+    );
+    server.abort();
+}
+
+/// The status line and headers of the next response (without the blank line).
+async fn read_response_head(conn: &mut tokio::io::BufReader<tokio::net::TcpStream>) -> String {
+    use tokio::io::AsyncBufReadExt;
+    let mut head = String::new();
+    loop {
+        let mut line = String::new();
+        conn.read_line(&mut line).await.expect("read head");
+        assert!(!line.is_empty(), "connection closed in the head: {head}");
+        if line == "\r\n" {
+            return head;
+        }
+        head.push_str(&line);
+    }
 }

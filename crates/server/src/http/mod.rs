@@ -27,6 +27,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::error::ApiError;
 use sofathek_codes::Code;
+use sofathek_http::serve_file::{Listener, Peer};
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// Time allowed to produce a response head (streaming bodies are not limited by it).
@@ -264,9 +265,10 @@ pub async fn serve(
     let closing = ingest.closing();
     let purging = tokio::spawn(close_expired_files(state.clone()));
     let app = router(state);
+    // The listener's connections send file bodies with sendfile (sofathek_http::serve_file).
     let result = axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        Listener(listener),
+        app.into_make_service_with_connect_info::<Peer>(),
     )
     .with_graceful_shutdown(async move {
         shutdown.await;

@@ -10,7 +10,7 @@ use axum::response::Response;
 
 use crate::error::{ApiError, ErrorBody};
 use crate::http::AppState;
-use crate::http::serve_file::{OpenedFile, ServeError, ServeOptions, serve_opened};
+use crate::http::serve_file::{OpenedFile, Sendfile, ServeError, ServeOptions, serve_opened};
 use sofathek_codes::Code;
 use sofathek_core::auth::Access;
 use sofathek_core::library::{
@@ -128,7 +128,8 @@ pub async fn stream(
 ) -> Result<Response, ApiError> {
     let located = locate(&state, &access, Route::Stream, &name).await?;
     let options = ServeOptions::new(library::mime_type(&name))
-        .count_bytes(state.metrics.bytes_streamed.clone());
+        .count_bytes(state.metrics.bytes_streamed.clone())
+        .sendfile(Sendfile::of(&request));
     serve_opened(request.method(), request.headers(), located, options)
         .map_err(|e| serve_error(Route::Stream, &name, e))
 }
@@ -150,7 +151,8 @@ pub async fn download(
     let located = locate(&state, &access, Route::Download, &name).await?;
     let options = ServeOptions::new(library::mime_type(&name))
         .attachment(&name)
-        .count_bytes(state.metrics.bytes_streamed.clone());
+        .count_bytes(state.metrics.bytes_streamed.clone())
+        .sendfile(Sendfile::of(&request));
     serve_opened(request.method(), request.headers(), located, options)
         .map_err(|e| serve_error(Route::Download, &name, e))
 }
@@ -177,7 +179,8 @@ pub async fn thumbnail(
     let options = ServeOptions::new(library::mime_type(&name))
         .cache_control(&cache)
         .max_size(state.config.thumbnail_max_size)
-        .count_bytes(state.metrics.bytes_streamed.clone());
+        .count_bytes(state.metrics.bytes_streamed.clone())
+        .sendfile(Sendfile::of(&request));
     serve_opened(request.method(), request.headers(), located, options)
         .map_err(|e| serve_error(Route::Thumbnail, &name, e))
 }

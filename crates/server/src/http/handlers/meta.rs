@@ -21,14 +21,16 @@ pub async fn openapi() -> Response {
 
 /// Prometheus metrics in the text exposition format.
 pub async fn metrics(State(state): State<AppState>) -> Response {
-    (
-        [(
-            header::CONTENT_TYPE,
-            "text/plain; version=0.0.4; charset=utf-8",
-        )],
-        state.metrics.render(),
-    )
-        .into_response()
+    let mut text = state.metrics.render();
+    // Counted by the connections (sofathek-http), which know nothing of the state's metrics.
+    text.push_str(&format!(
+        "# HELP sofathek_bytes_sendfile_total Bytes of library files the kernel sent without a copy (sendfile).\n\
+         # TYPE sofathek_bytes_sendfile_total counter\n\
+         sofathek_bytes_sendfile_total {}\n",
+        sofathek_http::serve_file::bytes_sent()
+    ));
+    let content_type = "text/plain; version=0.0.4; charset=utf-8";
+    ([(header::CONTENT_TYPE, content_type)], text).into_response()
 }
 
 pub use sofathek_http::error::not_found;
