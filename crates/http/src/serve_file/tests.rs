@@ -3,7 +3,6 @@
 use super::body::FileStream;
 use super::opened::open_error;
 use super::*;
-use bytes::BytesMut;
 use futures_util::StreamExt;
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
@@ -751,7 +750,6 @@ async fn read_stream(
         file: Arc::new(file),
         offset,
         remaining: len,
-        buffer: BytesMut::new(),
         try_cached_reads: cached_reads,
         blocking_read: None,
         counter: None,
