@@ -161,7 +161,7 @@ impl FileStream {
         }
         let last = self.offset + len as u64 - 1;
         (cached(&self.file, self.offset) && cached(&self.file, last))
-            .then(|| sendfile.placeholder(&self.file, self.offset, len))
+            .then(|| sendfile.placeholder(&self.file, &self.path, self.offset, len))
     }
 
     /// Reads up to `want` bytes if they are in the page cache; `None` when the read has to wait

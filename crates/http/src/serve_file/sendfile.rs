@@ -30,6 +30,7 @@ use std::collections::VecDeque;
 use std::fs::File;
 use std::io::{self, IoSlice};
 use std::net::SocketAddr;
+use std::path::Path;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -142,9 +143,16 @@ impl Sendfile {
         Some(Sendfile(Arc::clone(&peer.segments)))
     }
 
-    /// A placeholder for `len` bytes of `file` from `offset` (`len` ≤ [`PLACEHOLDER_MAX`]).
-    pub(super) fn placeholder(&self, file: &Arc<File>, offset: u64, len: usize) -> Bytes {
-        self.0.register(file, offset, len)
+    /// A placeholder for `len` bytes of `file` (at `path`, for messages) from `offset`
+    /// (`len` ≤ [`PLACEHOLDER_MAX`]).
+    pub(super) fn placeholder(
+        &self,
+        file: &Arc<File>,
+        path: &Arc<Path>,
+        offset: u64,
+        len: usize,
+    ) -> Bytes {
+        self.0.register(file, path, offset, len)
     }
 }
 
@@ -165,6 +173,7 @@ struct Segment {
     start: usize,
     end: usize,
     file: Arc<File>,
+    path: Arc<Path>,
     offset: u64,
 }
 
@@ -176,7 +185,7 @@ impl Segments {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    fn register(&self, file: &Arc<File>, offset: u64, len: usize) -> Bytes {
+    fn register(&self, file: &Arc<File>, path: &Arc<Path>, offset: u64, len: usize) -> Bytes {
         debug_assert!(len > 0 && len <= PLACEHOLDER_MAX);
         let mut segments = self.lock();
         if segments.next + len > REGION_SIZE {
@@ -192,13 +201,15 @@ impl Segments {
             start,
             end,
             file: Arc::clone(file),
+            path: Arc::clone(path),
             offset,
         });
         Bytes::from_static(slice)
     }
 
-    /// The file, offset and length that the placeholder bytes at `address` stand for.
-    fn find(&self, address: usize) -> Option<(Arc<File>, u64, usize)> {
+    /// The file, its path, the offset and the length that the placeholder bytes at `address`
+    /// stand for.
+    fn find(&self, address: usize) -> Option<(Arc<File>, Arc<Path>, u64, usize)> {
         let segments = self.lock();
         let segment = segments
             .list
@@ -207,6 +218,7 @@ impl Segments {
         let skipped = address - segment.start;
         Some((
             Arc::clone(&segment.file),
+            Arc::clone(&segment.path),
             segment.offset + skipped as u64,
             segment.end - address,
         ))
@@ -236,7 +248,7 @@ impl Stream {
     /// Sends (part of) the file range behind the placeholder `slice`.
     fn poll_send_file(&self, cx: &mut Context<'_>, slice: &[u8]) -> Poll<io::Result<usize>> {
         let address = slice.as_ptr().addr();
-        let Some((file, offset, left)) = self.segments.find(address) else {
+        let Some((file, path, offset, left)) = self.segments.find(address) else {
             return Poll::Ready(Err(io::Error::other(
                 "a file body's placeholder reached the socket without its file",
             )));
@@ -249,7 +261,7 @@ impl Stream {
             });
             match sent {
                 Ok(0) => {
-                    tracing::warn!(missing = count, "file shrank mid-response");
+                    tracing::warn!(path = %path.display(), "file shrank mid-response");
                     return Poll::Ready(Err(io::Error::new(
                         io::ErrorKind::UnexpectedEof,
                         format!("file shrank while streaming: {count} bytes missing"),
