@@ -347,3 +347,41 @@ async fn json_rejections(response: Response) -> Response {
 pub fn status_error(status: StatusCode) -> Response {
     ApiError::new(status, status.canonical_reason().unwrap_or("error")).into_response()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The file routes' span is debug level (not built under production's info filter); every
+    /// other route's is info level, with the request id either way.
+    #[test]
+    fn file_routes_have_a_debug_span() {
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_writer(std::io::sink)
+            .finish();
+        tracing::subscriber::with_default(subscriber, || {
+            let level = |path: &str| {
+                let request = Request::builder()
+                    .uri(path)
+                    .header(&REQUEST_ID, "r-1")
+                    .body(axum::body::Body::empty())
+                    .expect("request");
+                let span = request_span(&request);
+                let metadata = span.metadata().expect("an enabled span");
+                assert!(metadata.fields().field("request_id").is_some());
+                *metadata.level()
+            };
+            for path in [
+                "/api/stream/a.mp4",
+                "/api/thumbnails/a.jpg",
+                "/api/download/a.mp3",
+            ] {
+                assert_eq!(level(path), tracing::Level::DEBUG, "{path}");
+            }
+            for path in ["/api/videos", "/api/streams", "/", "/watch/x"] {
+                assert_eq!(level(path), tracing::Level::INFO, "{path}");
+            }
+        });
+    }
+}
