@@ -128,19 +128,14 @@ fn media(dir: &Path) -> Media {
     let mp4 = dir.join("good.mp4");
     support::make_mp4(&mp4, 1);
     let tail = dir.join("tail.mp4");
-    support::ffmpeg(&[
+    let picture = [
         "-f",
         "lavfi",
         "-i",
         "testsrc=duration=1:size=160x120:rate=25",
-        "-c:v",
-        "libx264",
-        "-preset",
-        "ultrafast",
-        "-pix_fmt",
-        "yuv420p",
-        tail.to_str().expect("utf-8 path"),
-    ]);
+    ];
+    let target = [tail.to_str().expect("utf-8 path")];
+    support::ffmpeg(&[&picture[..], &support::H264, &target].concat());
     let png = dir.join("still.png");
     support::ffmpeg(&[
         "-f",

@@ -128,7 +128,7 @@ fn generate(dir: &Path) {
         all.push(&target);
         ffmpeg(&all);
     };
-    let h264 = super::H264_AAC;
+    let h264 = [&super::H264[..], &super::AAC].concat();
     encode(&h264, &["-movflags", "+faststart"], "h264.mp4");
     encode(&h264, &[], "nofaststart.mp4");
     encode(

@@ -469,18 +469,18 @@ pub fn ffmpeg(args: &[&str]) {
     );
 }
 
-/// ffmpeg's output options for a quick browser-playable H.264/AAC clip (the test clips' codec).
-pub const H264_AAC: [&str; 9] = [
+/// ffmpeg's output options for quick browser-playable H.264 video (the test clips' codec).
+pub const H264: [&str; 6] = [
     "-c:v",
     "libx264",
     "-preset",
     "ultrafast",
     "-pix_fmt",
     "yuv420p",
-    "-c:a",
-    "aac",
-    "-shortest",
 ];
+
+/// ffmpeg's output options for AAC sound, ending with the shorter input (after [`H264`]).
+pub const AAC: [&str; 3] = ["-c:a", "aac", "-shortest"];
 
 /// A short H.264/AAC MP4 test clip.
 pub fn make_mp4(path: &Path, seconds: u32) {
@@ -488,7 +488,8 @@ pub fn make_mp4(path: &Path, seconds: u32) {
     let picture = format!("testsrc={duration}:size=320x240:rate=25");
     let sound = format!("sine=frequency=440:{duration}");
     let mut args = vec!["-f", "lavfi", "-i", &picture, "-f", "lavfi", "-i", &sound];
-    args.extend_from_slice(&H264_AAC);
+    args.extend_from_slice(&H264);
+    args.extend_from_slice(&AAC);
     args.extend_from_slice(&[
         "-movflags",
         "+faststart",
