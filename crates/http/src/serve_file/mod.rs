@@ -184,16 +184,16 @@ pub fn serve_opened(
 ) -> Result<Response, ServeError> {
     let OpenedFile {
         file,
-        metadata,
+        version,
         path,
     } = opened;
-    let size = metadata.len();
+    let size = version.size;
     if let Some(max) = options.max_size {
         if size > max {
             return Err(ServeError::TooLarge { size, max });
         }
     }
-    let validators = Validators::new(size, metadata.modified().ok());
+    let validators = &version.validators;
 
     let if_match = list_header(headers, &header::IF_MATCH);
     let if_none_match = list_header(headers, &header::IF_NONE_MATCH);
@@ -203,9 +203,9 @@ pub fn serve_opened(
         if_none_match: if_none_match.as_deref(),
         if_modified_since: single_header(headers, &header::IF_MODIFIED_SINCE),
     };
-    match evaluate_preconditions(method, &conditions, &validators) {
+    match evaluate_preconditions(method, &conditions, validators) {
         Precondition::Proceed => {}
-        Precondition::NotModified => return Ok(not_modified(&validators, &options)),
+        Precondition::NotModified => return Ok(not_modified(&version, &options)),
         Precondition::Failed => {
             return Ok(
                 ApiError::new(StatusCode::PRECONDITION_FAILED, "Precondition failed")
@@ -215,7 +215,7 @@ pub fn serve_opened(
         }
     }
 
-    let range = match requested_range(method, headers, &validators, options.ranges) {
+    let range = match requested_range(method, headers, validators, options.ranges) {
         None => None,
         Some(value) => match parse_range(value, size) {
             Ok(range) => Some(range),
@@ -238,7 +238,7 @@ pub fn serve_opened(
     let mut response = Response::new(body);
     *response.status_mut() = status;
     let response_headers = response.headers_mut();
-    insert_validators(response_headers, &validators, &options);
+    insert_validators(response_headers, &version, &options);
     response_headers.insert(
         header::CONTENT_TYPE,
         content_type_value(options.content_type),
@@ -359,25 +359,27 @@ fn insert_string(headers: &mut HeaderMap, name: HeaderName, value: String) {
 
 /// The headers shared by 200, 206 and 304: `Accept-Ranges`, `ETag`, `Last-Modified`,
 /// `Cache-Control`.
-fn insert_validators(headers: &mut HeaderMap, validators: &Validators, options: &ServeOptions) {
+fn insert_validators(headers: &mut HeaderMap, version: &Version, options: &ServeOptions) {
     let accept_ranges = if options.ranges { "bytes" } else { "none" };
     headers.insert(
         header::ACCEPT_RANGES,
         HeaderValue::from_static(accept_ranges),
     );
-    insert_string(headers, header::ETAG, validators.etag.clone());
-    if let Some(last_modified) = validators.last_modified_header() {
-        insert_string(headers, header::LAST_MODIFIED, last_modified);
+    if let Some(etag) = &version.etag {
+        headers.insert(header::ETAG, etag.clone());
+    }
+    if let Some(last_modified) = &version.last_modified {
+        headers.insert(header::LAST_MODIFIED, last_modified.clone());
     }
     if let Some(cache_control) = options.cache_control {
         insert_string(headers, header::CACHE_CONTROL, cache_control.to_owned());
     }
 }
 
-fn not_modified(validators: &Validators, options: &ServeOptions) -> Response {
+fn not_modified(version: &Version, options: &ServeOptions) -> Response {
     let mut response = Response::new(Body::empty());
     *response.status_mut() = StatusCode::NOT_MODIFIED;
-    insert_validators(response.headers_mut(), validators, options);
+    insert_validators(response.headers_mut(), version, options);
     response
 }
 
@@ -416,6 +418,7 @@ mod sendfile;
 
 use body::file_body;
 pub use opened::OpenedFile;
+use opened::Version;
 pub use sendfile::{Listener, Peer, Sendfile, bytes_sent};
 #[cfg(test)]
 mod tests;

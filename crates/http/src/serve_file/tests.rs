@@ -1143,3 +1143,65 @@ async fn read_response_head(conn: &mut tokio::io::BufReader<tokio::net::TcpStrea
         head.push_str(&line);
     }
 }
+
+/// A kept file answered again keeps its validators while it is unchanged (made once, shared),
+/// and answers with new ones as soon as its size or modification time changes.
+#[tokio::test]
+async fn a_reused_file_has_the_validators_of_its_current_version() {
+    let fx = fixture(10_000);
+    let opened = OpenedFile::open(fx.path.clone()).expect("open");
+    let again = opened.reuse().expect("still linked");
+    assert!(Arc::ptr_eq(&opened.version, &again.version));
+    let serve = |opened: OpenedFile| {
+        serve_opened(
+            &Method::GET,
+            &HeaderMap::new(),
+            opened,
+            ServeOptions::new("video/mp4"),
+        )
+        .expect("served")
+    };
+    let first = serve(again);
+    assert_eq!(
+        header(&first, &header::ETAG),
+        Some(fx.validators.etag.as_str())
+    );
+    let last_modified = fx.validators.last_modified_header();
+    assert_eq!(
+        header(&first, &header::LAST_MODIFIED),
+        last_modified.as_deref()
+    );
+
+    // Same size, other time: a new ETag and Last-Modified.
+    let earlier = UNIX_EPOCH + Duration::from_secs(1_600_000_000);
+    let file = std::fs::File::options()
+        .write(true)
+        .open(&fx.path)
+        .expect("open for writing");
+    file.set_modified(earlier).expect("set mtime");
+    let touched = serve(opened.reuse().expect("still linked"));
+    let expected = Validators::new(10_000, Some(earlier));
+    assert_eq!(
+        header(&touched, &header::ETAG),
+        Some(expected.etag.as_str())
+    );
+    assert_eq!(
+        header(&touched, &header::LAST_MODIFIED),
+        Some("Sun, 13 Sep 2020 12:26:40 GMT")
+    );
+
+    // Grown: the new size in the ETag and Content-Length, and the whole file in the body.
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(&fx.path)
+        .and_then(|mut f| std::io::Write::write_all(&mut f, b"more"))
+        .expect("append");
+    let grown = serve(opened.reuse().expect("still linked"));
+    let modified = std::fs::metadata(&fx.path)
+        .and_then(|m| m.modified())
+        .expect("mtime");
+    let expected = Validators::new(10_004, Some(modified));
+    assert_eq!(header(&grown, &header::ETAG), Some(expected.etag.as_str()));
+    assert_eq!(header(&grown, &header::CONTENT_LENGTH), Some("10004"));
+    assert_eq!(body_bytes(grown).await.len(), 10_004);
+}

@@ -2,41 +2,35 @@
 //! every handler gets ([`AppState`]) and the authorization layer live in `sofathek-http`, below
 //! the handlers and the web pages, which depend on them and not on each other.
 
+pub mod frame;
 pub mod handlers;
 pub mod openapi;
 pub use sofathek_http::state::{AppState, Shared};
 pub use sofathek_http::{auth, json, range, serve_file};
 
 use std::future::Future;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::Router;
+use axum::ServiceExt as _;
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{HeaderName, HeaderValue, Method, StatusCode};
+use axum::http::{Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use tower::ServiceBuilder;
-use tower_http::request_id::{
-    MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
-};
-use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
-use tower_http::set_header::SetResponseHeaderLayer;
-use tower_http::trace::TraceLayer;
+use tower::{Layer, ServiceBuilder};
 
 use crate::error::ApiError;
 use sofathek_codes::Code;
 use sofathek_http::serve_file::{Listener, Peer};
 
-const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// Time allowed to produce a response head (streaming bodies are not limited by it).
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// Largest JSON or form body.
 const BODY_LIMIT: usize = 1024 * 1024;
 
-/// Every route of the service.
-pub fn router(state: AppState) -> Router {
+/// Every route of the service, in its frame (request id, span, security headers: `frame`).
+pub fn router(state: AppState) -> frame::Frame<Router> {
     use axum::routing::{delete, post, put};
     use handlers::{
         categories, events, files, health, jobs, library, meta, profiles, progress, session,
@@ -128,16 +122,12 @@ pub fn router(state: AppState) -> Router {
         .route("/api/videos/upload", post(upload::create))
         .layer(
             ServiceBuilder::new()
+                // Authorized (and refused) before a byte of the body is read.
                 .layer(middleware::from_fn_with_state(state.clone(), observe))
-                // Refused before a byte of the body is read.
-                .layer(middleware::from_fn_with_state(
-                    state.clone(),
-                    auth::authorize,
-                ))
                 .layer(axum::extract::DefaultBodyLimit::disable()),
         );
 
-    Router::new()
+    let app = Router::new()
         .route("/health", get(health::report))
         .route("/health/", get(health::report))
         .route("/metrics", get(meta::metrics))
@@ -152,104 +142,28 @@ pub fn router(state: AppState) -> Router {
                     REQUEST_TIMEOUT,
                 ))
                 .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
-                .layer(middleware::from_fn_with_state(state.clone(), observe))
-                // Every route: who is asking, the route policy, same-origin and CSRF (see `auth`).
-                .layer(middleware::from_fn_with_state(
-                    state.clone(),
-                    auth::authorize,
-                )),
+                .layer(middleware::from_fn_with_state(state.clone(), observe)),
         )
         .merge(uploads)
-        .layer(
-            ServiceBuilder::new()
-                .layer(SetRequestIdLayer::new(REQUEST_ID, RequestIds::new()))
-                .layer(PropagateRequestIdLayer::new(REQUEST_ID))
-                .layer(SetSensitiveRequestHeadersLayer::new([
-                    axum::http::header::AUTHORIZATION,
-                    axum::http::header::COOKIE,
-                ]))
-                .layer(TraceLayer::new_for_http().make_span_with(request_span))
-                .layer(header("x-frame-options", "DENY"))
-                .layer(header("referrer-policy", "same-origin"))
-                .layer(header("x-content-type-options", "nosniff"))
-                .layer(header("content-security-policy", CSP)),
-        )
-        .with_state(state)
+        .with_state(state);
+    // Around the router rather than through `Router::layer`, which would wrap (and box) each
+    // route: the frame is one layer, once per request.
+    frame::FrameLayer::default().layer(app)
 }
 
-/// The span a request's log lines carry (method, path, request id). The file routes' span is
-/// at debug level: a player asks for a video in many ranges, and formatting the span's fields
-/// for the JSON log was the largest single cost of a range request in user space (~9k of ~63k
-/// instructions, callgrind). Their warnings name the file, so at info level (production) they
-/// lose only the request id; at debug level (development, staging) they keep it.
-fn request_span(req: &Request) -> tracing::Span {
-    let id = req
-        .headers()
-        .get(&REQUEST_ID)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("-");
-    let (method, path) = (req.method(), req.uri().path());
-    let file_route = ["/api/stream/", "/api/thumbnails/", "/api/download/"]
-        .iter()
-        .any(|prefix| path.starts_with(prefix));
-    if file_route {
-        tracing::debug_span!("request", method = %method, uri = %path, request_id = %id)
-    } else {
-        tracing::info_span!("request", method = %method, uri = %path, request_id = %id)
-    }
-}
-
-/// Request ids for requests without one: a random per-process prefix and a counter, unique
-/// across restarts without a random-number syscall per request.
-#[derive(Clone)]
-struct RequestIds {
-    prefix: u64,
-    next: Arc<std::sync::atomic::AtomicU64>,
-}
-
-impl RequestIds {
-    fn new() -> RequestIds {
-        let mut bytes = [0u8; 8];
-        // Without randomness the ids are still unique within the process.
-        let _ = getrandom::fill(&mut bytes);
-        RequestIds {
-            prefix: u64::from_le_bytes(bytes) >> 16,
-            next: Arc::new(std::sync::atomic::AtomicU64::new(1)),
-        }
-    }
-}
-
-impl MakeRequestId for RequestIds {
-    fn make_request_id<B>(&mut self, _request: &axum::http::Request<B>) -> Option<RequestId> {
-        let n = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        HeaderValue::from_str(&format!("{:012x}-{n:08x}", self.prefix))
-            .ok()
-            .map(RequestId::new)
-    }
-}
-
-const CSP: &str = "default-src 'self'; img-src 'self' data:; media-src 'self'; style-src 'self'; \
-    script-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; \
-    frame-ancestors 'none'";
-
-fn header(name: &'static str, value: &'static str) -> SetResponseHeaderLayer<HeaderValue> {
-    SetResponseHeaderLayer::if_not_present(
-        HeaderName::from_static(name),
-        HeaderValue::from_static(value),
-    )
-}
-
-/// Records each request's duration and status in the metrics, and gives the API's plain-text
-/// rejections (from extractors and body limits) the JSON error envelope.
+/// Every route's middleware: authorizes the request (`auth::authorize`: who is asking, the
+/// route policy, same-origin and CSRF), records its duration and status in the metrics, and
+/// gives the API's plain-text rejections (from extractors and body limits) the JSON error
+/// envelope.
 ///
-/// Both happen in this one middleware because every middleware layer costs a boxed future and
-/// a boxed service clone per request, which a 64 KiB range request notices.
+/// All in this one middleware because every middleware layer costs a boxed future and a boxed
+/// service clone per request, which a 64 KiB range request notices.
 async fn observe(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let began = Instant::now();
     let method = req.method().clone();
     // MatchedPath is an Arc<str> inside: cloning it does not copy the route.
     let route = req.extensions().get::<MatchedPath>().cloned();
-    let mut response = next.run(req).await;
+    let mut response = auth::authorize(State(state.clone()), req, next).await;
     if route
         .as_ref()
         .is_some_and(|r| r.as_str().starts_with("/api/"))
@@ -346,42 +260,4 @@ async fn json_rejections(response: Response) -> Response {
 /// Converts an unexpected status from a layer (timeout, body limit) into the JSON envelope.
 pub fn status_error(status: StatusCode) -> Response {
     ApiError::new(status, status.canonical_reason().unwrap_or("error")).into_response()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// The file routes' span is debug level (not built under production's info filter); every
-    /// other route's is info level, with the request id either way.
-    #[test]
-    fn file_routes_have_a_debug_span() {
-        let subscriber = tracing_subscriber::fmt()
-            .with_max_level(tracing::Level::TRACE)
-            .with_writer(std::io::sink)
-            .finish();
-        tracing::subscriber::with_default(subscriber, || {
-            let level = |path: &str| {
-                let request = Request::builder()
-                    .uri(path)
-                    .header(&REQUEST_ID, "r-1")
-                    .body(axum::body::Body::empty())
-                    .expect("request");
-                let span = request_span(&request);
-                let metadata = span.metadata().expect("an enabled span");
-                assert!(metadata.fields().field("request_id").is_some());
-                *metadata.level()
-            };
-            for path in [
-                "/api/stream/a.mp4",
-                "/api/thumbnails/a.jpg",
-                "/api/download/a.mp3",
-            ] {
-                assert_eq!(level(path), tracing::Level::DEBUG, "{path}");
-            }
-            for path in ["/api/videos", "/api/streams", "/", "/watch/x"] {
-                assert_eq!(level(path), tracing::Level::INFO, "{path}");
-            }
-        });
-    }
 }
