@@ -409,10 +409,7 @@ fn validated(args: &ConfigArgs) -> anyhow::Result<Config> {
 /// overrides `LOG_LEVEL`.
 pub fn init_logging(config: &Config) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("RUST_LOG").unwrap_or_else(|_| {
-        tracing_subscriber::EnvFilter::new(format!(
-            "{level},tower_http=info,hyper=warn",
-            level = config.log_level
-        ))
+        tracing_subscriber::EnvFilter::new(format!("{level},hyper=warn", level = config.log_level))
     });
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)

@@ -13,7 +13,6 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll, ready};
-use std::time::Instant;
 
 use axum::extract::Request;
 use axum::http::header::{AUTHORIZATION, COOKIE};
@@ -131,14 +130,9 @@ where
         hide(headers, AUTHORIZATION);
         hide(headers, COOKIE);
         let span = request_span(&request);
-        let began = tracing::enabled!(tracing::Level::DEBUG).then(Instant::now);
-        if began.is_some() {
-            span.in_scope(|| tracing::debug!("started processing request"));
-        }
         FrameFuture {
             inner: self.inner.call(request).instrument(span),
             id,
-            began,
         }
     }
 }
@@ -153,13 +147,11 @@ fn hide(headers: &mut HeaderMap, name: HeaderName) {
 
 pin_project_lite::pin_project! {
     /// The response future of [`Frame`]: the inner one in the request's span, then the
-    /// response's frame headers and its log lines.
+    /// response's frame headers (and an error line for a server error).
     pub struct FrameFuture<F> {
         #[pin]
         inner: Instrumented<F>,
         id: HeaderValue,
-        // Set when debug logging is on (the "finished" line gives the latency).
-        began: Option<Instant>,
     }
 }
 
@@ -181,17 +173,9 @@ where
                 headers.entry(name).or_insert(value);
             }
             let status = response.status();
-            let _entered = this.inner.span().enter();
             if status.is_server_error() {
+                let _entered = this.inner.span().enter();
                 tracing::error!(status = status.as_u16(), "response failed");
-            }
-            if let Some(began) = this.began {
-                let latency_ms = began.elapsed().as_secs_f64() * 1000.0;
-                tracing::debug!(
-                    status = status.as_u16(),
-                    latency_ms,
-                    "finished processing request"
-                );
             }
         }
         Poll::Ready(result)
@@ -244,6 +228,65 @@ fn write_hex(mut value: u64, out: &mut [u8]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The frame's work on one request and its response, seen from the inner service.
+    #[tokio::test]
+    async fn frames_requests_and_responses() {
+        use axum::http::header::CONTENT_SECURITY_POLICY;
+        use tower::ServiceExt;
+        let inner = tower::service_fn(|request: Request| async move {
+            let headers = request.headers();
+            // What the handler sees: the request's id, and credentials marked sensitive.
+            let id = headers.get(&REQUEST_ID).expect("an id").clone();
+            let hidden = [AUTHORIZATION, COOKIE]
+                .iter()
+                .flat_map(|name| headers.get_all(name))
+                .all(HeaderValue::is_sensitive);
+            let mut response = Response::new(axum::body::Body::empty());
+            response.headers_mut().insert("seen-id", id);
+            response.headers_mut().insert(
+                "hidden",
+                HeaderValue::from_static(if hidden { "yes" } else { "no" }),
+            );
+            if request.uri().path() == "/own-csp" {
+                response
+                    .headers_mut()
+                    .insert(CONTENT_SECURITY_POLICY, HeaderValue::from_static("sandbox"));
+            }
+            Ok::<_, std::convert::Infallible>(response)
+        });
+        let frame = FrameLayer::default().layer(inner);
+        let call = |request: Request| frame.clone().oneshot(request);
+
+        let request = Request::builder()
+            .uri("/api/videos")
+            .header(AUTHORIZATION, "Bearer sft_x")
+            .header(COOKIE, "a=1")
+            .header(COOKIE, "b=2")
+            .body(axum::body::Body::empty())
+            .expect("request");
+        let response = call(request).await.expect("infallible");
+        let headers = response.headers();
+        let id = headers.get(&REQUEST_ID).expect("an id answered");
+        assert_eq!(Some(id), headers.get("seen-id"), "the id the handler saw");
+        assert_eq!(id.len(), 21, "{id:?}");
+        assert_eq!(headers["hidden"], "yes");
+        for (name, value) in SECURITY_HEADERS {
+            assert_eq!(headers.get(&name), Some(&value), "{name}");
+        }
+
+        // A client's id is kept; a header the handler set is not replaced.
+        let request = Request::builder()
+            .uri("/own-csp")
+            .header(&REQUEST_ID, "abc-123")
+            .body(axum::body::Body::empty())
+            .expect("request");
+        let response = call(request).await.expect("infallible");
+        assert_eq!(response.headers()[&REQUEST_ID], "abc-123");
+        assert_eq!(response.headers()["seen-id"], "abc-123");
+        assert_eq!(response.headers()[CONTENT_SECURITY_POLICY], "sandbox");
+        assert_eq!(response.headers()["x-frame-options"], "DENY");
+    }
 
     /// Made ids look as `format!("{:012x}-{n:08x}")` writes them and never repeat.
     #[test]
