@@ -447,11 +447,12 @@ fn csrf_failed() -> Response {
 /// The middleware: resolves the credentials, applies the policy, the same-origin rule and the
 /// CSRF rule, and hands the [`Access`] to the handler.
 pub async fn authorize(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|p| p.as_str().to_owned())
-        .unwrap_or_else(|| request.uri().path().to_owned());
+    // MatchedPath is an Arc<str> inside: cloning it does not copy the route.
+    let matched = request.extensions().get::<MatchedPath>().cloned();
+    let route = match &matched {
+        Some(path) => std::borrow::Cow::Borrowed(path.as_str()),
+        None => std::borrow::Cow::Owned(request.uri().path().to_owned()),
+    };
     let method = request.method().clone();
     let need = need(&method, &route);
     // Static and health routes never look at credentials.
@@ -504,7 +505,7 @@ pub async fn authorize(State(state): State<AppState>, request: Request, next: Ne
     let clear_stale_cookie = access.rejected_credentials
         && access.via == Via::Nothing
         && session_cookie(request.headers()).is_some();
-    let https = is_https(request.headers());
+    let https = clear_stale_cookie && is_https(request.headers());
     request.extensions_mut().insert(access);
     let mut response = next.run(request).await;
     if clear_stale_cookie && !response.headers().contains_key(header::SET_COOKIE) {

@@ -37,6 +37,10 @@ use sofathek_codes::Code;
 /// buffer, plus what the connection has queued for the socket (hyper queues at most ~400 KiB).
 pub const CHUNK_SIZE: usize = 64 * 1024;
 
+/// About as many headers as a file response carries: its own seven and the server's frame
+/// (request id and security headers).
+const RESPONSE_HEADERS: usize = 16;
+
 /// How to serve one file.
 #[derive(Debug, Clone)]
 pub struct ServeOptions<'a> {
@@ -238,6 +242,8 @@ pub fn serve_opened(
     let mut response = Response::new(body);
     *response.status_mut() = status;
     let response_headers = response.headers_mut();
+    // Room for these and the frame's headers, so the map does not grow (and rehash) twice.
+    response_headers.reserve(RESPONSE_HEADERS);
     insert_validators(response_headers, &version, &options);
     response_headers.insert(
         header::CONTENT_TYPE,
