@@ -986,6 +986,33 @@ async fn api_tokens_work_are_stored_hashed_and_stop_when_revoked() {
     assert_eq!(status, 201, "{answer}");
     let (status, _) = send(bearer(Method::GET, "/api/jobs")).await;
     assert_eq!(status, 200);
+    // Its use is recorded in the background, at most once a minute: the list shows when.
+    let last_used = || async {
+        let (_, listed) = send(parent.request(&server, Method::GET, "/api/tokens")).await;
+        listed["data"]["tokens"]
+            .as_array()
+            .and_then(|tokens| tokens.iter().find(|t| t["id"] == token_id))
+            .and_then(|t| t["lastUsedAt"].as_str().map(str::to_owned))
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let first_use = loop {
+        if let Some(stamp) = last_used().await {
+            break stamp;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the token's use was not recorded"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let (status, _) = send(bearer(Method::GET, "/api/videos")).await;
+    assert_eq!(status, 200);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(
+        last_used().await,
+        Some(first_use),
+        "touched again within the minute"
+    );
     // A kid cannot make tokens.
     let kid = create_kid(&server, "Mia", &["kids"]).await;
     let kid_session = sign_in(&server, kid, None).await;

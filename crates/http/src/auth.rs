@@ -20,7 +20,7 @@ use crate::error::ApiError;
 use crate::state::AppState;
 use sofathek_codes::Code;
 use sofathek_core::auth::secret;
-use sofathek_core::auth::{Access, Credential, SessionInfo, Via, Viewer};
+use sofathek_core::auth::{Access, Credential, SessionInfo, TokenUse, Via, Viewer};
 use sofathek_db::profiles;
 
 /// The session cookie.
@@ -222,7 +222,7 @@ pub async fn resolve(state: &AppState, headers: &HeaderMap) -> Result<Access, Ap
                     Some(token) => {
                         access.via = Via::Token;
                         access.viewer = Viewer::Parent { profile: None };
-                        used_token = Some(token);
+                        used_token = Some(TokenUse::of(&token));
                     }
                     None => access.rejected_credentials = true,
                 },
@@ -234,7 +234,7 @@ pub async fn resolve(state: &AppState, headers: &HeaderMap) -> Result<Access, Ap
         state
             .auth
             .access
-            .put(key, generation, (access.clone(), token.clone()));
+            .put(key, generation, (access.clone(), token));
     }
     if let Some(token) = token {
         touch_token(state, token);
@@ -243,14 +243,10 @@ pub async fn resolve(state: &AppState, headers: &HeaderMap) -> Result<Access, Ap
 }
 
 /// Records a token's use, at most once a minute, without holding up the request.
-fn touch_token(state: &AppState, token: profiles::TokenRow) {
+fn touch_token(state: &AppState, token: TokenUse) {
     let now = time::OffsetDateTime::now_utc();
     let stale = token
-        .last_used_at
-        .as_deref()
-        .and_then(|t| {
-            time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok()
-        })
+        .last_used
         .is_none_or(|last| (now - last).unsigned_abs() >= TOKEN_TOUCH);
     if stale {
         let db = state.db.clone();

@@ -141,7 +141,29 @@ pub struct Auth {
     /// Recently resolved valid credentials (and "no credentials"), so that a request does not
     /// query the database to learn who is asking; see [`crate::memo`] for when an answer
     /// is reused. Rejected credentials are never remembered.
-    pub access: Memo<Credential, (Access, Option<sofathek_db::profiles::TokenRow>)>,
+    pub access: Memo<Credential, (Access, Option<TokenUse>)>,
+}
+
+/// The API token a request used, as recording its use needs it: read once with the access it
+/// gives, so that a remembered answer costs no copy of the token's row and no date parsing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TokenUse {
+    pub id: i64,
+    /// When the token was last recorded as used (`None`: never, or unreadable).
+    pub last_used: Option<time::OffsetDateTime>,
+}
+
+impl TokenUse {
+    pub fn of(token: &sofathek_db::profiles::TokenRow) -> TokenUse {
+        let rfc3339 = &time::format_description::well_known::Rfc3339;
+        TokenUse {
+            id: token.id,
+            last_used: token
+                .last_used_at
+                .as_deref()
+                .and_then(|t| time::OffsetDateTime::parse(t, rfc3339).ok()),
+        }
+    }
 }
 
 impl Auth {
@@ -315,6 +337,28 @@ mod tests {
         assert!(Access::anonymous(false).can_see(Some("music")));
         assert!(!Access::anonymous(true).can_see(Some("music")));
         assert_eq!(Access::anonymous(true).allowed_categories(), Some(vec![]));
+    }
+
+    /// A token's last use is read from the stored stamp once; never used or unreadable: none.
+    #[test]
+    fn token_use_reads_the_stored_stamp() {
+        let at = time::macros::datetime!(2026-12-06 01:02:03.456 UTC);
+        let row = |last_used_at: Option<String>| sofathek_db::profiles::TokenRow {
+            id: 7,
+            name: "backup".into(),
+            created_at: sofathek_db::format_time(at),
+            last_used_at,
+        };
+        let used = TokenUse::of(&row(Some(sofathek_db::format_time(at))));
+        assert_eq!(
+            used,
+            TokenUse {
+                id: 7,
+                last_used: Some(at)
+            }
+        );
+        assert_eq!(TokenUse::of(&row(None)).last_used, None);
+        assert_eq!(TokenUse::of(&row(Some("yesterday".into()))).last_used, None);
     }
 
     #[test]
