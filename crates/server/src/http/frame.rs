@@ -166,9 +166,7 @@ where
         let mut result = ready!(this.inner.as_mut().poll(cx));
         if let Ok(response) = &mut result {
             let headers = response.headers_mut();
-            if !headers.contains_key(&REQUEST_ID) {
-                headers.insert(REQUEST_ID, this.id.clone());
-            }
+            headers.entry(REQUEST_ID).or_insert_with(|| this.id.clone());
             for (name, value) in SECURITY_HEADERS {
                 headers.entry(name).or_insert(value);
             }
