@@ -48,10 +48,13 @@ use tokio::net::{TcpListener, TcpStream};
 /// so larger chunks only mean fewer trips through the body.
 pub(super) const PLACEHOLDER_MAX: usize = 1024 * 1024;
 
-/// The smallest placeholder. For less, copying costs no more than sendfile with its page-cache
-/// probes: 64 KiB ranges measured 0.87 CPU s/GB with placeholders against 0.84 copied
-/// (`scripts/bench-stream`, 2 shared cores), while whole files took a third of the CPU.
-pub(super) const PLACEHOLDER_MIN: usize = 256 * 1024;
+/// The smallest placeholder: one read's worth ([`CHUNK_SIZE`](super::CHUNK_SIZE)), so a
+/// player's 64 KiB ranges leave with `sendfile` too. Copied, they cost two copies (page cache
+/// → buffer → socket: ~23 % of the server's CPU under `scripts/bench-stream`'s ranges, by
+/// `perf`); as placeholders they cost the two page-cache probes instead, and took 6–8 % less
+/// CPU per GB (0.78–0.84 against 0.85–0.89 CPU s/GB, interleaved A/B on 2 shared cores).
+/// Smaller chunks (a short range, a file's tail) are copied.
+pub(super) const PLACEHOLDER_MIN: usize = super::CHUNK_SIZE;
 
 /// The placeholder region. A connection has at most hyper's write buffer (~400 KiB) plus one
 /// chunk queued, so placeholders taken in turn from 4 MiB never overlap a live one.

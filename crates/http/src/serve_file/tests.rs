@@ -1031,6 +1031,16 @@ async fn sendfile_connections_send_every_byte() {
     let (_, body) = exchange(&mut conn, &get(Some("-5000")), None).await;
     assert_eq!(body, &fx.content[total - 5000..]);
 
+    // A player's 64 KiB range (one read's worth) leaves with sendfile too.
+    let before = bytes_sent();
+    let (head, body) = exchange(&mut conn, &get(Some("500000-565535")), None).await;
+    assert!(head.starts_with("HTTP/1.1 206"), "{head}");
+    assert!(body == fx.content[500_000..565_536], "64 KiB range differs");
+    assert!(
+        bytes_sent() >= before + 65_536,
+        "a cached 64 KiB range should have gone through sendfile"
+    );
+
     // Ranges across placeholder boundaries, one after another.
     for (start, len) in [
         (0, 1),
