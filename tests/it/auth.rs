@@ -874,6 +874,18 @@ async fn sessions_are_never_fixed_and_are_revoked_on_the_server() {
     let (status, answer) = send(parent.bare(&server, Method::GET, "/api/videos")).await;
     assert_eq!(status, 401, "{answer}");
     assert_eq!(answer["code"], "INVALID_CREDENTIALS");
+    // A cookie or a token that is not even well-formed is refused the same way.
+    for (name, value) in [
+        ("cookie", "sofathek_session=not-a-session"),
+        ("authorization", "Bearer sft_short"),
+    ] {
+        let req = anonymous_client()
+            .get(server.url("/api/videos"))
+            .header(name, value);
+        let (status, answer) = send(req).await;
+        assert_eq!(status, 401, "{name}: {answer}");
+        assert_eq!(answer["code"], "INVALID_CREDENTIALS", "{name}: {answer}");
+    }
     let (status, _) = send(
         parent
             .request(&server, Method::PATCH, &format!("/api/videos/{KIDS_VIDEO}"))

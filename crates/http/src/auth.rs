@@ -162,11 +162,16 @@ fn credential(headers: &HeaderMap) -> Credential {
             let (scheme, token) = v.trim().split_once(' ')?;
             scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
         });
-        return Credential::Bearer(token.filter(|t| secret::is_api_token(t)).map(secret::hash));
+        return Credential::Bearer(
+            token
+                .filter(|t| secret::is_api_token(t))
+                .map(secret::Digest::of),
+        );
     }
     match session_cookie(headers) {
-        Some(value) if secret::is_secret(value) => Credential::Cookie(secret::hash(value)),
-        Some(_) => Credential::Cookie(String::new()),
+        Some(value) => {
+            Credential::Cookie(secret::is_secret(value).then(|| secret::Digest::of(value)))
+        }
         None => Credential::None,
     }
 }
@@ -189,7 +194,6 @@ pub async fn resolve(state: &AppState, headers: &HeaderMap) -> Result<Access, Ap
             return Ok(access);
         }
     }
-    let key = credential.clone();
     let now = sofathek_db::now();
     let (access, token) = state
         .db
@@ -199,33 +203,40 @@ pub async fn resolve(state: &AppState, headers: &HeaderMap) -> Result<Access, Ap
             let mut used_token = None;
             match credential {
                 Credential::None => {}
-                Credential::Cookie(hash) => match profiles::find_session(conn, &hash, &now)? {
-                    Some(session) => {
-                        access.via = Via::Cookie;
-                        access.viewer = if session.parent {
-                            Viewer::Parent {
-                                profile: Some(session.profile),
-                            }
-                        } else {
-                            Viewer::Kid(session.profile)
-                        };
-                        access.session = Some(SessionInfo {
-                            token_hash: hash,
-                            csrf: session.csrf,
-                            expires_at: session.expires_at,
-                        });
+                Credential::Cookie(None) | Credential::Bearer(None) => {
+                    access.rejected_credentials = true
+                }
+                Credential::Cookie(Some(digest)) => {
+                    let hash = digest.hex();
+                    match profiles::find_session(conn, &hash, &now)? {
+                        Some(session) => {
+                            access.via = Via::Cookie;
+                            access.viewer = if session.parent {
+                                Viewer::Parent {
+                                    profile: Some(session.profile),
+                                }
+                            } else {
+                                Viewer::Kid(session.profile)
+                            };
+                            access.session = Some(SessionInfo {
+                                token_hash: hash,
+                                csrf: session.csrf,
+                                expires_at: session.expires_at,
+                            });
+                        }
+                        None => access.rejected_credentials = true,
                     }
-                    None => access.rejected_credentials = true,
-                },
-                Credential::Bearer(None) => access.rejected_credentials = true,
-                Credential::Bearer(Some(hash)) => match profiles::find_token(conn, &hash)? {
-                    Some(token) => {
-                        access.via = Via::Token;
-                        access.viewer = Viewer::Parent { profile: None };
-                        used_token = Some(TokenUse::of(&token));
+                }
+                Credential::Bearer(Some(digest)) => {
+                    match profiles::find_token(conn, &digest.hex())? {
+                        Some(token) => {
+                            access.via = Via::Token;
+                            access.viewer = Viewer::Parent { profile: None };
+                            used_token = Some(TokenUse::of(&token));
+                        }
+                        None => access.rejected_credentials = true,
                     }
-                    None => access.rejected_credentials = true,
-                },
+                }
             }
             Ok((access, used_token))
         })
@@ -234,7 +245,7 @@ pub async fn resolve(state: &AppState, headers: &HeaderMap) -> Result<Access, Ap
         state
             .auth
             .access
-            .put(key, generation, (access.clone(), token));
+            .put(credential, generation, (access.clone(), token));
     }
     if let Some(token) = token {
         touch_token(state, token);

@@ -120,13 +120,13 @@ impl Access {
 }
 
 /// Credentials as sent with a request, secrets already hashed (the database stores hashes).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Credential {
     None,
-    /// The hash of a session cookie; empty for a malformed one.
-    Cookie(String),
+    /// The hash of a well-formed session cookie; `None` for a malformed one.
+    Cookie(Option<secret::Digest>),
     /// The hash of a well-formed API token; `None` for a malformed `Authorization` header.
-    Bearer(Option<String>),
+    Bearer(Option<secret::Digest>),
 }
 
 /// Largest number of credentials whose access is remembered (see [`Auth::access`]).

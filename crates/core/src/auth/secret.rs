@@ -4,7 +4,7 @@
 //! A secret is 32 bytes from the operating system's generator, written as unpadded base64url
 //! (43 characters). Only its hash is stored, so a copy of the database opens no session.
 
-use sha2::{Digest, Sha256};
+use sha2::{Digest as _, Sha256};
 
 /// Bytes of entropy in every secret.
 pub const SECRET_BYTES: usize = 32;
@@ -55,9 +55,25 @@ pub fn is_api_token(value: &str) -> bool {
     value.strip_prefix(TOKEN_PREFIX).is_some_and(is_secret)
 }
 
+/// The SHA-256 of a secret, as bytes: what a request's credential is remembered by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Digest([u8; 32]);
+
+impl Digest {
+    /// The digest of `secret`.
+    pub fn of(secret: &str) -> Digest {
+        Digest(Sha256::digest(secret.as_bytes()).into())
+    }
+
+    /// Lowercase hex: what the database keeps.
+    pub fn hex(&self) -> String {
+        hex(&self.0)
+    }
+}
+
 /// The hex SHA-256 of a secret: what the database keeps.
 pub fn hash(secret: &str) -> String {
-    hex(&Sha256::digest(secret.as_bytes()))
+    Digest::of(secret).hex()
 }
 
 /// Compares two strings in time that depends only on their lengths.
