@@ -51,9 +51,10 @@ pub(super) const PLACEHOLDER_MAX: usize = 1024 * 1024;
 /// The smallest placeholder: one read's worth ([`CHUNK_SIZE`](super::CHUNK_SIZE)), so a
 /// player's 64 KiB ranges leave with `sendfile` too. Copied, they cost two copies (page cache
 /// → buffer → socket: ~23 % of the server's CPU under `scripts/bench-stream`'s ranges, by
-/// `perf`); as placeholders they cost the two page-cache probes instead, and took 6–8 % less
-/// CPU per GB (0.78–0.84 against 0.85–0.89 CPU s/GB, interleaved A/B on 2 shared cores).
-/// Smaller chunks (a short range, a file's tail) are copied.
+/// `perf`); as placeholders they cost the two page-cache probes instead: 0.82 against 0.92 CPU
+/// s/GB with server and client pinned to a core each (medians of 5 interleaved rounds), about
+/// even when the client shares the server's cores. Smaller chunks (a short range, a file's
+/// tail) are copied.
 pub(super) const PLACEHOLDER_MIN: usize = super::CHUNK_SIZE;
 
 /// The placeholder region. A connection has at most hyper's write buffer (~400 KiB) plus one
