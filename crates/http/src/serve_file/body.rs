@@ -1,6 +1,8 @@
-//! The response body: a file range read in [`CHUNK_SIZE`] chunks at explicit offsets, straight
-//! from the page cache on the async worker when possible (`preadv2(RWF_NOWAIT)`), else on the
-//! blocking pool; a file that shrank ends the body with an error.
+//! The response body: a file range in chunks at explicit offsets — as `sendfile` placeholders
+//! when the connection can send the file itself and the pages are cached (`sendfile.rs`), else
+//! read in [`CHUNK_SIZE`] chunks straight from the page cache on the async worker when possible
+//! (`preadv2(RWF_NOWAIT)`), else on the blocking pool; a file that shrank ends the body with an
+//! error.
 
 use std::future::Future;
 use std::io;
