@@ -141,9 +141,9 @@ def strip_elves(tree):
             if out.returncode != 0:
                 # strip writes its result beside the file and renames it over the original,
                 # so a failure leaves the original whole: the stand-in still holds a working
-                # binary, only a larger one. Sizes are reported, never checked, so go on, and
-                # say why with the free space beside it (a CI run once stopped here with
-                # strip's reason captured and never shown).
+                # file, only a larger one, and the image is still held to its size budget
+                # (tests/container/run). So go on, and say why with the free space beside it
+                # (a CI run once stopped here with strip's reason captured and never shown).
                 free = shutil.disk_usage(path.parent).free
                 print(f"standin: WARNING: strip --strip-unneeded {path} exited {out.returncode} "
                       f"({(out.stderr or out.stdout).strip()[-500:] or 'no output'}); "
